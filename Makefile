@@ -1,0 +1,20 @@
+# The README's two commands. Both set everything up first (scripts/setup.sh
+# installs missing Debian packages, configures and builds into build/).
+BUILD_DIR ?= build
+JOBS ?= $(shell nproc)
+
+.PHONY: run test setup clean
+
+setup:
+	BUILD_DIR=$(BUILD_DIR) scripts/setup.sh
+
+# The main job on the embedded default.
+run: setup
+	scripts/demo.sh $(BUILD_DIR)
+
+# The whole test suite.
+test: setup
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+clean:
+	rm -rf $(BUILD_DIR)

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Penumbra needs (only the missing ones), then
+# configures and builds into build/. Safe to run again: it does nothing twice.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  cmake ninja-build g++ ccache pkg-config
+  libtorch-dev libopenblas0-openmp
+  libfftw3-dev libeigen3-dev libboost-math-dev libhdf5-dev
+  casacore-dev casacore-data
+  libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+  libcfitsio-dev libpng-dev libbz2-dev zlib1g-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # cross-checks in the tests: an independent imager and Python readers
+  wsclean python3-casacore python3-astropy python3-h5py python3-numpy
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+BUILD_DIR=${BUILD_DIR:-build}
+if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release
+fi
+cmake --build "$BUILD_DIR" -j "$(nproc)"

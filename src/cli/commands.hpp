@@ -1,0 +1,10 @@
+#pragma once
+// The subcommands, one file each; main.cpp lists them explicitly (no static
+// self-registration). Each adds its CLI11 subcommand to `root` and returns what runs.
+#include "src/cli/context.hpp"
+
+namespace penumbra::cli {
+
+Runner add_version(CLI::App& root);
+
+}  // namespace penumbra::cli

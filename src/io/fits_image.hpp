@@ -1,0 +1,36 @@
+#pragma once
+// FITS images with a celestial WCS that astropy and DS9 read: axes
+// RA---SIN (CDELT1 < 0), DEC--SIN, FREQ, STOKES (degenerate), CRPIX = N/2 + 1,
+// BUNIT, and BMAJ/BMIN/BPA (degrees) when a beam is given. Pixels are written
+// in the ImageGrid layout ([y][x], x = FITS axis 1) without flips.
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "src/core/image_grid.hpp"
+
+namespace penumbra {
+
+struct Beam {
+  double bmaj = 0, bmin = 0;  // FWHM, radians
+  double bpa = 0;             // position angle, radians, East of North
+};
+
+struct FitsImage {
+  std::vector<double> pixels;  // [ny][nx]
+  ImageGrid grid;
+  double freq_hz = 0;          // 0: no FREQ axis value known
+  std::string bunit = "Jy/beam";
+  std::optional<Beam> beam;
+  std::map<std::string, std::string> history;  // extra keywords written as HISTORY "key: value"
+};
+
+// Written to `path.tmp` and renamed; overwrites.
+void write_fits_image(const std::filesystem::path& path, const FitsImage& image);
+// Reads the first 2-D (or 2-D with degenerate extra axes) image HDU; throws
+// MissingInputError / DataError naming the file and the problem.
+FitsImage read_fits_image(const std::filesystem::path& path);
+
+}  // namespace penumbra
