@@ -1,0 +1,135 @@
+#include "src/diagnostics/tarp.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "src/core/errors.hpp"
+#include "src/core/rng.hpp"
+
+namespace penumbra {
+namespace {
+
+void check(const std::vector<CoverageSimulation>& sims) {
+  if (sims.empty()) throw UsageError("coverage needs at least one simulation");
+  std::size_t d = sims[0].truth.size();
+  for (std::size_t j = 0; j < sims.size(); ++j) {
+    const auto& s = sims[j];
+    if (s.truth.size() != d || s.n <= 0 || s.samples.size() != static_cast<std::size_t>(s.n) * d)
+      throw UsageError(fmt::format("coverage: simulation {} has {} samples of {} values for a truth of {} (expected {})",
+                                   j, s.n, s.samples.size(), s.truth.size(), d));
+  }
+}
+
+// ECP(α) = fraction of the chosen simulations with f_j < α.
+std::vector<double> ecp_curve(const std::vector<double>& f, const std::vector<std::size_t>& pick,
+                              const std::vector<double>& alpha) {
+  std::vector<double> sorted;
+  sorted.reserve(pick.size());
+  for (auto j : pick) sorted.push_back(f[j]);
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<double> e(alpha.size());
+  for (std::size_t a = 0; a < alpha.size(); ++a)
+    e[a] = static_cast<double>(std::lower_bound(sorted.begin(), sorted.end(), alpha[a]) - sorted.begin()) /
+           sorted.size();
+  return e;
+}
+
+double quantile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  double pos = q * (v.size() - 1);
+  std::size_t i = static_cast<std::size_t>(pos);
+  double t = pos - i;
+  return i + 1 < v.size() ? v[i] * (1 - t) + v[i + 1] * t : v[i];
+}
+
+}  // namespace
+
+TarpResult tarp_coverage(const std::vector<CoverageSimulation>& sims, std::uint64_t seed, int n_alpha,
+                         int n_bootstrap) {
+  check(sims);
+  if (n_alpha < 2) throw UsageError("tarp: need at least 2 credibility levels");
+  const std::size_t d = sims[0].truth.size();
+  // Per-dimension normalisation over everything seen.
+  std::vector<float> lo(d, std::numeric_limits<float>::max()), hi(d, std::numeric_limits<float>::lowest());
+  auto extend = [&](const float* x) {
+    for (std::size_t k = 0; k < d; ++k) {
+      if (!std::isfinite(x[k])) throw DataError(fmt::format("tarp: non-finite value in coordinate {}", k));
+      lo[k] = std::min(lo[k], x[k]);
+      hi[k] = std::max(hi[k], x[k]);
+    }
+  };
+  for (const auto& s : sims) {
+    extend(s.truth.data());
+    for (int i = 0; i < s.n; ++i) extend(s.samples.data() + i * d);
+  }
+  std::vector<double> scale(d);
+  for (std::size_t k = 0; k < d; ++k) scale[k] = hi[k] > lo[k] ? 1.0 / (hi[k] - lo[k]) : 0.0;
+
+  TarpResult r;
+  Rng ref_rng = make_rng(seed, 0);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::vector<double> ref(d);
+  for (const auto& s : sims) {
+    for (auto& x : ref) x = unit(ref_rng);
+    auto dist2 = [&](const float* x) {
+      double acc = 0;
+      for (std::size_t k = 0; k < d; ++k) {
+        double z = (x[k] - lo[k]) * scale[k] - ref[k];
+        acc += z * z;
+      }
+      return acc;
+    };
+    double dt = dist2(s.truth.data());
+    int closer = 0;
+    for (int i = 0; i < s.n; ++i) closer += dist2(s.samples.data() + i * d) < dt;
+    r.f.push_back(static_cast<double>(closer) / s.n);
+  }
+  for (int a = 0; a < n_alpha; ++a) r.alpha.push_back(static_cast<double>(a) / (n_alpha - 1));
+  std::vector<std::size_t> all(sims.size());
+  for (std::size_t j = 0; j < all.size(); ++j) all[j] = j;
+  r.ecp = ecp_curve(r.f, all, r.alpha);
+  for (int a = 0; a < n_alpha; ++a)
+    r.max_abs_ecp_minus_alpha = std::max(r.max_abs_ecp_minus_alpha, std::abs(r.ecp[a] - r.alpha[a]));
+
+  r.ecp_low = r.ecp_high = r.ecp;
+  if (n_bootstrap > 0) {
+    std::vector<std::vector<double>> reps;
+    for (int b = 0; b < n_bootstrap; ++b) {
+      Rng rng = make_rng(seed, static_cast<std::uint64_t>(b) + 1);
+      std::uniform_int_distribution<std::size_t> pick(0, sims.size() - 1);
+      std::vector<std::size_t> idx(sims.size());
+      for (auto& j : idx) j = pick(rng);
+      reps.push_back(ecp_curve(r.f, idx, r.alpha));
+    }
+    for (int a = 0; a < n_alpha; ++a) {
+      std::vector<double> col;
+      for (const auto& rep : reps) col.push_back(rep[a]);
+      r.ecp_low[a] = quantile(col, 0.025);
+      r.ecp_high[a] = quantile(col, 0.975);
+    }
+  }
+  return r;
+}
+
+double credible_interval_coverage(const std::vector<CoverageSimulation>& sims, double level) {
+  check(sims);
+  if (!(level > 0 && level < 1)) throw UsageError(fmt::format("credible level {} must be in (0, 1)", level));
+  const std::size_t d = sims[0].truth.size();
+  std::size_t inside = 0, total = 0;
+  std::vector<double> col;
+  for (const auto& s : sims) {
+    col.resize(s.n);
+    for (std::size_t k = 0; k < d; ++k) {
+      for (int i = 0; i < s.n; ++i) col[i] = s.samples[i * d + k];
+      double lo = quantile(col, 0.5 * (1 - level)), hi = quantile(col, 0.5 * (1 + level));
+      inside += s.truth[k] >= lo && s.truth[k] <= hi;
+      ++total;
+    }
+  }
+  return static_cast<double>(inside) / total;
+}
+
+}  // namespace penumbra

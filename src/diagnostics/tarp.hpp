@@ -1,0 +1,41 @@
+#pragma once
+// TARP expected coverage (Lemos et al. 2023, REFERENCE.md §2) and per-pixel
+// credible-interval coverage, for calibration studies of posterior samplers.
+//
+// Samples of simulation j are n_j points in R^D (flattened images), row-major
+// [n_j][D]; truths are [D]. Everything here is plain arrays: the coverage
+// suite feeds it whatever produced the samples.
+#include <cstdint>
+#include <vector>
+
+namespace penumbra {
+
+struct CoverageSimulation {
+  std::vector<float> samples;  // [n][D]
+  std::vector<float> truth;    // [D]
+  int n = 0;                   // number of samples
+};
+
+struct TarpResult {
+  std::vector<double> alpha;      // credibility levels, 0..1
+  std::vector<double> ecp;        // expected coverage at each α
+  std::vector<double> ecp_low;    // bootstrap 2.5 % band
+  std::vector<double> ecp_high;   // bootstrap 97.5 % band
+  std::vector<double> f;          // per simulation: fraction of samples closer to r_j than the truth
+  double max_abs_ecp_minus_alpha = 0;
+};
+
+// `n_alpha` levels on [0, 1]; `n_bootstrap` replicates resample the simulations
+// with replacement, replicate b drawing from its own stream derive_seed(seed, b + 1);
+// the reference points use stream 0. Coordinates are normalised per dimension to
+// [0, 1] over the range of all samples and truths before distances are taken,
+// and each reference point is uniform over that unit box.
+TarpResult tarp_coverage(const std::vector<CoverageSimulation>& sims, std::uint64_t seed, int n_alpha = 101,
+                         int n_bootstrap = 100);
+
+// Fraction of truth coordinates inside the central credible interval of level
+// `level` (e.g. 0.68), pooled over simulations, from the empirical quantiles
+// (1 − level)/2 and (1 + level)/2 of each coordinate's samples.
+double credible_interval_coverage(const std::vector<CoverageSimulation>& sims, double level);
+
+}  // namespace penumbra
