@@ -5,6 +5,7 @@
 // their WCS (CRPIX/CDELT/CRVAL in degrees, CTYPE) as attributes too.
 #include <complex>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -41,6 +42,11 @@ class Hdf5Store {
   Array<double> read_double(const std::string& name) const;
   Array<std::int64_t> read_int(const std::string& name) const;
   std::vector<std::size_t> shape(const std::string& name) const;
+  // Element type as numpy would name it: "float32", "float64", "int64", "uint8",
+  // "complex64" (compound {r, i}), "string", "compound" or "other".
+  std::string dtype(const std::string& name) const;
+  // Writes buffered data to disk (e.g. after appending a batch of samples).
+  void flush();
 
   // Stacks that grow along axis 0 (posterior samples, training sets written in chunks).
   void create_stack(const std::string& name, const std::vector<std::size_t>& item_shape, const std::string& unit = "");
@@ -54,8 +60,19 @@ class Hdf5Store {
   std::string attr_string(const std::string& object, const std::string& key) const;  // throws DataError if absent
   double attr_double(const std::string& object, const std::string& key) const;
   bool has_attr(const std::string& object, const std::string& key) const;
+  std::vector<std::string> attr_names(const std::string& object) const;
 
   // Composite records.
+  // An image is a 2-D float64 dataset [ny][nx] (ImageGrid layout) with the
+  // attributes unit, CTYPE1/2, CUNIT1/2, CRPIX1/2, CDELT1/2, CRVAL1/2 (degrees)
+  // and cell_rad / ra_rad / dec_rad (the grid exactly, radians).
+  // An observation is a group holding uvw [nrow,3] float64 (m), freq [nchan]
+  // float64 (Hz), corr [ncorr] int32 (CASA codes), vis [nrow,nchan,ncorr]
+  // compound {r, i} float32 (Jy; h5py reads it as complex64), weight (float32,
+  // Jy^-2) and flag (uint8) of the same shape, optional antenna1/antenna2
+  // [nrow] int32, time [nrow] float64 (s), antenna_xyz [nant,3] float64 (m),
+  // and attributes ra_rad, dec_rad, interval_s, dish_diameter_m,
+  // frequency_known (0/1), telescope, field, format = "penumbra.observation".
   void write_image(const std::string& name, const std::vector<double>& pixels, const ImageGrid& grid,
                    const std::string& unit);
   std::vector<double> read_image(const std::string& name, ImageGrid* grid = nullptr) const;
