@@ -1,0 +1,38 @@
+#pragma once
+// A labelled image set in plain memory (no LibTorch): what the MiraBest reader
+// and the synthetic FR generator both produce, and what the classifier turns
+// into tensors. If src/datasets/dataset.hpp (the general Dataset interface)
+// lands, LabelledImages adapts to it; it is kept separate so the readers stay
+// free of LibTorch (datasets links only core and io).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace penumbra {
+
+struct LabelledImages {
+  int height = 0, width = 0;               // pixels; every image has this shape
+  std::vector<float> pixels;               // [n][height][width], row-major, values as stored (see `scale`)
+  std::vector<int> labels;                 // [n], class index into class_names
+  std::vector<std::string> class_names;    // e.g. {"FRI", "FRII"}
+  std::vector<std::string> ids;            // [n], file names or generator ids (may be empty)
+
+  std::size_t size() const { return labels.size(); }
+  std::size_t image_size() const { return static_cast<std::size_t>(height) * width; }
+  const float* image(std::size_t i) const { return pixels.data() + i * image_size(); }
+  float* image(std::size_t i) { return pixels.data() + i * image_size(); }
+  // Appends image i of `other` (same shape and classes).
+  void push_back_from(const LabelledImages& other, std::size_t i);
+  // The images at `indices`, in that order.
+  LabelledImages subset(const std::vector<std::size_t>& indices) const;
+};
+
+// A seeded permutation of 0..n-1 (Fisher–Yates on make_rng(seed, stream)).
+std::vector<std::size_t> seeded_permutation(std::size_t n, std::uint64_t seed, std::uint64_t stream = 0);
+
+// Stratified split: `fraction` of each class (rounded) goes to `second`, the rest
+// to `first`; the order inside each part follows a seeded shuffle.
+void stratified_split(const LabelledImages& all, double fraction, std::uint64_t seed, LabelledImages& first,
+                      LabelledImages& second);
+
+}  // namespace penumbra
