@@ -22,15 +22,23 @@ struct FitsImage {
   std::vector<double> pixels;  // [ny][nx]
   ImageGrid grid;
   double freq_hz = 0;          // 0: no FREQ axis value known
+  double bandwidth_hz = 0;     // CDELT3; 0: unknown (written as 1 Hz so the WCS stays invertible)
+  int bitpix = -32;            // -32 (float32, as imagers write) or -64 (float64, exact round trip)
   std::string bunit = "Jy/beam";
   std::optional<Beam> beam;
-  std::map<std::string, std::string> history;  // extra keywords written as HISTORY "key: value"
+  // Provenance written as HISTORY "key: value" cards (read back from cards of that
+  // form; keep key + value under ~70 characters or cfitsio wraps the card).
+  std::map<std::string, std::string> history;
 };
 
 // Written to `path.tmp` and renamed; overwrites.
 void write_fits_image(const std::filesystem::path& path, const FitsImage& image);
 // Reads the first 2-D (or 2-D with degenerate extra axes) image HDU; throws
-// MissingInputError / DataError naming the file and the problem.
+// MissingInputError / DataError naming the file and the problem. Images with
+// CDELT1 > 0 or CDELT2 < 0 are flipped into the ImageGrid orientation, and a
+// reference pixel other than N/2 + 1 is turned into the sky position of pixel
+// (nx/2, ny/2) (exact at that pixel; elsewhere the re-centred SIN grid differs
+// by second-order terms in the field size, negligible for radio images).
 FitsImage read_fits_image(const std::filesystem::path& path);
 
 }  // namespace penumbra
