@@ -1,0 +1,106 @@
+#include "instruments/dirty_image.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <complex>
+
+#include "instruments/nufft.hpp"
+#include "src/core/errors.hpp"
+#include "src/core/units.hpp"
+
+namespace penumbra {
+
+ImageStats image_stats(std::span<const double> image, int nx, int ny) {
+  ImageStats s;
+  if (image.empty()) return s;
+  s.peak = image[0];
+  s.min = image[0];
+  double sum2 = 0;
+  for (int y = 0; y < ny; ++y)
+    for (int x = 0; x < nx; ++x) {
+      double p = image[static_cast<std::size_t>(y) * nx + x];
+      if (p > s.peak) {
+        s.peak = p;
+        s.peak_x = x;
+        s.peak_y = y;
+      }
+      s.min = std::min(s.min, p);
+      sum2 += p * p;
+    }
+  s.rms = std::sqrt(sum2 / image.size());
+  return s;
+}
+
+void check_uv_fits_grid(std::span<const double> u, std::span<const double> v, const ImageGrid& grid) {
+  grid.validate();
+  std::size_t worst = 0;
+  double worst_val = -1;
+  for (std::size_t k = 0; k < u.size(); ++k) {
+    const double a = std::max(std::abs(u[k]), std::abs(v[k]));
+    if (a > worst_val) {
+      worst_val = a;
+      worst = k;
+    }
+  }
+  if (worst_val >= grid.max_uv()) {
+    throw UsageError(fmt::format(
+        "visibility {} at (u, v) = ({:.1f}, {:.1f}) λ (|uv| = {:.4g} kλ) lies beyond the {:.4g} kλ that a cell of "
+        "{} resolves (1/(2·cell)); use a cell ≤ {} (or drop the longest baselines)",
+        worst, u[worst], v[worst], std::hypot(u[worst], v[worst]) / 1e3, grid.max_uv() / 1e3,
+        format_angle(grid.cell), format_angle(0.999 / (2.0 * worst_val))));
+  }
+}
+
+DirtyImage make_dirty_image(const VisibilitySet& vis, std::span<const double> imaging_weight, const ImageGrid& grid,
+                            const DirtyImageOptions& options) {
+  grid.validate();
+  vis.validate("dirty image");
+  if (imaging_weight.size() != vis.size())
+    throw UsageError(fmt::format("dirty image: {} imaging weights for {} visibilities", imaging_weight.size(),
+                                 vis.size()));
+  // Keep only what contributes: zero imaging weight (e.g. uniform weighting
+  // outside the weight grid) costs NUFFT time and adds nothing.
+  std::vector<double> u, v;
+  std::vector<std::complex<double>> wv, w;
+  double sum = 0;
+  for (std::size_t k = 0; k < vis.size(); ++k) {
+    const double wk = imaging_weight[k];
+    if (!std::isfinite(wk) || wk < 0)
+      throw DataError(fmt::format("dirty image: imaging weight {} of visibility {} is not finite and ≥ 0", wk, k));
+    if (wk == 0) continue;
+    u.push_back(vis.u[k]);
+    v.push_back(vis.v[k]);
+    wv.push_back(wk * vis.vis[k]);
+    w.push_back(wk);
+    sum += wk;
+  }
+  if (u.empty() || !(sum > 0))
+    throw DataError(fmt::format("dirty image: all {} visibilities have zero imaging weight", vis.size()));
+  check_uv_fits_grid(u, v, grid);
+
+  DirtyImage out;
+  out.grid = grid;
+  out.weight_sum = sum;
+  out.nvis = u.size();
+  auto t0 = std::chrono::steady_clock::now();
+  NufftPlan<double> plan(u, v, grid, options.epsilon, options.threads);
+  auto t1 = std::chrono::steady_clock::now();
+  out.plan_seconds = std::chrono::duration<double>(t1 - t0).count();
+  out.dirty.assign(grid.size(), 0.0);
+  plan.grid(wv, out.dirty);
+  for (double& p : out.dirty) p /= sum;
+  if (options.make_psf) {
+    out.psf.assign(grid.size(), 0.0);
+    plan.grid(w, out.psf);
+    for (double& p : out.psf) p /= sum;
+  }
+  out.grid_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+  for (std::size_t j = 0; j < out.dirty.size(); ++j)
+    if (!std::isfinite(out.dirty[j]))
+      throw InternalError(fmt::format("dirty image: pixel {} is not finite after gridding", j));
+  return out;
+}
+
+}  // namespace penumbra
