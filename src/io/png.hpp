@@ -26,6 +26,13 @@ struct ImagePanel {
 void write_image_png(const std::filesystem::path& path, const ImagePanel& panel);
 // Several images in a grid of `columns` columns, each with its own colour bar.
 void write_panels_png(const std::filesystem::path& path, const std::vector<ImagePanel>& panels, int columns);
+// Where write_image_png puts the image (pixels from the PNG's top-left corner):
+// images are upscaled by a whole factor (nearest) to about 512 pixels, shown
+// 1:1 up to 1024, and subsampled beyond. NaN / Inf pixels are drawn magenta.
+struct ImageBox {
+  int x0 = 0, y0 = 0, width = 0, height = 0;
+};
+ImageBox image_png_box(const ImagePanel& panel);
 
 struct Series {
   std::vector<double> x, y;
@@ -37,6 +44,9 @@ struct LinePlot {
   bool logx = false, logy = false;
   std::optional<double> xmin, xmax, ymin, ymax;
 };
+// 900×600 pixels. Throws UsageError for no series, an empty series, x/y of
+// different lengths or bad limits; non-finite points (and non-positive ones on
+// log axes) break the line rather than failing.
 void write_line_plot_png(const std::filesystem::path& path, const std::vector<Series>& series, const LinePlot& plot);
 
 }  // namespace penumbra
