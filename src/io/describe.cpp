@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <regex>
 
 #include "src/core/errors.hpp"
 #include "src/core/units.hpp"
@@ -49,29 +48,23 @@ bool looks_like_uvtable(const std::filesystem::path& p) {
 }
 
 FileDescription describe_uvtable(const std::filesystem::path& path) {
-  Observation obs = read_uvtable(path);
+  std::string text = read_compressed_text(path);  // once: bzip2 dominates the cost
+  Observation obs = parse_uvtable(text, path.string());
   FileDescription d;
   d.path = path.string();
   d.format = "uvtable";
   d.add("rows", "visibilities", fmt::format("{}", obs.nrow), obs.nrow);
   d.add("channels", "channels", "1", 1);
   // frank/galario uvtables often state the wavelength in a header comment.
-  std::string text = read_compressed_text(path);
-  std::smatch m;
-  std::string head = text.substr(0, std::min<std::size_t>(text.size(), 4096));
-  static const std::regex wl(R"(#[^\n]*wavelength\s*(?:\[m\])?\s*[=:]\s*([0-9.eE+-]+))", std::regex::icase);
-  if (std::regex_search(head, m, wl)) {
-    double lambda = std::strtod(m[1].str().c_str(), nullptr);
-    if (lambda > 0) {
-      double f = kSpeedOfLight / lambda;
-      d.add("frequency_range_hz", "frequency",
-            fmt::format("{} (λ = {:.6g} mm, from the header comment; u, v are in wavelengths)", format_frequency(f),
-                        lambda * 1e3),
-            {f, f});
-    }
-  }
-  if (!d.json.contains("frequency_range_hz"))
+  if (double lambda = uvtable_header_wavelength(text); lambda > 0) {
+    double f = kSpeedOfLight / lambda;
+    d.add("frequency_range_hz", "frequency",
+          fmt::format("{} (λ = {:.6g} mm, from the header comment; u, v are in wavelengths)", format_frequency(f),
+                      lambda * 1e3),
+          {f, f});
+  } else {
     d.add("frequency_range_hz", "frequency", "not stated (u, v are in wavelengths)", nullptr);
+  }
   double uvmin = INFINITY, uvmax = 0;
   std::vector<float> w;
   std::size_t zero = 0;
@@ -108,6 +101,8 @@ const std::vector<Describer>& describers() {
   static const std::vector<Describer> table = {
       {"MeasurementSet", looks_like_measurement_set, describe_measurement_set},
       {"uvtable", looks_like_uvtable, describe_uvtable},
+      {"HDF5", looks_like_hdf5, describe_hdf5},
+      {"FITS", looks_like_fits, describe_fits},
   };
   return table;
 }

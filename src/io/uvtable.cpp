@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <cstdlib>
 #include <cmath>
 #include <string_view>
 
@@ -45,8 +48,32 @@ int parse_numbers(std::string_view line, double* out, int max, std::string_view*
 Observation read_uvtable(const std::filesystem::path& path, double wavelength_m) {
   if (!(wavelength_m >= 0) || !std::isfinite(wavelength_m))
     throw UsageError(fmt::format("uvtable wavelength must be a positive number of metres, got {}", wavelength_m));
-  std::string text = read_compressed_text(path);
-  const std::string name = path.string();
+  return parse_uvtable(read_compressed_text(path), path.string(), wavelength_m);
+}
+
+double uvtable_header_wavelength(const std::string& text) {
+  // Only the leading comment block is searched.
+  std::size_t pos = 0;
+  while (pos < text.size() && text[pos] == '#') {
+    std::size_t eol = std::min(text.find('\n', pos), text.size());
+    std::string line = text.substr(pos, eol - pos);
+    std::string low = line;
+    std::transform(low.begin(), low.end(), low.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (auto k = low.find("wavelength"); k != std::string::npos) {
+      auto eq = line.find_first_of("=:", k);
+      if (eq != std::string::npos) {
+        double v = std::strtod(line.c_str() + eq + 1, nullptr);
+        if (v > 0 && std::isfinite(v)) return v;
+      }
+    }
+    pos = eol + 1;
+  }
+  return 0;
+}
+
+Observation parse_uvtable(const std::string& text, const std::string& name, double wavelength_m) {
+  if (!(wavelength_m >= 0) || !std::isfinite(wavelength_m))
+    throw UsageError(fmt::format("uvtable wavelength must be a positive number of metres, got {}", wavelength_m));
 
   std::vector<double> u, v, re, im, w;
   std::size_t lineno = 0;
