@@ -20,6 +20,15 @@
 
 namespace penumbra {
 
+// Expert overrides of the kernel choice (calibration, benchmarks); 0 = chosen from ε.
+struct NufftOptions {
+  int support = 0;      // kernel width W in grid cells (2..16)
+  double sigma = 0;     // oversampling factor (≥ 1.2)
+  double beta = 0;      // kernel shape factor per cell of support
+  int tile = 0;         // tile side in grid cells (≥ lanes − 1)
+  int degree = 0;       // degree of the kernel's piecewise polynomial (4..24)
+};
+
 template <class T>  // float or double
 class NufftPlan {
  public:
@@ -28,6 +37,10 @@ class NufftPlan {
   // naming the longest baseline and the cell size that would fit.
   NufftPlan(std::span<const double> u, std::span<const double> v, const ImageGrid& grid, double epsilon,
             int threads = 0 /* 0: thread_count() */);
+  // Same, with the kernel parameters that `options` sets overriding the choice from ε
+  // (ε then only sets the polynomial accuracy of the kernel evaluation).
+  NufftPlan(std::span<const double> u, std::span<const double> v, const ImageGrid& grid, double epsilon,
+            const NufftOptions& options, int threads = 0);
   ~NufftPlan();
   NufftPlan(NufftPlan&&) noexcept;
   NufftPlan& operator=(NufftPlan&&) noexcept;
@@ -42,6 +55,8 @@ class NufftPlan {
   double oversampling() const;   // σ
   int padded_size() const;       // FFT grid side
   double plan_seconds() const;   // time spent building the plan
+  int threads() const;           // threads the plan runs on
+  const char* isa() const;       // instruction set of the spreading kernels ("avx2", "generic")
 
  private:
   struct Impl;
