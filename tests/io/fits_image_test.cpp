@@ -10,6 +10,7 @@
 
 #include "src/core/errors.hpp"
 #include "src/core/units.hpp"
+#include "src/io/describe.hpp"
 #include "tests/support/paths.hpp"
 
 namespace penumbra {
@@ -278,6 +279,25 @@ TEST(FitsImage, WriteRejectsMismatchedPixels) {
   img.pixels.pop_back();
   EXPECT_THROW(write_fits_image(dir / "x.fits", img), UsageError);
   EXPECT_FALSE(fs::exists(dir / "x.fits"));
+}
+
+TEST(FitsImage, DescribeForPenumbraInfo) {
+  auto dir = test::scratch_dir("fits_describe");
+  auto file = dir / "img.fits";
+  FitsImage img = test_image(8, 6);
+  img.pixels[3] = std::numeric_limits<double>::quiet_NaN();
+  write_fits_image(file, img);
+  FileDescription d = describe_file(file);
+  EXPECT_EQ(d.format, "FITS");
+  EXPECT_EQ(d.json["image"]["shape"], (std::vector<int>{6, 8}));
+  EXPECT_EQ(d.json["image"]["bunit"], "Jy/beam");
+  EXPECT_NEAR(d.json["image"]["beam"]["bmaj_rad"].get<double>(), img.beam->bmaj, 1e-15);
+  EXPECT_EQ(d.json["image"]["wcs"]["crpix"][0].get<double>(), 5.0);
+  EXPECT_NEAR(d.json["phase_centre"]["ra_rad"].get<double>(), img.grid.ra, 1e-12);
+  EXPECT_DOUBLE_EQ(d.json["frequency_range_hz"][0].get<double>(), 240e9);
+  EXPECT_EQ(d.json["pixels"]["nonfinite"], 1);
+  std::ofstream(dir / "bad.fits") << "garbage";
+  EXPECT_THROW(describe_file(dir / "bad.fits"), DataError);
 }
 
 }  // namespace

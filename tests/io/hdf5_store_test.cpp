@@ -7,6 +7,7 @@
 
 #include "src/core/errors.hpp"
 #include "src/core/units.hpp"
+#include "src/io/describe.hpp"
 #include "tests/support/paths.hpp"
 
 namespace penumbra {
@@ -371,6 +372,46 @@ TEST(Hdf5Store, ReadsWhatH5pyWrites) {
   EXPECT_EQ(a.data[5], 5.0);
   EXPECT_EQ(s.attr_string("/g/x", "unit"), "K");
   EXPECT_EQ(s.attr_string("/g/x", "fixed"), "abc");
+}
+
+TEST(Hdf5Store, DescribeForPenumbraInfo) {
+  auto dir = test::scratch_dir("hdf5_describe");
+  auto file = dir / "run.h5";
+  {
+    Hdf5Store s(file, Hdf5Store::Mode::kCreate);
+    s.set_attr("/", "seed", 7.0);
+    s.set_attr("/", "command", "sample");
+    s.write_observation("/obs", small_observation());
+    ImageGrid grid{16, 16, 3e-3 * kArcsec, 1.0, -0.5};
+    s.write_image("/posterior/mean", std::vector<double>(grid.size(), 1.0), grid, "Jy/pixel");
+    s.create_stack("/posterior/samples", {16, 16}, "Jy/pixel");
+  }
+  FileDescription d = describe_file(file);
+  EXPECT_EQ(d.format, "HDF5");
+  EXPECT_EQ(d.json["rows"], 3);
+  EXPECT_EQ(d.json["channels"], 2);
+  EXPECT_DOUBLE_EQ(d.json["frequency_range_hz"][0].get<double>(), 230e9);
+  EXPECT_EQ(d.json["image"]["name"], "/posterior/mean");
+  EXPECT_EQ(d.json["image"]["shape"], (std::vector<std::size_t>{16, 16}));
+  EXPECT_LT(d.json["image"]["wcs"]["cdelt_deg"][0].get<double>(), 0);
+  EXPECT_EQ(d.json["attributes"]["seed"], 7.0);
+  EXPECT_EQ(d.json["attributes"]["command"], "sample");
+  bool saw_stack = false;
+  for (auto& ds : d.json["datasets"])
+    if (ds["name"] == "/posterior/samples") {
+      saw_stack = true;
+      EXPECT_EQ(ds["shape"], (std::vector<std::size_t>{0, 16, 16}));
+      EXPECT_EQ(ds["unit"], "Jy/pixel");
+      EXPECT_EQ(ds["dtype"], "float32");
+    }
+  EXPECT_TRUE(saw_stack);
+  std::string all;
+  for (auto& l : d.lines) all += l.label + ": " + l.text + "\n";
+  EXPECT_NE(all.find("3 rows × 2 channels × 2 correlations (XX YY)"), std::string::npos) << all;
+  EXPECT_NE(all.find("complex64 [3 × 2 × 2] Jy"), std::string::npos) << all;
+  // A text file named .h5 is a clear DataError.
+  std::ofstream(dir / "fake.h5") << "not hdf5";
+  EXPECT_THROW(describe_file(dir / "fake.h5"), DataError);
 }
 
 }  // namespace
