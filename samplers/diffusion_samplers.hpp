@@ -1,0 +1,101 @@
+#pragma once
+// Score-based samplers for the variance-exploding (VE) noise process
+// x_σ = x₀ + σz (REFERENCE.md §2). Each works with any Posterior: a prior that
+// has score(x, σ) plus any noise-level-aware likelihood. Noise levels default
+// to the posterior's [σ_min, σ_max]; chains start from N(0, σ_max² I).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "samplers/sampler.hpp"
+
+namespace penumbra {
+
+struct NoiseLevels {
+  double sigma_max = 0;  // 0: the posterior's
+  double sigma_min = 0;  // 0: the posterior's
+};
+
+// Annealed Langevin dynamics (Song & Ermon 2019): geometric σ_1 > … > σ_L; at
+// level i, `steps_per_level` steps of x ← x + α_i s(x, σ_i) + √(2α_i) z with
+// α_i = ε σ_i²/σ_L². Optionally a final Tweedie denoising x + σ_L² s(x, σ_L).
+// aux[0]: the denoised mean (filled at the last step).
+struct AnnealedLangevinOptions {
+  NoiseLevels noise;
+  std::int64_t levels = 10;
+  std::int64_t steps_per_level = 100;
+  double epsilon = 2e-5;        // ε: step size at the last level
+  bool denoise = true;
+};
+
+class AnnealedLangevin final : public Sampler {
+ public:
+  AnnealedLangevin(std::shared_ptr<const Posterior> posterior, AnnealedLangevinOptions opt);
+  std::string name() const override { return "ald"; }
+  std::string describe() const override;
+  std::int64_t total_steps() const override { return opt_.levels * opt_.steps_per_level; }
+  SamplerState init(const SamplerShape& shape, at::Generator& gen, const at::Tensor& start = {}) const override;
+  StepInfo step(SamplerState& state, at::Generator& gen) const override;
+  at::Tensor result(const SamplerState& state) const override;
+  const std::vector<double>& sigmas() const { return sigmas_; }
+
+ private:
+  AnnealedLangevinOptions opt_;
+  std::vector<double> sigmas_;
+};
+
+// Predictor–corrector (Song et al. 2021), VE: for each of `levels` noise levels
+// σ_i (geometric, σ_max → σ_min), `corrector_steps` Langevin corrector steps
+// x ← x + ε s + √(2ε) z with ε = 2 (snr ‖z‖/‖s‖)² per chain, then the
+// reverse-diffusion predictor x ← x + (σ_i² − σ_{i+1}²) s(x, σ_i) + √(σ_i² − σ_{i+1}²) z
+// (σ_L = 0 after the last level, whose noise-free mean is the result).
+// total_steps = levels · (1 + corrector_steps). aux[0]: the predictor's mean.
+struct PredictorCorrectorOptions {
+  NoiseLevels noise;
+  std::int64_t levels = 1000;
+  std::int64_t corrector_steps = 1;
+  double snr = 0.16;
+};
+
+class PredictorCorrector final : public Sampler {
+ public:
+  PredictorCorrector(std::shared_ptr<const Posterior> posterior, PredictorCorrectorOptions opt);
+  std::string name() const override { return "pc"; }
+  std::string describe() const override;
+  std::int64_t total_steps() const override { return opt_.levels * (1 + opt_.corrector_steps); }
+  SamplerState init(const SamplerShape& shape, at::Generator& gen, const at::Tensor& start = {}) const override;
+  StepInfo step(SamplerState& state, at::Generator& gen) const override;
+  at::Tensor result(const SamplerState& state) const override;
+  const std::vector<double>& sigmas() const { return sigmas_; }
+
+ private:
+  PredictorCorrectorOptions opt_;
+  std::vector<double> sigmas_;
+};
+
+// Euler–Maruyama on the reverse VE SDE dx = −g(t)² s(x, σ(t)) dt + g(t) dw̄,
+// σ(t) = σ_min (σ_max/σ_min)^t, g² = dσ²/dt = 2σ² ln(σ_max/σ_min), from t = 1 to
+// t = 1/steps in `steps` equal steps; the last step adds no noise (its mean is
+// the result). aux[0]: the mean of the last step.
+struct EulerMaruyamaOptions {
+  NoiseLevels noise;
+  std::int64_t steps = 1000;
+};
+
+class EulerMaruyama final : public Sampler {
+ public:
+  EulerMaruyama(std::shared_ptr<const Posterior> posterior, EulerMaruyamaOptions opt);
+  std::string name() const override { return "em"; }
+  std::string describe() const override;
+  std::int64_t total_steps() const override { return opt_.steps; }
+  SamplerState init(const SamplerShape& shape, at::Generator& gen, const at::Tensor& start = {}) const override;
+  StepInfo step(SamplerState& state, at::Generator& gen) const override;
+  at::Tensor result(const SamplerState& state) const override;
+
+ private:
+  double sigma_at(double t) const;
+  EulerMaruyamaOptions opt_;
+  double smax_, smin_;
+};
+
+}  // namespace penumbra

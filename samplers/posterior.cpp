@@ -1,0 +1,48 @@
+#include "samplers/posterior.hpp"
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "src/core/errors.hpp"
+
+namespace penumbra {
+
+Posterior::Posterior(std::shared_ptr<const Prior> prior, std::shared_ptr<const Likelihood> likelihood,
+                     Tempering tempering)
+    : prior_(std::move(prior)), likelihood_(std::move(likelihood)), tempering_(tempering) {
+  if (!prior_) throw UsageError("posterior: a prior is required");
+  if (!(tempering_.likelihood_weight >= 0) || !std::isfinite(tempering_.likelihood_weight))
+    throw UsageError(fmt::format("posterior: likelihood weight must be finite and >= 0, got {}",
+                                 tempering_.likelihood_weight));
+  if (!(tempering_.temperature > 0) || !std::isfinite(tempering_.temperature))
+    throw UsageError(fmt::format("posterior: temperature must be finite and > 0, got {}", tempering_.temperature));
+}
+
+at::Tensor Posterior::score(const at::Tensor& x, const at::Tensor& sigma) const {
+  auto s = prior_->score(x, sigma);
+  if (likelihood_ && tempering_.likelihood_weight > 0) {
+    auto l = likelihood_->score(x, sigma);
+    s = tempering_.likelihood_weight == 1.0 ? s + l : s + tempering_.likelihood_weight * l;
+  }
+  return tempering_.temperature == 1.0 ? s : s / tempering_.temperature;
+}
+
+at::Tensor Posterior::score(const at::Tensor& x, double sigma) const {
+  return score(x, torch::full({x.size(0)}, sigma, x.options()));
+}
+
+at::Tensor Posterior::log_prob(const at::Tensor& x) const {
+  auto lp = prior_->log_prob(x);
+  if (likelihood_ && tempering_.likelihood_weight > 0) lp = lp - tempering_.likelihood_weight * likelihood_->energy(x);
+  return lp / tempering_.temperature;
+}
+
+std::string Posterior::describe() const {
+  return fmt::format("prior={} likelihood={} weight={} temperature={}", prior_->name(),
+                     likelihood_ ? likelihood_->name() : "none", tempering_.likelihood_weight,
+                     tempering_.temperature);
+}
+
+}  // namespace penumbra
