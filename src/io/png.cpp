@@ -37,7 +37,7 @@ struct ImageGeometry {
   int disp_w = 0, disp_h = 0;  // displayed image size, pixels
   int width = 0, height = 0;   // whole panel
   int img_x = 0, img_y = 0;    // image box origin inside the panel
-  int bar_x = 0;               // colour bar origin (same y and height as the image)
+  int bar_x = 0, bar_h = 0;    // colour bar origin (same top as the image) and height
   int labels_x = 0;            // tick labels start
   int cbar_label_x = 0;        // centre of the vertical colour-bar label
   double vmin = 0, vmax = 1;
@@ -98,7 +98,9 @@ ImageGeometry image_geometry(const ImagePanel& p, int target) {
     g.disp_h = (p.ny + s - 1) / s;
   }
   value_range(p, &g.vmin, &g.vmax);
-  g.ticks = nice_ticks(g.vmin, g.vmax, 5);
+  // A very flat image still gets a colour bar tall enough for its labels.
+  g.bar_h = std::max(g.disp_h, 160);
+  g.ticks = nice_ticks(g.vmin, g.vmax, std::clamp(g.bar_h / 60, 2, 5));
   double step = g.ticks.size() > 1 ? g.ticks[1] - g.ticks[0] : g.vmax - g.vmin;
   int label_w = 0;
   for (double t : g.ticks) {
@@ -116,7 +118,7 @@ ImageGeometry image_geometry(const ImagePanel& p, int target) {
   }
   g.width = right + kPad;
   // Room for half a tick label below the bar's bottom tick.
-  g.height = g.img_y + g.disp_h + kPad + th() / 2;
+  g.height = g.img_y + g.bar_h + kPad + th() / 2;
   return g;
 }
 
@@ -139,19 +141,19 @@ void draw_image_panel(Canvas& c, int ox, int oy, const ImagePanel& p, const Imag
   c.frame(x0 - 1, y0 - 1, g.disp_w + 2, g.disp_h + 2, kAxisColour);
 
   const int bx = ox + g.bar_x;
-  for (int Y = 0; Y < g.disp_h; ++Y) {
-    double t = 1.0 - (Y + 0.5) / g.disp_h;
+  for (int Y = 0; Y < g.bar_h; ++Y) {
+    double t = 1.0 - (Y + 0.5) / g.bar_h;
     c.fill_rect(bx, y0 + Y, kBarWidth, 1, colormap_rgb(p.cmap, t));
   }
-  c.frame(bx - 1, y0 - 1, kBarWidth + 2, g.disp_h + 2, kAxisColour);
+  c.frame(bx - 1, y0 - 1, kBarWidth + 2, g.bar_h + 2, kAxisColour);
   for (std::size_t k = 0; k < g.ticks.size(); ++k) {
     double t = (g.ticks[k] - g.vmin) / span;
-    int y = y0 + static_cast<int>(std::lround((1.0 - t) * (g.disp_h - 1)));
+    int y = y0 + static_cast<int>(std::lround((1.0 - t) * (g.bar_h - 1)));
     c.fill_rect(bx + kBarWidth, y, kTick, 1, kAxisColour);
     c.text(ox + g.labels_x, y, g.tick_labels[k], kTextColour, kTextScale, Canvas::Align::kStart, Canvas::Align::kCentre);
   }
   if (!p.colorbar_label.empty())
-    c.text_vertical(ox + g.cbar_label_x, y0 + g.disp_h / 2, fit_text(p.colorbar_label, g.disp_h, kTextScale),
+    c.text_vertical(ox + g.cbar_label_x, y0 + g.bar_h / 2, fit_text(p.colorbar_label, g.bar_h, kTextScale),
                     kTextColour, kTextScale);
 }
 
