@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "src/core/errors.hpp"
 #include "src/core/run_folder.hpp"
@@ -206,8 +207,9 @@ FitsImage read_fits_image(const std::filesystem::path& path) {
   img.bitpix = bitpix == -64 ? -64 : -32;
   img.pixels.resize(static_cast<std::size_t>(nx) * ny);
   int anynul = 0;
-  // nulval = 0: no null substitution, so NaN pixels of float images stay NaN.
-  fits_read_img(f.get(), TDOUBLE, 1, static_cast<LONGLONG>(img.pixels.size()), nullptr, img.pixels.data(), &anynul,
+  // Undefined pixels (NaN in float images, BLANK in integer ones) become NaN.
+  double nulval = std::numeric_limits<double>::quiet_NaN();
+  fits_read_img(f.get(), TDOUBLE, 1, static_cast<LONGLONG>(img.pixels.size()), &nulval, img.pixels.data(), &anynul,
                 &s);
   if (s) throw DataError(fmt::format("{}: cannot read {}x{} pixels (truncated file?): {}", p, nx, ny, fits_error_text(s)));
 
