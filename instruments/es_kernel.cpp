@@ -57,14 +57,15 @@ const GaussLegendre& gauss_legendre(int n) {
 // `bench_nufft --calibrate` (docs/benchmarks.md) and rounded up. Rows: σ; columns: W = 2..16.
 constexpr std::array<double, 4> kSigmas = {1.25, 1.5, 1.75, 2.0};
 constexpr int kMinW = 2, kMaxW = 16;
-// PROVISIONAL (theory, exp(−πW√(1−1/σ)) ×10 for 2-D), replaced by the measured table.
-const std::array<std::array<double, kMaxW - kMinW + 1>, kSigmas.size()> kCalibration = [] {
-  std::array<std::array<double, kMaxW - kMinW + 1>, kSigmas.size()> t{};
-  for (std::size_t i = 0; i < kSigmas.size(); ++i)
-    for (int w = kMinW; w <= kMaxW; ++w)
-      t[i][w - kMinW] = 10 * std::exp(-kPi * w * std::sqrt(1 - 1 / kSigmas[i]));
-  return t;
-}();
+// Measured with kernel polynomials of degree max(4, W + 1) (kernel_degree) and β =
+// default_beta(σ), ×1.5 margin. `bench_nufft --beta-scan` found γ = 0.97 best (of
+// 0.85…1.06) for W ≥ 6 and within 2× of the best for W = 4.
+constexpr double kCalibration[4][kMaxW - kMinW + 1] = {
+    {3.1e-01, 8.7e-02, 2.1e-02, 4.8e-03, 1.1e-03, 2.3e-04, 5.5e-05, 1.5e-05, 4.5e-06, 1.3e-06, 3.7e-07, 9.0e-08, 2.0e-08, 3.7e-09, 8.2e-10},  // σ = 1.25
+    {2.1e-01, 3.7e-02, 5.8e-03, 8.3e-04, 1.2e-04, 1.9e-05, 3.6e-06, 6.9e-07, 1.2e-07, 2.1e-08, 3.3e-09, 5.1e-10, 8.3e-11, 1.5e-11, 3.0e-12},  // σ = 1.5
+    {1.6e-01, 2.2e-02, 2.6e-03, 2.9e-04, 3.4e-05, 4.9e-06, 7.5e-07, 1.0e-07, 1.4e-08, 1.7e-09, 2.1e-10, 2.9e-11, 4.1e-12, 5.8e-13, 8.3e-14},  // σ = 1.75
+    {1.4e-01, 1.6e-02, 1.5e-03, 1.4e-04, 1.5e-05, 2.0e-06, 2.5e-07, 2.8e-08, 2.9e-09, 3.1e-10, 3.5e-11, 4.4e-12, 5.2e-13, 6.1e-14, 1.1e-14},  // σ = 2.0
+};
 
 }  // namespace
 
@@ -79,6 +80,8 @@ double calibrated_error(double sigma, int support) {
     if (std::abs(kSigmas[i] - sigma) < 1e-9) return kCalibration[i][support - kMinW];
   return 0;
 }
+
+int kernel_degree(int support) { return std::max(4, support + 1); }
 
 double default_beta(double sigma) { return 0.97 * kPi * (1 - 0.5 / sigma); }
 

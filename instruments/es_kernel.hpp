@@ -36,6 +36,10 @@ double calibrated_error(double sigma, int support);
 // checked by the calibration scan.
 double default_beta(double sigma);
 
+// Degree of the kernel polynomial the table was measured with: the end-to-end
+// error did not change with higher degrees (the kernel's own aliasing dominates).
+int kernel_degree(int support);
+
 double es_kernel(double r, int support, double beta);
 // ψ̂(k), by `nodes`-point Gauss–Legendre quadrature (0: a count that is converged
 // to double precision for W ≤ 16, |k| ≤ 1).

@@ -316,12 +316,11 @@ void NufftPlan<T>::Impl::build(std::span<const double> u, std::span<const double
   const int W = kp.support;
   const int L = lanes_for(W);
 
-  // Kernel polynomial: its error must be well below ε (ψ(0) = 1, and a 2-D
-  // footprint sums ~W² kernel products of partition-of-unity size).
+  // Kernel polynomial of the degree the accuracy table was calibrated with.
   if (opt.degree && (opt.degree < 4 || opt.degree > 24))
     throw UsageError(fmt::format("NUFFT: kernel polynomial degree {} outside 4..24", opt.degree));
-  poly = opt.degree ? fit_kernel_polynomial(W, kp.beta, L, 0, opt.degree, opt.degree)
-                    : fit_kernel_polynomial(W, kp.beta, L, 0.05 * eps);
+  const int degree = opt.degree ? opt.degree : kernel_degree(W);
+  poly = fit_kernel_polynomial(W, kp.beta, L, 0, degree, degree);
   coeffs.assign(poly.coeffs.begin(), poly.coeffs.end());
 
   NX = next_fft_size(std::max(static_cast<int>(std::ceil(kp.sigma * nx)), 2 * W));
@@ -407,7 +406,7 @@ void NufftPlan<T>::Impl::build(std::span<const double> u, std::span<const double
   geo.tile_start = tile_start.data();
   local_size = static_cast<std::size_t>(geo.local_rows) * geo.local_stride;
   local.reset(2 * local_size * nthreads);
-  kern = cpu_has_avx2_fma() ? avx2_kernels<T>(W) : generic_kernels<T>(W);
+  kern = (!opt.portable && cpu_has_avx2_fma()) ? avx2_kernels<T>(W) : generic_kernels<T>(W);
   if (!kern.degrid) throw InternalError(fmt::format("NUFFT: no kernel for support {}", W));
 
   pool = std::make_unique<Pool>(nthreads);

@@ -27,6 +27,7 @@ struct NufftOptions {
   double beta = 0;      // kernel shape factor per cell of support
   int tile = 0;         // tile side in grid cells (≥ lanes − 1)
   int degree = 0;       // degree of the kernel's piecewise polynomial (4..24)
+  bool portable = false;  // use the portable kernels even where AVX2 is available (tests)
 };
 
 template <class T>  // float or double

@@ -22,13 +22,10 @@ bool cpu_has_avx2_fma() {
 #if defined(__x86_64__) || defined(__i386__)
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
+#pragma GCC optimize("fp-contract=fast")
 namespace avx2_isa {
-inline double nufft_fma(double a, double b, double c) { return __builtin_fma(a, b, c); }
-inline float nufft_fma(float a, float b, float c) { return __builtin_fmaf(a, b, c); }
-#define NUFFT_FMA(a, b, c) nufft_fma((a), (b), (c))
 #define NUFFT_ISA_NAME "avx2"
 #include "instruments/nufft_spread.inc"
-#undef NUFFT_FMA
 #undef NUFFT_ISA_NAME
 }  // namespace avx2_isa
 #pragma GCC pop_options

@@ -6,10 +6,8 @@
 
 namespace penumbra::nufft_detail {
 namespace generic_isa {
-#define NUFFT_FMA(a, b, c) ((a) * (b) + (c))
 #define NUFFT_ISA_NAME "generic"
 #include "instruments/nufft_spread.inc"
-#undef NUFFT_FMA
 #undef NUFFT_ISA_NAME
 }  // namespace generic_isa
 

@@ -198,6 +198,43 @@ TEST(Nufft, ResultsDoNotDependOnTheThreadCount) {
   }
 }
 
+// The AVX2 and the portable kernels (chosen at run time) compute the same thing.
+TEST(Nufft, PortableKernelsAgreeWithTheVectorisedOnes) {
+  Problem p = make_problem(40, 40, 3000, 10);
+  for (bool single : {false, true}) {
+    NufftOptions portable;
+    portable.portable = true;
+    double eps = single ? 1e-5 : 1e-9;
+    if (single) {
+      std::vector<float> img(p.image.begin(), p.image.end());
+      std::vector<std::complex<float>> y(p.vis.begin(), p.vis.end());
+      NufftPlan<float> fast(p.u, p.v, p.grid, eps, 2), slow(p.u, p.v, p.grid, eps, portable, 2);
+      EXPECT_STREQ(slow.isa(), "generic");
+      std::vector<std::complex<float>> a(y.size()), b(y.size());
+      std::vector<float> c(img.size()), d(img.size());
+      fast.degrid(img, a);
+      slow.degrid(img, b);
+      fast.grid(y, c);
+      slow.grid(y, d);
+      std::vector<cd> ad(a.begin(), a.end()), bd(b.begin(), b.end());
+      std::vector<double> cd_(c.begin(), c.end()), dd(d.begin(), d.end());
+      EXPECT_LE(relative_l2_error(ad, bd), 1e-6);
+      EXPECT_LE(relative_l2_error(cd_, dd), 1e-6);
+    } else {
+      NufftPlan<double> fast(p.u, p.v, p.grid, eps, 2), slow(p.u, p.v, p.grid, eps, portable, 2);
+      EXPECT_STREQ(slow.isa(), "generic");
+      std::vector<cd> a(p.vis.size()), b(p.vis.size());
+      std::vector<double> c(p.image.size()), d(p.image.size());
+      fast.degrid(p.image, a);
+      slow.degrid(p.image, b);
+      fast.grid(p.vis, c);
+      slow.grid(p.vis, d);
+      EXPECT_LE(relative_l2_error(a, b), 1e-13);
+      EXPECT_LE(relative_l2_error(c, d), 1e-13);
+    }
+  }
+}
+
 TEST(Nufft, ReportsItsParameters) {
   Problem p = make_problem(32, 32, 100, 8);
   NufftPlan<double> plan(p.u, p.v, p.grid, 1e-6, 1);
