@@ -123,9 +123,13 @@ ImageGeometry image_geometry(const ImagePanel& p, int target) {
 }
 
 void draw_image_panel(Canvas& c, int ox, int oy, const ImagePanel& p, const ImageGeometry& g, int cell_w) {
-  if (!p.title.empty())
-    c.text(ox + g.img_x + g.disp_w / 2, oy + kPad, fit_text(p.title, cell_w - 2 * kPad, kTextScale), kTextColour,
-           kTextScale, Canvas::Align::kCentre);
+  if (!p.title.empty()) {
+    // Centred over the image, but kept inside the cell when it is wider than the image.
+    std::string title = fit_text(p.title, cell_w - 2 * kPad, kTextScale);
+    int tw = font::text_width(title, kTextScale);
+    int cx = std::clamp(ox + g.img_x + g.disp_w / 2, ox + kPad + tw / 2, std::max(ox + kPad + tw / 2, ox + cell_w - kPad - tw / 2));
+    c.text(cx, oy + kPad, title, kTextColour, kTextScale, Canvas::Align::kCentre);
+  }
   const double span = g.vmax - g.vmin;
   const int x0 = ox + g.img_x, y0 = oy + g.img_y;
   for (int Y = 0; Y < g.disp_h; ++Y) {

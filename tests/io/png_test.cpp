@@ -171,7 +171,12 @@ TEST(Png, ConstantAllNanAndHugeImagesDoNotFail) {
   ImagePanel c;
   c.nx = c.ny = 3;
   c.pixels.assign(9, 2.0);
+  c.title = "A title much wider than the little image it belongs to";
   write_image_png(dir / "const.png", c);
+  Png pc = read_png(dir / "const.png");
+  int dark_left = 0;  // the title starts inside the canvas, not cut at the left edge
+  for (int y = 0; y < 40; ++y) dark_left += pc.at(16, y) == Rgb{0, 0, 0} || pc.at(17, y) == Rgb{0, 0, 0};
+  EXPECT_GT(dark_left, 0);
   ImagePanel n = c;
   n.pixels.assign(9, std::numeric_limits<double>::quiet_NaN());
   n.cmap = ColorMap::kCoolwarm;
