@@ -36,7 +36,7 @@ struct Args {
   double eps = 1e-6;
   int threads = 1;
   int repeat = 5;
-  bool single = false, calibrate = false, beta_scan = false;
+  bool single = false, calibrate = false, beta_scan = false, coherent = false;
   int support = 0, degree = 0, tile = 0;
   double sigma = 0;
 };
@@ -144,6 +144,24 @@ template <class T>
 int throughput(const Args& args) {
   fmt::print(stderr, "building {} random points, {}² image...\n", args.nvis, args.npix);
   Data d = make_data(args.npix, args.nvis, 1);
+  if (args.coherent) {
+    // Visibilities in uv order (rows of v, then u), as consecutive samples of
+    // real uv tracks are: shows what the random order costs in memory traffic.
+    std::vector<std::size_t> order(d.u.size());
+    for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+    const double cell = 16.0 / (2 * d.grid.max_uv()) * 2;  // bands of a few grid tiles
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      double ra = std::floor(d.v[a] / cell * d.grid.nx), rb = std::floor(d.v[b] / cell * d.grid.nx);
+      return ra != rb ? ra < rb : d.u[a] < d.u[b];
+    });
+    std::vector<double> u2(order.size()), v2(order.size());
+    for (std::size_t k = 0; k < order.size(); ++k) {
+      u2[k] = d.u[order[k]];
+      v2[k] = d.v[order[k]];
+    }
+    d.u.swap(u2);
+    d.v.swap(v2);
+  }
   NufftOptions o;
   o.support = args.support;
   o.sigma = args.sigma;
@@ -210,6 +228,7 @@ int main(int argc, char** argv) {
     else if (s == "--degree") a.degree = std::stoi(next());
     else if (s == "--tile") a.tile = std::stoi(next());
     else if (s == "--float") a.single = true;
+    else if (s == "--coherent") a.coherent = true;
     else if (s == "--calibrate") a.calibrate = true;
     else if (s == "--beta-scan") a.calibrate = a.beta_scan = true;
     else {

@@ -245,6 +245,7 @@ struct NufftPlan<T>::Impl {
   FftwBuffer<T, cpx> ext;          // S × R complex
   FftwBuffer<T, T> real;           // ny × NX real (the image rows, zero-padded in x)
   FftwBuffer<T, T> local;          // per thread: 2 planes of local_rows × local_stride
+  FftwBuffer<T, cpx> sorted;       // visibilities in point-record order
   std::size_t local_size = 0;
   typename F::plan_t row_fwd_neg = nullptr, row_fwd_pos = nullptr, col_fwd = nullptr;
   typename F::plan_t row_bwd_neg = nullptr, row_bwd_pos = nullptr, col_bwd = nullptr;
@@ -406,6 +407,7 @@ void NufftPlan<T>::Impl::build(std::span<const double> u, std::span<const double
   geo.tile_start = tile_start.data();
   local_size = static_cast<std::size_t>(geo.local_rows) * geo.local_stride;
   local.reset(2 * local_size * nthreads);
+  sorted.reset(npts);
   kern = (!opt.portable && cpu_has_avx2_fma()) ? avx2_kernels<T>(W) : generic_kernels<T>(W);
   if (!kern.degrid) throw InternalError(fmt::format("NUFFT: no kernel for support {}", W));
 
@@ -554,13 +556,23 @@ void NufftPlan<T>::degrid(std::span<const T> image, std::span<std::complex<T>> v
     std::memset(static_cast<void*>(p.core_row(gy)), 0, sizeof(std::complex<T>) * p.half);
   Impl::F::execute(p.col_fwd);
   p.fill_margins();
-  // 3. Interpolate, tile by tile.
+  // 3. Interpolate, tile by tile, into point order; then scatter (conjugating
+  //    the reflected points).
   std::atomic<std::size_t> next{0};
+  const std::size_t n = p.npts;
   p.pool->run([&](int t) {
     T* lre = p.local.ptr + 2 * p.local_size * t;
     T* lim = lre + p.local_size;
     for (std::size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < p.tiles_all.size();)
-      p.kern.degrid(p.geo, p.tiles_all[i], lre, lim, vis.data());
+      p.kern.degrid(p.geo, p.tiles_all[i], lre, lim, p.sorted.ptr);
+  });
+  p.pool->run([&](int t) {
+    const PointRecord<T>* pts = p.points.data();
+    const std::complex<T>* src = p.sorted.ptr;
+    for (std::size_t k = n * t / T0; k < n * (t + 1) / T0; ++k) {
+      const std::uint32_t idx = pts[k].index;
+      vis[idx & ~kConjugateBit] = (idx & kConjugateBit) ? std::conj(src[k]) : src[k];
+    }
   });
 }
 
@@ -573,7 +585,17 @@ void NufftPlan<T>::grid(std::span<const std::complex<T>> vis, std::span<T> image
   if (vis.size() != p.npts)
     throw UsageError(fmt::format("NUFFT grid: {} visibilities given; the plan has {}", vis.size(), p.npts));
   const int nx = p.nx, ny = p.ny, NX = p.NX, T0 = p.pool->size();
-  // 1. Spread, one colour of tiles at a time.
+  // 1. Gather into point order (conjugating the reflected points), spread one
+  //    colour of tiles at a time.
+  const std::size_t n = p.npts;
+  p.pool->run([&](int t) {
+    const PointRecord<T>* pts = p.points.data();
+    std::complex<T>* dst = p.sorted.ptr;
+    for (std::size_t k = n * t / T0; k < n * (t + 1) / T0; ++k) {
+      const std::uint32_t idx = pts[k].index;
+      dst[k] = (idx & kConjugateBit) ? std::conj(vis[idx & ~kConjugateBit]) : vis[idx & ~kConjugateBit];
+    }
+  });
   p.pool->run([&](int t) {
     for (int er = p.R * t / T0; er < p.R * (t + 1) / T0; ++er)
       std::memset(static_cast<void*>(p.ext.ptr + static_cast<std::ptrdiff_t>(er) * p.S), 0,
@@ -585,7 +607,7 @@ void NufftPlan<T>::grid(std::span<const std::complex<T>> vis, std::span<T> image
       T* lre = p.local.ptr + 2 * p.local_size * t;
       T* lim = lre + p.local_size;
       for (std::size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < tiles.size();)
-        p.kern.grid(p.geo, tiles[i], lre, lim, vis.data());
+        p.kern.grid(p.geo, tiles[i], lre, lim, p.sorted.ptr);
     });
   }
   // 2. Margins into the core, inverse FFT (columns, then only the image rows).

@@ -37,6 +37,10 @@ struct TileGeometry {
 };
 
 // Local buffers: split real / imaginary planes, each local_rows × local_stride.
+// `vis` is in tile (point record) order, with the reflected points' values
+// already conjugated: the caller gathers / scatters it, because a permutation in
+// a tight loop of its own overlaps its cache misses far better than one buried
+// in the kernel loop (random uv order: ~30 % of the time saved).
 template <class T>
 using DegridTileFn = void (*)(const TileGeometry<T>&, int tile, T* local_re, T* local_im,
                               std::complex<T>* vis);
