@@ -1,0 +1,330 @@
+#include "priors/training.hpp"
+
+#include <torch/torch.h>
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <cmath>
+
+#include "penumbra/version.hpp"
+#include "priors/checkpoint.hpp"
+#include "src/core/errors.hpp"
+#include "src/core/rng.hpp"
+
+namespace penumbra {
+
+namespace {
+
+constexpr std::uint64_t kStepStream = 0x7A1E57E9ull;  // per-step generator streams start here
+
+at::Generator step_generator(std::uint64_t seed, std::int64_t step) {
+  return at::make_generator<at::CPUGeneratorImpl>(derive_seed(seed, kStepStream + static_cast<std::uint64_t>(step)));
+}
+
+// Applies one of the 8 symmetries of the square to each image (codes [B] in 0..7).
+torch::Tensor dihedral(const torch::Tensor& x, const torch::Tensor& code) {
+  auto c = code.reshape({-1, 1, 1});
+  auto y = torch::where((c.bitwise_and(1)).to(torch::kBool), x.flip({2}), x);
+  y = torch::where((c.bitwise_and(2)).to(torch::kBool), y.flip({1}), y);
+  if (x.size(1) == x.size(2)) y = torch::where((c.bitwise_and(4)).to(torch::kBool), y.transpose(1, 2), y);
+  return y;
+}
+
+}  // namespace
+
+void TrainConfig::validate() const {
+  sde.validate();
+  net.validate();
+  if (batch < 1) throw UsageError("train-prior: batch = " + std::to_string(batch) + "; expected ≥ 1");
+  if (!(lr > 0)) throw UsageError("train-prior: lr = " + std::to_string(lr) + "; expected > 0");
+  if (warmup < 0) throw UsageError("train-prior: warmup = " + std::to_string(warmup) + "; expected ≥ 0");
+  if (!(ema_decay >= 0 && ema_decay < 1))
+    throw UsageError("train-prior: ema decay = " + std::to_string(ema_decay) + "; expected in [0, 1)");
+}
+
+nlohmann::json TrainConfig::to_json() const {
+  return {{"batch", batch},         {"lr", lr},          {"warmup", warmup},
+          {"grad_clip", grad_clip}, {"ema_decay", ema_decay}, {"adam_beta1", adam_beta1},
+          {"adam_beta2", adam_beta2}, {"adam_eps", adam_eps}, {"augment", augment},
+          {"seed", seed}};
+}
+
+TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
+  TrainConfig c;
+  try {
+    c.batch = j.at("batch").get<std::int64_t>();
+    c.lr = j.at("lr").get<double>();
+    c.warmup = j.at("warmup").get<std::int64_t>();
+    c.grad_clip = j.at("grad_clip").get<double>();
+    c.ema_decay = j.at("ema_decay").get<double>();
+    c.adam_beta1 = j.at("adam_beta1").get<double>();
+    c.adam_beta2 = j.at("adam_beta2").get<double>();
+    c.adam_eps = j.at("adam_eps").get<double>();
+    c.augment = j.at("augment").get<bool>();
+    c.seed = j.at("seed").get<std::uint64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError(std::string("training configuration: ") + e.what());
+  }
+  return c;
+}
+
+nlohmann::json DataInfo::to_json() const {
+  return {{"height", height},     {"width", width},         {"normalisation", normalisation},
+          {"scale", scale},       {"unit", unit},           {"pixel_mean", pixel_mean},
+          {"pixel_std", pixel_std}, {"count", count},       {"source", source}};
+}
+
+DataInfo DataInfo::from_json(const nlohmann::json& j) {
+  DataInfo d;
+  try {
+    d.height = j.at("height").get<int>();
+    d.width = j.at("width").get<int>();
+    d.normalisation = j.at("normalisation").get<std::string>();
+    d.scale = j.at("scale").get<double>();
+    d.unit = j.at("unit").get<std::string>();
+    d.pixel_mean = j.at("pixel_mean").get<double>();
+    d.pixel_std = j.at("pixel_std").get<double>();
+    d.count = j.at("count").get<std::int64_t>();
+    d.source = j.at("source").get<std::string>();
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError(std::string("data description: ") + e.what());
+  }
+  if (d.height < 1 || d.width < 1)
+    throw DataError("data description: image size " + std::to_string(d.height) + "×" + std::to_string(d.width));
+  return d;
+}
+
+double max_pairwise_distance(const at::Tensor& data, std::int64_t subsample, std::uint64_t seed) {
+  torch::NoGradGuard ng;
+  auto n = data.size(0);
+  auto x = data.reshape({n, -1}).to(torch::kFloat64);
+  if (n > subsample) {
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(derive_seed(seed, 0x5167A3Aull));
+    x = x.index_select(0, torch::randperm(n, gen, torch::TensorOptions().dtype(torch::kInt64)).slice(0, 0, subsample));
+  }
+  return torch::cdist(x, x).max().item<double>();
+}
+
+at::Tensor network_input_scale(const Sde& sde, const ScoreNetConfig& net, const at::Tensor& sigma_ve) {
+  if (sde.kind == Sde::Kind::kVP) return torch::rsqrt(1 + sigma_ve * sigma_ve);
+  if (!net.input_scaling) return torch::ones_like(sigma_ve);
+  return torch::rsqrt(sigma_ve * sigma_ve + net.sigma_data * net.sigma_data);
+}
+
+namespace {
+// DSM loss for clean images x0 [B,H,W] at times t [B] with noise z: ‖F(a·x_VE, log σ_VE) + z‖²
+// where x_VE = x0 + σ_VE z (the VE form of x_t), averaged over pixels and images.
+torch::Tensor dsm_loss(const ScoreNetwork& net, const Sde& sde, const torch::Tensor& x0, const torch::Tensor& t,
+                       const torch::Tensor& z) {
+  auto sig = (sde.sigma(t.to(torch::kFloat64)) / sde.mu(t.to(torch::kFloat64))).to(x0.scalar_type());
+  auto xt = x0 + sig.reshape({-1, 1, 1}) * z;
+  auto a = network_input_scale(sde, net.config(), sig);
+  auto f = net.raw(xt, torch::log(sig), a);
+  return (f + z).square().mean();
+}
+}  // namespace
+
+double evaluate_dsm_loss(const ScoreNetwork& net, const Sde& sde, const at::Tensor& data, int levels,
+                         std::int64_t batch, std::uint64_t seed) {
+  torch::NoGradGuard ng;
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(derive_seed(seed, 0xE7A1ull));
+  double total = 0;
+  auto n = data.size(0);
+  for (int l = 0; l < levels; ++l) {
+    double tl = levels == 1 ? 0.5 : sde.t_eps + (1 - sde.t_eps) * l / (levels - 1);
+    double acc = 0;
+    for (std::int64_t b = 0; b < n; b += batch) {
+      auto x0 = data.slice(0, b, std::min(n, b + batch));
+      auto z = torch::randn(x0.sizes(), gen, x0.options());
+      auto t = torch::full({x0.size(0)}, tl, x0.options());
+      acc += dsm_loss(net, sde, x0, t, z).item<double>() * x0.size(0);
+    }
+    total += acc / n;
+  }
+  return total / levels;
+}
+
+struct PriorTrainer::State {
+  explicit State(const ScoreNetConfig& c) : net(c), ema(c) {}
+  ScoreNetwork net, ema;
+  std::vector<torch::Tensor> params, ema_params, m, v;
+  torch::Tensor data;
+  void bind() {
+    params.clear();
+    ema_params.clear();
+    for (auto& [n, p] : net.named_parameters()) params.push_back(p);
+    for (auto& [n, p] : ema.named_parameters()) ema_params.push_back(p);
+    if (m.empty())
+      for (auto& p : params) {
+        m.push_back(torch::zeros_like(p));
+        v.push_back(torch::zeros_like(p));
+      }
+    ema.set_training(false);
+  }
+};
+
+PriorTrainer::PriorTrainer(const TrainConfig& cfg, const DataInfo& info, at::Tensor data)
+    : s_(std::make_unique<State>(cfg.net)), cfg_(cfg), info_(info) {
+  cfg_.validate();
+  if (data.dim() != 3 || data.size(0) < 1)
+    throw UsageError("train-prior: training data must be [N,H,W] with N ≥ 1");
+  if (data.size(1) != info.height || data.size(2) != info.width)
+    throw UsageError("train-prior: data images are " + std::to_string(data.size(1)) + "×" + std::to_string(data.size(2)) +
+                     " but the data description says " + std::to_string(info.height) + "×" + std::to_string(info.width));
+  int div = cfg.net.patch << (cfg.net.multipliers.size() - 1);
+  if (info.height % div || info.width % div)
+    throw UsageError("train-prior: image size " + std::to_string(info.height) + "×" + std::to_string(info.width) +
+                     " is not divisible by patch·2^(levels−1) = " + std::to_string(div));
+  s_->data = data.to(torch::kFloat32).contiguous();
+  s_->bind();
+  torch::NoGradGuard ng;
+  for (std::size_t i = 0; i < s_->params.size(); ++i) s_->ema_params[i].copy_(s_->params[i]);
+}
+
+PriorTrainer::~PriorTrainer() = default;
+PriorTrainer::PriorTrainer(PriorTrainer&&) noexcept = default;
+
+const ScoreNetwork& PriorTrainer::network() const { return s_->net; }
+const ScoreNetwork& PriorTrainer::ema_network() const { return s_->ema; }
+
+double PriorTrainer::step() {
+  auto& S = *s_;
+  S.net.set_training(true);
+  auto gen = step_generator(cfg_.seed, step_);
+  auto n = S.data.size(0);
+  auto idx = torch::randint(n, {cfg_.batch}, gen, torch::TensorOptions().dtype(torch::kInt64));
+  auto x0 = S.data.index_select(0, idx);
+  if (cfg_.augment) x0 = dihedral(x0, torch::randint(8, {cfg_.batch}, gen, torch::TensorOptions().dtype(torch::kInt64)));
+  auto t = torch::rand({cfg_.batch}, gen, torch::TensorOptions().dtype(torch::kFloat64)) * (1 - cfg_.sde.t_eps) +
+           cfg_.sde.t_eps;
+  auto z = torch::randn(x0.sizes(), gen, x0.options());
+  for (auto& p : S.params)
+    if (p.grad().defined()) p.mutable_grad().zero_();
+  auto loss = dsm_loss(S.net, cfg_.sde, x0, t.to(torch::kFloat32), z);
+  double lv = loss.item<double>();
+  if (!std::isfinite(lv))
+    throw InternalError("train-prior: loss is " + std::to_string(lv) + " at step " + std::to_string(step_) +
+                        " (diverged; lower --lr or check the data)");
+  loss.backward();
+  torch::NoGradGuard ng;
+  double scale = 1;
+  if (cfg_.grad_clip > 0) {
+    double sq = 0;
+    for (auto& p : S.params)
+      if (p.grad().defined()) sq += p.grad().square().sum().item<double>();
+    double norm = std::sqrt(sq);
+    if (norm > cfg_.grad_clip) scale = cfg_.grad_clip / (norm + 1e-12);
+  }
+  double lr = cfg_.lr * (cfg_.warmup > 0 ? std::min(1.0, double(step_ + 1) / cfg_.warmup) : 1.0);
+  double k = double(step_ + 1);
+  double bc1 = 1 - std::pow(cfg_.adam_beta1, k), bc2 = 1 - std::pow(cfg_.adam_beta2, k);
+  for (std::size_t i = 0; i < S.params.size(); ++i) {
+    auto& p = S.params[i];
+    if (!p.grad().defined()) continue;
+    auto g = p.grad() * scale;
+    S.m[i].mul_(cfg_.adam_beta1).add_(g, 1 - cfg_.adam_beta1);
+    S.v[i].mul_(cfg_.adam_beta2).addcmul_(g, g, 1 - cfg_.adam_beta2);
+    auto denom = (S.v[i] / bc2).sqrt_().add_(cfg_.adam_eps);
+    p.addcdiv_(S.m[i], denom, -lr / bc1);
+  }
+  double d = std::min(cfg_.ema_decay, (1.0 + step_) / (10.0 + step_));
+  for (std::size_t i = 0; i < S.params.size(); ++i) S.ema_params[i].mul_(d).add_(S.params[i], 1 - d);
+  ++step_;
+  pending_loss_ += lv;
+  ++pending_n_;
+  last_lr_ = lr;
+  return lv;
+}
+
+void PriorTrainer::record_history() {
+  if (pending_n_ == 0) return;
+  history_.push_back({step_, pending_loss_ / pending_n_, last_lr_});
+  pending_loss_ = 0;
+  pending_n_ = 0;
+}
+
+void PriorTrainer::save(const std::filesystem::path& path) const {
+  nlohmann::json h;
+  h["format"] = "penumbra-prior";
+  h["kind"] = "score-diffusion";
+  h["software_version"] = std::string(kVersion);
+  h["network"] = cfg_.net.to_json();
+  h["sde"] = cfg_.sde.to_json();
+  h["data"] = info_.to_json();
+  h["training"] = cfg_.to_json();
+  h["training"]["step"] = step_;
+  h["training"]["rng"] = "per-step generators: derive_seed(seed, 0x7A1E57E9 + step)";
+  h["parameters"] = s_->net.parameter_count();
+  std::vector<std::pair<std::string, at::Tensor>> t;
+  auto np = s_->net.named_parameters();
+  auto ne = s_->ema.named_parameters();
+  for (std::size_t i = 0; i < np.size(); ++i) {
+    t.emplace_back("raw/" + np[i].first, np[i].second);
+    t.emplace_back("ema/" + ne[i].first, ne[i].second);
+    t.emplace_back("adam_m/" + np[i].first, s_->m[i]);
+    t.emplace_back("adam_v/" + np[i].first, s_->v[i]);
+  }
+  for (auto& [n, b] : s_->net.named_buffers()) t.emplace_back("buffer/" + n, b);
+  auto hist = torch::zeros({static_cast<std::int64_t>(history_.size()), 3}, torch::kFloat64);
+  for (std::size_t i = 0; i < history_.size(); ++i) {
+    hist[i][0] = double(history_[i].step);
+    hist[i][1] = history_[i].loss;
+    hist[i][2] = history_[i].lr;
+  }
+  t.emplace_back("history", hist);
+  save_checkpoint(path, h, t);
+}
+
+PriorTrainer PriorTrainer::resume(const std::filesystem::path& checkpoint, at::Tensor data) {
+  auto ck = load_checkpoint(checkpoint);
+  const auto& h = ck.header;
+  if (!h.is_object() || h.value("format", "") != "penumbra-prior")
+    throw DataError(checkpoint.string() + ": not a Penumbra prior checkpoint (header format is not 'penumbra-prior')");
+  TrainConfig cfg;
+  DataInfo info;
+  std::int64_t step = 0;
+  try {
+    cfg = TrainConfig::from_json(h.at("training"));
+    cfg.net = ScoreNetConfig::from_json(h.at("network"));
+    cfg.sde = Sde::from_json(h.at("sde"));
+    info = DataInfo::from_json(h.at("data"));
+    step = h.at("training").at("step").get<std::int64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError(checkpoint.string() + ": " + e.what());
+  } catch (const DataError& e) {
+    throw DataError(checkpoint.string() + ": " + e.what());
+  }
+  if (data.dim() != 3 || data.size(1) != info.height || data.size(2) != info.width)
+    throw DataError(checkpoint.string() + ": checkpoint was trained on " + std::to_string(info.height) + "×" +
+                    std::to_string(info.width) + " images; the data given are " +
+                    (data.dim() == 3 ? std::to_string(data.size(1)) + "×" + std::to_string(data.size(2))
+                                     : std::string("not [N,H,W]")));
+  PriorTrainer tr(cfg, info, data);
+  tr.step_ = step;
+  torch::NoGradGuard ng;
+  auto copy_in = [&](const std::string& name, torch::Tensor& dst) {
+    const auto& src = ck.tensor(name);
+    if (src.sizes() != dst.sizes() || src.scalar_type() != dst.scalar_type())
+      throw DataError(checkpoint.string() + ": tensor '" + name + "' has shape " + c10::str(src.sizes()) +
+                      "; the network built from the checkpoint's configuration needs " + c10::str(dst.sizes()));
+    dst.copy_(src);
+  };
+  auto np = tr.s_->net.named_parameters();
+  auto ne = tr.s_->ema.named_parameters();
+  for (std::size_t i = 0; i < np.size(); ++i) {
+    copy_in("raw/" + np[i].first, np[i].second);
+    copy_in("ema/" + ne[i].first, ne[i].second);
+    copy_in("adam_m/" + np[i].first, tr.s_->m[i]);
+    copy_in("adam_v/" + np[i].first, tr.s_->v[i]);
+  }
+  for (auto& [n, b] : tr.s_->net.named_buffers()) copy_in("buffer/" + n, b);
+  for (auto& [n, b] : tr.s_->ema.named_buffers()) copy_in("buffer/" + n, b);
+  if (ck.has("history")) {
+    auto hist = ck.tensor("history");
+    if (hist.dim() != 2 || hist.size(1) != 3) throw DataError(checkpoint.string() + ": history tensor is not [K,3]");
+    auto a = hist.accessor<double, 2>();
+    for (std::int64_t i = 0; i < hist.size(0); ++i) tr.history_.push_back({std::int64_t(a[i][0]), a[i][1], a[i][2]});
+  }
+  return tr;
+}
+
+}  // namespace penumbra

@@ -1,0 +1,78 @@
+#pragma once
+// Procedural galaxy images for training diffusion priors: a Sérsic bulge, an
+// exponential disk, logarithmic spiral arms (1–4 arms, pitch 8°–35°), bars,
+// star-forming clumps and dust lanes, seen at a random inclination and
+// position angle, with random size and brightness; optional Gaussian PSF blur
+// and Gaussian noise. Plain C++ (no LibTorch).
+//
+// Normalisation ("peak"): each noiseless image is scaled so that its brightest
+// pixel equals `peak`, drawn uniformly in [peak_min, peak_max] (default
+// [0.5, 1]); the noise (σ = noise · peak) is added afterwards. Pixel values are
+// dimensionless "network units"; a sampler maps physical images (e.g. Jy/pixel)
+// onto them by dividing by a scale it chooses (e.g. the expected peak).
+//
+// Image i of a generator is drawn from its own stream derive_seed(seed, i), so
+// any item can be made alone, in any order, by any thread, with the same result.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "src/core/rng.hpp"
+#include "src/datasets/dataset.hpp"
+
+namespace penumbra {
+
+struct GalaxyOptions {
+  int size = 64;             // pixels per side (any ≥ 8; 64, 128, 256 are the intended sizes)
+  double psf_fwhm = 0;       // pixels; 0 = no blur
+  double noise = 0;          // Gaussian noise σ as a fraction of the peak; 0 = none
+  double peak_min = 0.5, peak_max = 1.0;
+  int supersample = 2;       // sub-pixels per pixel side (anti-aliasing of bulges and clumps)
+  void validate() const;     // UsageError naming the field
+};
+
+// Everything that defines one galaxy; lengths in pixels, angles in radians.
+struct GalaxyParams {
+  double cx = 0, cy = 0;             // centre offset from the image centre
+  double pa = 0;                     // position angle of the major axis
+  double cos_inc = 1;                // cos(inclination): axis ratio of the thin disk
+  double disk_scale = 8;             // exponential scale length
+  double disk_weight = 1;            // disk amplitude relative to bulge
+  double bulge_re = 2, bulge_n = 2, bulge_weight = 1, bulge_q = 1;
+  int arms = 2;                      // 0 = no spiral structure
+  double pitch = 0.3;                // pitch angle
+  double arm_phase = 0, arm_strength = 0.6, arm_sharpness = 3;
+  double bar_length = 0, bar_width = 0, bar_angle = 0, bar_weight = 0;  // bar_length 0: no bar
+  struct Clump { double r, theta, size, weight; };
+  std::vector<Clump> clumps;         // in the disk plane (r, θ)
+  double dust = 0;                   // optical depth of dust lanes along the arms
+  double edge_dust = 0;              // optical depth of a mid-plane lane (seen edge-on)
+  double peak = 1;                   // peak after normalisation
+};
+
+// Draws the parameters of one galaxy for images of `opt.size` pixels.
+GalaxyParams sample_galaxy(Rng& rng, const GalaxyOptions& opt);
+// Renders (blur, normalisation and noise included; `rng` only feeds the noise).
+std::vector<float> render_galaxy(const GalaxyParams& p, const GalaxyOptions& opt, Rng& rng);
+
+class GalaxyGenerator final : public Dataset {
+ public:
+  GalaxyGenerator(std::size_t count, GalaxyOptions opt, std::uint64_t seed);
+  std::size_t size() const override { return count_; }
+  int height() const override { return opt_.size; }
+  int width() const override { return opt_.size; }
+  Example get(std::size_t i) const override;
+  std::string name() const override { return "galaxies"; }
+  const GalaxyOptions& options() const { return opt_; }
+  GalaxyParams params(std::size_t i) const;
+  // Items [first, first+count) into `out` ([count][size][size]), on `threads`
+  // threads (≤ 0: penumbra::thread_count()).
+  void generate(std::size_t first, std::size_t count, float* out, int threads = 0) const;
+
+ private:
+  std::size_t count_;
+  GalaxyOptions opt_;
+  std::uint64_t seed_;
+};
+
+}  // namespace penumbra
