@@ -37,7 +37,7 @@ std::vector<double> ecp_curve(const std::vector<double>& f, const std::vector<st
   return e;
 }
 
-double quantile(std::vector<double> v, double q) {
+double tarp_quantile(std::vector<double> v, double q) {
   std::sort(v.begin(), v.end());
   double pos = q * (v.size() - 1);
   std::size_t i = static_cast<std::size_t>(pos);
@@ -107,8 +107,8 @@ TarpResult tarp_coverage(const std::vector<CoverageSimulation>& sims, std::uint6
     for (int a = 0; a < n_alpha; ++a) {
       std::vector<double> col;
       for (const auto& rep : reps) col.push_back(rep[a]);
-      r.ecp_low[a] = quantile(col, 0.025);
-      r.ecp_high[a] = quantile(col, 0.975);
+      r.ecp_low[a] = tarp_quantile(col, 0.025);
+      r.ecp_high[a] = tarp_quantile(col, 0.975);
     }
   }
   return r;
@@ -124,7 +124,7 @@ double credible_interval_coverage(const std::vector<CoverageSimulation>& sims, d
     col.resize(s.n);
     for (std::size_t k = 0; k < d; ++k) {
       for (int i = 0; i < s.n; ++i) col[i] = s.samples[i * d + k];
-      double lo = quantile(col, 0.5 * (1 - level)), hi = quantile(col, 0.5 * (1 + level));
+      double lo = tarp_quantile(col, 0.5 * (1 - level)), hi = tarp_quantile(col, 0.5 * (1 + level));
       inside += s.truth[k] >= lo && s.truth[k] <= hi;
       ++total;
     }
