@@ -220,6 +220,8 @@ Observation read_measurement_set(const std::filesystem::path& path, const MsSele
                                   name, spw, obs.nchan, setup.dd_pol[dd], obs.ncorr));
     const cc::IPosition cell(2, static_cast<ssize_t>(obs.ncorr), static_cast<ssize_t>(obs.nchan));
 
+    if (t.tableDesc()[sel.column].dataType() != cc::TpComplex || !t.tableDesc()[sel.column].isArray())
+      throw DataError(fmt::format("{}: column {} does not hold complex arrays (visibilities)", name, sel.column));
     cc::ArrayColumn<cc::Complex> data(s, sel.column);
     for (cc::rownr_t r = 0; r < s.nrow(); ++r) {
       if (!data.isDefined(r))
@@ -238,7 +240,7 @@ Observation read_measurement_set(const std::filesystem::path& path, const MsSele
     // Weights: WEIGHT_SPECTRUM when every selected row holds one, else WEIGHT
     // repeated over channels (the column often exists with no cells defined).
     bool spectrum = false;
-    if (t.tableDesc().isColumn("WEIGHT_SPECTRUM")) {
+    if (t.tableDesc().isColumn("WEIGHT_SPECTRUM") && t.tableDesc()["WEIGHT_SPECTRUM"].dataType() == cc::TpFloat) {
       cc::ArrayColumn<cc::Float> ws(s, "WEIGHT_SPECTRUM");
       spectrum = true;
       for (cc::rownr_t r = 0; r < s.nrow() && spectrum; ++r) spectrum = ws.isDefined(r) && ws.shape(r).isEqual(cell);
@@ -649,7 +651,7 @@ FileDescription describe_measurement_set(const std::filesystem::path& path) {
         throw DataError(fmt::format("{}: FLAG of DATA_DESC_ID {} has {} values, expected {} rows × {} channels × {} "
                                     "correlations", name, dd, flag.size(), rows.size(), nchan, ncorr));
       bool spectrum = false;
-      if (t.tableDesc().isColumn("WEIGHT_SPECTRUM")) {
+      if (t.tableDesc().isColumn("WEIGHT_SPECTRUM") && t.tableDesc()["WEIGHT_SPECTRUM"].dataType() == cc::TpFloat) {
         cc::ArrayColumn<cc::Float> ws(s, "WEIGHT_SPECTRUM");
         spectrum = true;
         for (cc::rownr_t r = 0; r < s.nrow() && spectrum; ++r)

@@ -230,6 +230,31 @@ print('OK')
   EXPECT_NE(out.find("OK"), std::string::npos) << out;
 }
 
+// Columns that exist but hold no cells (common in ALMA data): an empty
+// WEIGHT_SPECTRUM falls back to WEIGHT; an empty CORRECTED_DATA is an error.
+TEST(MeasurementSet, EmptyWeightSpectrumFallsBackToWeight) {
+  if (!have_python_casacore()) GTEST_SKIP() << "python3-casacore not installed";
+  auto dir = scratch_dir("ms_empty_ws");
+  Observation obs = synthetic_observation();
+  write_measurement_set(dir / "e.ms", obs);
+  std::ofstream(dir / "add.py") << R"PY(
+import sys, casacore.tables as T
+t = T.table(sys.argv[1], readonly=False, ack=False)
+t.addcols(T.maketabdesc([T.makearrcoldesc('WEIGHT_SPECTRUM', 0.0, ndim=2, valuetype='float'),
+                         T.makearrcoldesc('CORRECTED_DATA', 0j, ndim=2, valuetype='complex')]))
+t.close()
+)PY";
+  std::string out;
+  ASSERT_EQ(test::run_command(fmt::format("/usr/bin/python3 {} {}", (dir / "add.py").string(), (dir / "e.ms").string()), &out), 0)
+      << out;
+  Observation back = read_measurement_set(dir / "e.ms");
+  EXPECT_EQ(back.weight, obs.weight);
+  auto m = message_of<DataError>([&] { read_measurement_set(dir / "e.ms", {"CORRECTED_DATA"}); });
+  EXPECT_NE(m.find("CORRECTED_DATA is empty"), std::string::npos) << m;
+  auto d = describe_measurement_set(dir / "e.ms");
+  EXPECT_EQ(d.json["weight"]["min"], 2.0);
+}
+
 // Debian 12's wsclean 3.1 refuses to start when libopenblas0-openmp is the
 // OpenBLAS (our LibTorch/Eigen stack installs it), even with
 // OPENBLAS_NUM_THREADS=1. A two-line LD_PRELOAD shim that reports the pthreads
