@@ -6,5 +6,6 @@
 namespace penumbra::cli {
 
 Runner add_version(CLI::App& root);
+Runner add_info(CLI::App& root);
 
 }  // namespace penumbra::cli

@@ -21,6 +21,7 @@ using namespace penumbra::cli;
 namespace {
 constexpr CommandFactory kCommands[] = {
     add_version,
+    add_info,
 };
 }  // namespace
 
