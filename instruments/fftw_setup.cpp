@@ -4,6 +4,10 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <string>
+#include <utility>
+
+#include <unistd.h>
 
 #include "src/core/log.hpp"
 #include "src/core/threads.hpp"
@@ -43,8 +47,22 @@ void fftw_save_wisdom() {
   std::string w = wisdom_path();
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(w).parent_path(), ec);
-  if (!fftw_export_wisdom_to_filename(w.c_str()) || !fftwf_export_wisdom_to_filename((w + "f").c_str()))
-    log().debug("could not save FFTW wisdom to {}", w);
+  // Through a per-process temporary name and a rename: several processes (ctest -j,
+  // parallel runs) may save at once, and a reader must never see half a file.
+  const std::string tag = ".tmp." + std::to_string(static_cast<long>(getpid()));
+  bool ok = true;
+  for (auto [name, exported] : {std::pair{w, 0}, std::pair{w + "f", 1}}) {
+    std::string tmp = name + tag;
+    int good = exported == 0 ? fftw_export_wisdom_to_filename(tmp.c_str())
+                             : fftwf_export_wisdom_to_filename(tmp.c_str());
+    ec.clear();
+    if (good) std::filesystem::rename(tmp, name, ec);
+    if (!good || ec) {
+      ok = false;
+      std::filesystem::remove(tmp, ec);
+    }
+  }
+  if (!ok) log().debug("could not save FFTW wisdom to {}", w);
 }
 
 }  // namespace penumbra

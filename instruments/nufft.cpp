@@ -342,10 +342,13 @@ void NufftPlan<T>::Impl::build(std::span<const double> u, std::span<const double
   // Geometry of the extended grid and its tiles.
   const int TS = opt.tile > 0 ? opt.tile : 16;
   if (TS < L - 1 || TS < W - 1) throw UsageError(fmt::format("NUFFT: tile {} smaller than the kernel", TS));
-  E = W / 2 + 1;
+  // The margin and the row stride do not depend on W (nor does anything else the
+  // FFTs see), so one FFTW wisdom entry serves every accuracy; both even, so rows
+  // keep 16-byte alignment in float too.
+  E = 10;  // ≥ W/2 + 1 for W ≤ 16
   const int tiles_x = (NX / 2 + E) / TS + 1;
   const int tiles_y = (NY + E) / TS + 1;
-  S = tiles_x * TS + L;
+  S = (tiles_x * TS + 16 + 1) / 2 * 2;  // ≥ the last tile's local columns (TS + L − 1)
   R = tiles_y * TS + W;
   const int ntiles = tiles_x * tiles_y;
 
