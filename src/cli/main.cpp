@@ -22,6 +22,7 @@ namespace {
 constexpr CommandFactory kCommands[] = {
     add_version,
     add_info,
+    add_image,
 };
 }  // namespace
 
