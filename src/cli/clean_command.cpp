@@ -1,0 +1,93 @@
+// penumbra clean: the CLEAN baseline (Högbom or Cotton–Schwab) of a
+// MeasurementSet or uvtable. Writes model.fits (Jy/pixel), residual.fits and
+// restored.fits (Jy/beam, fitted clean beam in BMAJ/BMIN/BPA), psf.fits, PNGs
+// and clean.json into the run folder.
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "instruments/clean.hpp"
+#include "src/cli/commands.hpp"
+#include "src/cli/visibility_input.hpp"
+#include "src/core/errors.hpp"
+#include "src/core/log.hpp"
+#include "src/core/units.hpp"
+
+namespace penumbra::cli {
+namespace {
+
+struct CleanCommandOptions {
+  VisibilityInput in;
+  GridInput grid;
+  WeightingInput weighting;
+  CleanOptions clean;
+  std::string algorithm = "cotton-schwab";
+};
+
+void run_clean(Context& ctx, CleanCommandOptions& o) {
+  ImageGrid grid = o.grid.grid();
+  WeightingOptions wo = o.weighting.options();
+  if (o.algorithm != "cotton-schwab" && o.algorithm != "hogbom")
+    throw UsageError(fmt::format("--algorithm '{}': expected hogbom or cotton-schwab", o.algorithm));
+  o.clean.cotton_schwab = o.algorithm == "cotton-schwab";
+
+  LoadedVisibilities data = load_visibilities(o.in, grid);
+  ImagingWeights iw = compute_imaging_weights(data.vis, data.grid, wo);
+  CleanResult r = clean(data.vis, iw.weight, data.grid, o.clean);
+
+  RunFolder& run = ctx.run("clean");
+  auto fits = [&](const std::vector<double>& px, const std::string& unit, const std::string& what, bool beam) {
+    FitsImage f = make_fits(data, px, unit, "clean " + what + " (" + o.algorithm + ")");
+    if (beam) f.beam = r.beam;
+    write_fits_image(run.path(what + ".fits"), f);
+  };
+  fits(r.model, "Jy/pixel", "model", false);
+  fits(r.residual, "Jy/beam", "residual", true);
+  fits(r.restored, "Jy/beam", "restored", true);
+  fits(r.psf, "Jy/beam", "psf", false);
+  write_image_figure(run.path("restored.png").string(), r.restored, data.grid, "CLEAN restored", "Jy/beam");
+  write_image_figure(run.path("residual.png").string(), r.residual, data.grid, "CLEAN residual", "Jy/beam");
+  write_image_figure(run.path("model.png").string(), r.model, data.grid, "CLEAN model", "Jy/pixel");
+
+  double flux = 0;
+  for (double m : r.model) flux += m;
+  nlohmann::json summary = {
+      {"input", o.in.input},
+      {"algorithm", o.algorithm},
+      {"size", data.grid.nx},
+      {"cell_rad", data.grid.cell},
+      {"weighting", weighting_name(wo.scheme)},
+      {"iterations", r.iterations},
+      {"major_cycles", r.major_cycles},
+      {"final_residual_peak_jy_per_beam", r.final_peak},
+      {"model_flux_jy", flux},
+      {"beam", {{"bmaj_arcsec", r.beam.bmaj / kArcsec}, {"bmin_arcsec", r.beam.bmin / kArcsec},
+                {"bpa_deg", r.beam.bpa / kDeg}}},
+      {"files", {"model.fits", "residual.fits", "restored.fits", "psf.fits", "restored.png", "residual.png", "model.png"}},
+  };
+  write_text_atomic(run.path("clean.json"), summary.dump(2) + "\n");
+  run.finish(summary);
+  log().info("clean: model flux {:.4g} Jy, residual peak {:.3g} Jy/beam, beam {:.3g}\" × {:.3g}\" at {:.1f}° -> {}", flux,
+             r.final_peak, r.beam.bmaj / kArcsec, r.beam.bmin / kArcsec, r.beam.bpa / kDeg, run.dir().string());
+}
+
+}  // namespace
+
+Runner add_clean(CLI::App& root) {
+  auto o = std::make_shared<CleanCommandOptions>();
+  auto* app = root.add_subcommand("clean", "CLEAN deconvolution (Högbom or Cotton–Schwab) with a fitted clean beam");
+  o->in.add_to(app);
+  o->grid.add_to(app, 256);
+  o->weighting.add_to(app);
+  app->add_option("--algorithm", o->algorithm, "hogbom or cotton-schwab")->capture_default_str();
+  app->add_option("--niter", o->clean.niter, "Minor-cycle iterations")->capture_default_str();
+  app->add_option("--gain", o->clean.gain, "Loop gain")->capture_default_str();
+  app->add_option("--threshold", o->clean.threshold, "Stop at this residual peak, Jy/beam")->capture_default_str();
+  app->add_option("--major-cycles", o->clean.max_major_cycles, "Most major cycles (Cotton–Schwab)")->capture_default_str();
+  app->add_option("--major-gain", o->clean.major_gain, "Fraction of the peak a minor cycle removes before a major cycle")
+      ->capture_default_str();
+  app->add_option("--epsilon", o->clean.epsilon, "NUFFT accuracy")->capture_default_str();
+  return [o](Context& ctx) { run_clean(ctx, *o); };
+}
+
+}  // namespace penumbra::cli
