@@ -8,5 +8,6 @@ namespace penumbra::cli {
 Runner add_version(CLI::App& root);
 Runner add_info(CLI::App& root);
 Runner add_image(CLI::App& root);
+Runner add_simulate(CLI::App& root);
 
 }  // namespace penumbra::cli

@@ -23,6 +23,7 @@ constexpr CommandFactory kCommands[] = {
     add_version,
     add_info,
     add_image,
+    add_simulate,
 };
 }  // namespace
 
