@@ -6,8 +6,9 @@
 // examples is
 //   partial tempering ("partial"): NLL_B/B + T·(CE − H)/N
 //       The KL term alone is weighted by λ = T (the usual "KL down-weighting").
-//       For a Gaussian prior N(0, s²) this is equivalent to a cold posterior
-//       whose prior is N(0, s²T) — the prior is tempered too.
+//       For a Gaussian prior N(0, s²) this equals, up to a constant, full
+//       tempering with the prior N(0, s²/T) (T·CE has the quadratic term of
+//       N(0, s²/T)).
 //   full tempering ("full"): NLL_B/B + (CE − T·H)/N
 //       The variational objective of the tempered posterior
 //       p_T(w|D) ∝ (p(D|w) p(w))^{1/T}: multiplying KL[q‖p_T] by T leaves the

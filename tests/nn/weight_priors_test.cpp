@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <numbers>
 
@@ -95,14 +97,20 @@ TEST(Elbo, PartialAndFullTemperingFormulas) {
   EXPECT_THROW(tempered_loss(t, s), UsageError);
 }
 
-TEST(Elbo, PartialTemperingOfGaussianPriorIsColdPriorScaledByT) {
-  // REFERENCE.md §3: KL × T with prior N(0, s²) has the same μ-gradient as the
-  // cold prior N(0, s²T) in the cross-entropy term: ∂/∂μ T(μ²/2s²) = ∂/∂μ μ²/(2 s² T)·T².
-  // Check the optimum of μ for a fixed "data pull" instead: minimise a(μ−1)² + T·μ²/(2s²).
-  double a = 0.5, s = 0.3, T = 0.1;
-  double mu_partial = a / (a + T / (2 * s * s));
-  double mu_cold_prior = a / (a + 1 / (2 * s * s * (1 / T)));  // same as prior variance s²/T at weight 1
-  EXPECT_NEAR(mu_partial, mu_cold_prior, 1e-12);
+TEST(Elbo, PartialTemperingOfGaussianPriorIsFullTemperingOfWiderPrior) {
+  // Partial with N(0, s²) = full with N(0, s²/T) up to a constant in (μ, σ).
+  double s = 0.3, T = 0.05;
+  auto p1 = make_weight_prior(fmt::format("gaussian:sigma={}", s));
+  auto p2 = make_weight_prior(fmt::format("gaussian:sigma={}", s / std::sqrt(T)));
+  auto loss = [&](const WeightPrior& p, ElboTempering mode, double mu, double sg) {
+    auto m = torch::full({5}, mu, torch::kFloat64), g = torch::full({5}, sg, torch::kFloat64);
+    ElboTerms t{torch::tensor(1.0, torch::kFloat64), p.cross_entropy(m, g), gaussian_entropy(g), 1};
+    return tempered_loss(t, {10, T, mode}).item<double>();
+  };
+  double d1 = loss(*p1, ElboTempering::kPartial, 0.2, 0.05) - loss(*p2, ElboTempering::kFull, 0.2, 0.05);
+  double d2 = loss(*p1, ElboTempering::kPartial, -0.7, 0.3) - loss(*p2, ElboTempering::kFull, -0.7, 0.3);
+  EXPECT_NEAR(d1, d2, 1e-10);
+  EXPECT_GT(std::abs(loss(*p1, ElboTempering::kFull, 0.2, 0.05) - loss(*p1, ElboTempering::kPartial, 0.2, 0.05)), 1e-3);
 }
 
 TEST(VariationalInference, LearnsTinyLogisticProblemAndStopsOnNaN) {
