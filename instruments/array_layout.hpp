@@ -65,8 +65,10 @@ ArrayLayout read_casa_cfg(const std::filesystem::path& path);
 ArrayLayout read_oskar_layout(const std::filesystem::path& path, const Site& site = alma_site(),
                               double dish_diameter = 12.0);
 // The built-in layout: 40 × 12 m antennas on three irregular logarithmic spiral arms
-// around ALMA's site, baselines ≈ 0.2–12.6 km like ALMA's C40-9 (DSHARP), generated
-// deterministically in code (no data file).
+// around ALMA's site, baselines 75 m – 12.6 km, generated deterministically in code
+// (no data file). Tuned to ALMA's C40-9 (DSHARP): over ±1 h at AS 209's declination
+// and 240 GHz its median |uv| is 2.4 Mλ (C40-9: 2.5 Mλ) and its natural-weight beam
+// ≈ 35 mas (C40-9: 32–35 mas); see docs/simulate.md.
 ArrayLayout alma_long_layout();
 // `spec` is a built-in name ("alma-long") or a file: `.cfg` → CASA, otherwise OSKAR text.
 ArrayLayout load_array_layout(const std::string& spec, const Site& site = alma_site());
