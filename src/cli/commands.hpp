@@ -9,5 +9,6 @@ Runner add_version(CLI::App& root);
 Runner add_info(CLI::App& root);
 Runner add_image(CLI::App& root);
 Runner add_simulate(CLI::App& root);
+Runner add_bench(CLI::App& root);
 
 }  // namespace penumbra::cli

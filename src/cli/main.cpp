@@ -24,6 +24,7 @@ constexpr CommandFactory kCommands[] = {
     add_info,
     add_image,
     add_simulate,
+    add_bench,
 };
 }  // namespace
 
