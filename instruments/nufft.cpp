@@ -207,6 +207,9 @@ class Pool {
   std::exception_ptr error_;
 };
 
+// How far ahead the gather/scatter loops prefetch their random addresses.
+constexpr std::size_t kPrefetchAhead = 32;
+
 int positive_mod(int a, int n) {
   int r = a % n;
   return r < 0 ? r + n : r;
@@ -572,7 +575,10 @@ void NufftPlan<T>::degrid(std::span<const T> image, std::span<std::complex<T>> v
   p.pool->run([&](int t) {
     const PointRecord<T>* pts = p.points.data();
     const std::complex<T>* src = p.sorted.ptr;
-    for (std::size_t k = n * t / T0; k < n * (t + 1) / T0; ++k) {
+    const std::size_t kb = n * t / T0, ke = n * (t + 1) / T0;
+    for (std::size_t k = kb; k < ke; ++k) {
+      // Random destinations: prefetch for write well ahead so the misses overlap.
+      if (k + kPrefetchAhead < ke) __builtin_prefetch(&vis[pts[k + kPrefetchAhead].index & ~kConjugateBit], 1, 3);
       const std::uint32_t idx = pts[k].index;
       vis[idx & ~kConjugateBit] = (idx & kConjugateBit) ? std::conj(src[k]) : src[k];
     }
@@ -594,7 +600,9 @@ void NufftPlan<T>::grid(std::span<const std::complex<T>> vis, std::span<T> image
   p.pool->run([&](int t) {
     const PointRecord<T>* pts = p.points.data();
     std::complex<T>* dst = p.sorted.ptr;
-    for (std::size_t k = n * t / T0; k < n * (t + 1) / T0; ++k) {
+    const std::size_t kb = n * t / T0, ke = n * (t + 1) / T0;
+    for (std::size_t k = kb; k < ke; ++k) {
+      if (k + kPrefetchAhead < ke) __builtin_prefetch(&vis[pts[k + kPrefetchAhead].index & ~kConjugateBit], 0, 3);
       const std::uint32_t idx = pts[k].index;
       dst[k] = (idx & kConjugateBit) ? std::conj(vis[idx & ~kConjugateBit]) : vis[idx & ~kConjugateBit];
     }

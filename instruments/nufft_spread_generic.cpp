@@ -1,4 +1,8 @@
 // Portable (baseline x86-64 / any CPU) build of the NUFFT tile kernels.
+// The 32-byte vector types are split into SSE halves here; GCC warns that
+// passing them by value would differ from an AVX build, which never happens
+// across the two files (each calls only its own kernels).
+#pragma GCC diagnostic ignored "-Wpsabi"
 #include <complex>
 #include <cstdint>
 
