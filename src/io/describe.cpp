@@ -34,6 +34,39 @@ bool looks_like_fits(const std::filesystem::path& p) { return has_suffix(p, {".f
 
 }  // namespace
 
+std::string format_ra(double ra_rad) {
+  double deg = std::fmod(ra_rad / kDeg, 360.0);
+  if (deg < 0) deg += 360.0;
+  double h = deg / 15.0;
+  int hh = static_cast<int>(h);
+  int mm = static_cast<int>((h - hh) * 60);
+  double ss = ((h - hh) * 60 - mm) * 60;
+  if (ss >= 59.995) {  // avoid "60.00s" from rounding
+    ss = 0;
+    if (++mm == 60) mm = 0, hh = (hh + 1) % 24;
+  }
+  return fmt::format("{:02d}h{:02d}m{:05.2f}s ({:.6f}°)", hh, mm, ss, deg);
+}
+
+std::string format_dec(double dec_rad) {
+  double deg = dec_rad / kDeg;
+  double a = std::abs(deg);
+  int dd = static_cast<int>(a);
+  int mm = static_cast<int>((a - dd) * 60);
+  double ss = ((a - dd) * 60 - mm) * 60;
+  if (ss >= 59.95) {
+    ss = 0;
+    if (++mm == 60) mm = 0, ++dd;
+  }
+  return fmt::format("{}{:02d}°{:02d}'{:04.1f}\" ({:+.6f}°)", deg < 0 ? '-' : '+', dd, mm, ss, deg);
+}
+
+std::string format_klambda(double x) {
+  if (std::abs(x) >= 100) return fmt::format("{:.0f}", x);
+  if (std::abs(x) >= 10) return fmt::format("{:.1f}", x);
+  return fmt::format("{:.3g}", x);
+}
+
 bool looks_like_measurement_set(const std::filesystem::path& p) {
   std::error_code ec;
   return std::filesystem::is_directory(p, ec) && std::filesystem::exists(p / "table.dat", ec) &&
@@ -75,7 +108,7 @@ FileDescription describe_uvtable(const std::filesystem::path& path) {
     if (obs.weight[r] > 0) w.push_back(obs.weight[r]);
     else ++zero;
   }
-  d.add("uv_range_klambda", "uv range", fmt::format("{:.4g} – {:.4g} kλ", uvmin / 1e3, uvmax / 1e3),
+  d.add("uv_range_klambda", "uv range", fmt::format("{} – {} kλ", format_klambda(uvmin / 1e3), format_klambda(uvmax / 1e3)),
         {uvmin / 1e3, uvmax / 1e3});
   double ff = static_cast<double>(zero) / obs.nrow;
   d.add("flagged_fraction", "flagged", fmt::format("{:.2f}% (weight 0)", 100 * ff), ff);
@@ -95,9 +128,7 @@ FileDescription describe_uvtable(const std::filesystem::path& path) {
 }
 
 const std::vector<Describer>& describers() {
-  // Tried in order. HDF5 and FITS: their owners add
-  //   {"HDF5", looks_like_hdf5, describe_hdf5}, {"FITS", looks_like_fits, describe_fits}
-  // here once describe_hdf5 / describe_fits exist (declared in describe.hpp).
+  // Tried in order; describe_hdf5 / describe_fits live in describe_hdf5_fits.cpp.
   static const std::vector<Describer> table = {
       {"MeasurementSet", looks_like_measurement_set, describe_measurement_set},
       {"uvtable", looks_like_uvtable, describe_uvtable},
@@ -112,15 +143,12 @@ FileDescription describe_file(const std::filesystem::path& path) {
   if (!std::filesystem::exists(path, ec)) throw MissingInputError(fmt::format("file not found: {}", path.string()));
   for (const auto& d : describers())
     if (d.matches(path)) return d.describe(path);
-  std::string hint;
-  if (looks_like_hdf5(path)) hint = " (HDF5 summaries are not available in this build)";
-  else if (looks_like_fits(path)) hint = " (FITS summaries are not available in this build)";
-  else if (std::filesystem::is_directory(path, ec) && std::filesystem::exists(path / "table.dat", ec))
+  if (std::filesystem::is_directory(path, ec) && std::filesystem::exists(path / "table.dat", ec))
     // A casacore table without the MS subtables: let the MS reader say what is missing.
     return describe_measurement_set(path);
-  throw DataError(fmt::format("{}: unsupported file type{}; expected a MeasurementSet directory, a uvtable "
-                              "(.txt, .txt.bz2, .txt.gz)",
-                              path.string(), hint));
+  throw DataError(fmt::format("{}: unsupported file type; expected a MeasurementSet directory, a uvtable "
+                              "(.txt, .txt.bz2, .txt.gz), HDF5 (.h5, .hdf5) or FITS (.fits)",
+                              path.string()));
 }
 
 }  // namespace penumbra

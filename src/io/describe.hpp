@@ -44,10 +44,7 @@ struct Describer {
 // DataError (one line naming the file) for a file it cannot read.
 FileDescription describe_measurement_set(const std::filesystem::path& path);  // src/io/measurement_set.cpp
 FileDescription describe_uvtable(const std::filesystem::path& path);          // src/io/describe.cpp
-// HDF5 (.h5, .hdf5) and FITS (.fits, .fit, .fts): declared here for the
-// hdf5_store / fits_image owners to implement next to their readers; until
-// they add their entries to the table in describe.cpp, such files are
-// reported as "unsupported file type".
+// HDF5 (.h5, .hdf5) and FITS (.fits, .fit, .fts, .fits.gz): src/io/describe_hdf5_fits.cpp.
 FileDescription describe_hdf5(const std::filesystem::path& path);
 FileDescription describe_fits(const std::filesystem::path& path);
 
@@ -57,6 +54,13 @@ const std::vector<Describer>& describers();
 // Describes `path` with the first matching entry. Throws MissingInputError
 // when it does not exist and DataError ("unsupported file type") when no entry matches.
 FileDescription describe_file(const std::filesystem::path& path);
+
+// Formatting shared by the describe functions: RA as "16h17m49.28s (244.455°)"
+// (wrapped into [0, 360°)), Dec as "-77°17'18.5\"", a uv distance in kλ with
+// digits that suit its size ("11.6", "1916", "0.0523").
+std::string format_ra(double ra_rad);
+std::string format_dec(double dec_rad);
+std::string format_klambda(double klambda);
 
 // True for a directory that holds a casacore table with a SPECTRAL_WINDOW subtable.
 bool looks_like_measurement_set(const std::filesystem::path& path);

@@ -695,7 +695,7 @@ FileDescription describe_measurement_set(const std::filesystem::path& path) {
                           {"correlations", cn},
                           {"flagged_fraction", static_cast<double>(dd_flagged) / (rows.size() * nchan * ncorr)}});
       d.add_line(fmt::format("DDID {}", dd),
-                 fmt::format("spw {}, {} rows, {} channels, {} – {}, {}, {:.1f}% flagged", setup.dd_spw[dd], rows.size(),
+                 fmt::format("spw {}, {} rows, {} channel(s), {} – {}, {}, {:.1f}% flagged", setup.dd_spw[dd], rows.size(),
                              nchan, format_frequency(lo), format_frequency(hi), fmt::join(cn, " "),
                              100.0 * dd_flagged / (rows.size() * nchan * ncorr)));
     }
@@ -712,7 +712,7 @@ FileDescription describe_measurement_set(const std::filesystem::path& path) {
     for (int c : corr_codes) cn.push_back(corr_name(c));
     d.add("correlations", "correlations", fmt::format("{}", fmt::join(cn, " ")), cn);
     if (uvmax > 0)
-      d.add("uv_range_klambda", "uv range", fmt::format("{:.4g} – {:.4g} kλ (unflagged cross-correlations)", uvmin / 1e3, uvmax / 1e3),
+      d.add("uv_range_klambda", "uv range", fmt::format("{} – {} kλ (unflagged cross-correlations)", format_klambda(uvmin / 1e3), format_klambda(uvmax / 1e3)),
             {uvmin / 1e3, uvmax / 1e3});
     else
       d.add("uv_range_klambda", "uv range", "none (no unflagged cross-correlations)", nullptr);
@@ -735,8 +735,8 @@ FileDescription describe_measurement_set(const std::filesystem::path& path) {
     for (std::size_t f = 0; f < fields.name.size(); ++f) {
       std::size_t nr = field_rows.count(static_cast<int>(f)) ? field_rows[static_cast<int>(f)] : 0;
       fj.push_back({{"id", f}, {"name", fields.name[f]}, {"rows", nr}, {"ra_rad", fields.ra[f]}, {"dec_rad", fields.dec[f]}});
-      d.add_line(fmt::format("field {}", f), fmt::format("{}: {} rows, phase centre RA {:.6f}°, Dec {:+.6f}°", fields.name[f], nr,
-                                                         fields.ra[f] / kDeg, fields.dec[f] / kDeg));
+      d.add_line(fmt::format("field {}", f), fmt::format("{}: {} rows, RA {}, Dec {}", fields.name[f], nr, format_ra(fields.ra[f]),
+                                                         format_dec(fields.dec[f])));
     }
     d.json["fields"] = fj;
     // The phase centre of the field a plain read selects.
@@ -750,8 +750,8 @@ FileDescription describe_measurement_set(const std::filesystem::path& path) {
       }
     }
     if (f0 >= 0 && static_cast<std::size_t>(f0) < fields.name.size())
-      d.add("phase_centre", "phase centre", fmt::format("RA {:.6f}°, Dec {:+.6f}° (J2000, field {} {})", fields.ra[f0] / kDeg,
-                                                        fields.dec[f0] / kDeg, f0, fields.name[f0]),
+      d.add("phase_centre", "phase centre", fmt::format("RA {}, Dec {} (J2000, field {} {})", format_ra(fields.ra[f0]),
+                                                        format_dec(fields.dec[f0]), f0, fields.name[f0]),
             {{"ra_rad", fields.ra[f0]}, {"dec_rad", fields.dec[f0]}, {"field", f0}});
     d.add("data_columns", "data columns", fmt::format("{}{}", fmt::join(columns, ", "),
                                                       spectrum_empty ? " (WEIGHT_SPECTRUM present but empty)" : ""),

@@ -209,6 +209,18 @@ TEST(Uvtable, BadInputNamesFileAndLine) {
   EXPECT_FALSE(std::filesystem::exists(dir / "bad.txt"));
 }
 
+TEST(Describe, Formatting) {
+  EXPECT_EQ(format_klambda(11.5526), "11.6");
+  EXPECT_EQ(format_klambda(1916.17), "1916");
+  EXPECT_EQ(format_klambda(0.052345), "0.0523");
+  // Field 0 of the casacore test MS: PHASE_DIR (-2.01663513, -1.34893816) rad.
+  EXPECT_EQ(format_ra(-2.01663513).substr(0, 12), "16h17m49.28s");
+  EXPECT_NE(format_ra(-2.01663513).find("244.45"), std::string::npos);
+  EXPECT_EQ(format_dec(-1.34893816).substr(0, 13), "-77°17'18.5\"");
+  EXPECT_EQ(format_dec(0.1).substr(0, 1), "+");
+  EXPECT_EQ(format_ra(2 * kPi - 1e-12).substr(0, 9), "00h00m00.");
+}
+
 TEST(UvtableReal, FrankMockMultiRing) {
   auto path = test::shared_data("uvtables/multi_ring_C43_6.txt.bz2");
   if (path.empty()) path = test::shared_data("uvtables/frank_mock_multi_ring_C43_6.txt.bz2");
