@@ -336,11 +336,8 @@ void NufftPlan<T>::Impl::build(std::span<const double> u, std::span<const double
   // Grid correction 1/ψ̂(p/N), p = x − nx/2 (and likewise in y).
   corr_x.resize(nx);
   corr_y.resize(ny);
-  {
-    std::vector<double> cache_x(nx), cache_y(ny);
-    for (int x = 0; x < nx; ++x) corr_x[x] = static_cast<T>(1.0 / es_kernel_ft(double(x - nx / 2) / NX, W, kp.beta));
-    for (int y = 0; y < ny; ++y) corr_y[y] = static_cast<T>(1.0 / es_kernel_ft(double(y - ny / 2) / NY, W, kp.beta));
-  }
+  for (int x = 0; x < nx; ++x) corr_x[x] = static_cast<T>(1.0 / es_kernel_ft(double(x - nx / 2) / NX, W, kp.beta));
+  for (int y = 0; y < ny; ++y) corr_y[y] = static_cast<T>(1.0 / es_kernel_ft(double(y - ny / 2) / NY, W, kp.beta));
 
   // Geometry of the extended grid and its tiles.
   const int TS = opt.tile > 0 ? opt.tile : 16;
