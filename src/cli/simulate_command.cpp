@@ -69,6 +69,7 @@ struct Options {
   double efficiency = 0.88;
   std::string uvtable = "observation.txt.gz";
   bool no_ms = false;
+  std::string model_method = "auto";
 };
 
 // "0.3", "0.3Jy", "300mJy", "40uJy" → Jy.
@@ -251,6 +252,8 @@ void run(Context& ctx, CLI::App& app, const Options& o) {
   }
   const double sefd = parse_flux(o.sefd, "--sefd");
   if (noise_auto && !(sefd > 0)) throw UsageError(fmt::format("--sefd {} must be positive", o.sefd));
+  if (o.model_method != "auto" && o.model_method != "dft" && o.model_method != "nufft")
+    throw UsageError(fmt::format("--model-method '{}' is not one of: auto, dft, nufft", o.model_method));
   if (!(o.efficiency > 0 && o.efficiency <= 1))
     throw UsageError(fmt::format("--efficiency {} must lie in (0, 1]", o.efficiency));
 
@@ -344,7 +347,7 @@ void run(Context& ctx, CLI::App& app, const Options& o) {
   const double work = static_cast<double>(nvis) * static_cast<double>(sky.grid.size());
   std::string method;
   auto t_model = Clock::now();
-  if (work <= kDftBudget) {
+  if (o.model_method == "dft" || (o.model_method == "auto" && work <= kDftBudget)) {
     method = "dft";
     Progress bar("simulate: model visibilities (DFT)", static_cast<std::int64_t>(nvis), "vis");
     const std::size_t chunk = 8192;
@@ -523,6 +526,9 @@ Runner add_simulate(CLI::App& root) {
   app->add_option("--uvtable", o->uvtable, "File name of the Stokes-I uvtable (.txt, .txt.gz or .txt.bz2)")
       ->capture_default_str();
   app->add_flag("--no-ms", o->no_ms, "Do not write the MeasurementSet");
+  app->add_option("--model-method", o->model_method,
+                  "Model visibilities: dft (exact), nufft (ε = 1e-8) or auto (DFT up to 4e9 visibility × pixel products)")
+      ->capture_default_str();
   return [o, app](Context& ctx) { simulate_impl::run(ctx, *app, *o); };
 }
 

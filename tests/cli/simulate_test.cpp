@@ -160,6 +160,47 @@ TEST(Simulate, NoiseFreeModelEqualsTheDftOfTheTruthImage) {
   EXPECT_EQ(read_json(dir / "run" / "summary.json")["noise"]["rms_stokes_i_jy"], 0.0);
 }
 
+TEST(Simulate, NufftModelVisibilitiesMatchTheDft) {
+  // The NUFFT path (ε = 1e-8) that `auto` takes above 4·10⁹ visibility × pixel products,
+  // forced here on a small problem; a FITS sky of point sources, several channels.
+  auto dir = scratch_dir("simulate_nufft");
+  FitsImage sky;
+  sky.grid.nx = sky.grid.ny = 64;
+  sky.grid.cell = 0.2 * kArcsec;
+  sky.grid.ra = 1.0;
+  sky.grid.dec = -0.5;
+  sky.bunit = "Jy/pixel";
+  sky.pixels.assign(64 * 64, 0.0);
+  sky.pixels[32 * 64 + 32] = 1.0;
+  sky.pixels[10 * 64 + 50] = 0.5;
+  sky.pixels[60 * 64 + 3] = -0.25;
+  sky.pixels[25 * 64 + 24] = 0.125;
+  write_fits_image(dir / "points.fits", sky);
+  std::string out;
+  ASSERT_EQ(run_command(penumbra_bin() + " simulate --layout " + tiny_layout(dir).string() + " --sky " +
+                            (dir / "points.fits").string() +
+                            " --ha-start -4h --ha-end 4h --integration 300s --nchan 4 --chan-width 2GHz"
+                            " --noise-rms 0 --no-ms --uvtable vis.txt --model-method nufft --out " +
+                            (dir / "run").string(),
+                        &out),
+            0)
+      << out;
+  auto s = read_json(dir / "run" / "summary.json");
+  EXPECT_EQ(s["model_visibilities"]["method"], "nufft(1e-8)");
+  EXPECT_NEAR(s["ra_deg"].get<double>(), 1.0 / kDeg, 1e-9);  // the FITS sky's direction
+  VisibilitySet vis = read_uvtable(dir / "run" / "vis.txt").stokes_i();
+  ASSERT_GT(vis.size(), 1000u);
+  FitsImage truth = read_fits_image(dir / "run" / "truth.fits");
+  double num = 0, den = 0;
+  for (std::size_t k = 0; k < vis.size(); ++k) {
+    auto ref = dft(truth, vis.u[k], vis.v[k]);
+    num += std::norm(vis.vis[k] - ref);
+    den += std::norm(ref);
+  }
+  EXPECT_LT(std::sqrt(num / den), 1e-6);  // ε = 1e-8, then complex64 storage
+  EXPECT_EQ(run_command(penumbra_bin() + " simulate --model-method fft --out " + (dir / "bad").string()), 64);
+}
+
 TEST(Simulate, NoiseHasTheStatedRms) {
   auto dir = scratch_dir("simulate_noise");
   std::string args = tiny_args(dir, "--ha-start -3h --ha-end 3h --integration 30s") + " --nchan 8";
