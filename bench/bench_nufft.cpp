@@ -124,7 +124,7 @@ int calibrate(const Args& args) {
   fmt::print("sigma W degree poly_max_error error\n");
   for (double sigma : nufft_detail::calibrated_sigmas())
     for (int w = 2; w <= 16; ++w)
-      for (int deg : {w + 1, w + 2, w + 3, w + 4, w + 6, 24}) {
+      for (int deg : {w - 2, w - 1, w, w + 1, w + 2, w + 4, 24}) {
         if (deg < 4 || deg > 24) continue;
         NufftOptions o;
         o.support = w;

@@ -36,8 +36,9 @@ double calibrated_error(double sigma, int support);
 // checked by the calibration scan.
 double default_beta(double sigma);
 
-// Degree of the kernel polynomial the table was measured with: the end-to-end
-// error did not change with higher degrees (the kernel's own aliasing dominates).
+// Degree of the kernel polynomial: the lowest with which the end-to-end error stays
+// at the calibrated value (higher degrees change nothing: the kernel's own aliasing
+// dominates).
 int kernel_degree(int support);
 
 double es_kernel(double r, int support, double beta);
