@@ -223,15 +223,17 @@ at::Tensor MaxEntropyPrior::score(const at::Tensor& x, const at::Tensor& sigma) 
   auto xd = x.to(torch::kFloat64);
   auto eps = sigma.to(torch::kFloat64).clamp_min(eps0_).view({-1, 1, 1});
   auto z = xd / eps;
-  auto xt = eps * torch::nn::functional::softplus(z);
-  // d/dx [x̃ ln(x̃/m) − x̃] = ln(x̃/m)·dx̃/dx, dx̃/dx = sigmoid(x/ε).
-  return (-alpha_ * torch::log(xt / m_) * torch::sigmoid(z)).to(x.scalar_type());
+  // log x̃ = log ε + log softplus(z), with log softplus(z) → z for z ≪ 0 (no log 0).
+  auto log_sp = torch::where(z < -30, z, torch::log(torch::nn::functional::softplus(z.clamp_min(-30))));
+  // d/dx [x̃ ln(x̃/m) − x̃] = ln(x̃/m)·dx̃/dx, dx̃/dx = sigmoid(x/ε) (→ 0 far below zero:
+  // the smoothed entropy saturates there).
+  return (-alpha_ * (torch::log(eps / m_) + log_sp) * torch::sigmoid(z)).to(x.scalar_type());
 }
 
 at::Tensor MaxEntropyPrior::log_prob(const at::Tensor& x) const {
   auto xd = x.to(torch::kFloat64);
   auto xt = eps0_ * torch::nn::functional::softplus(xd / eps0_);
-  auto h = xt * torch::log(xt / m_) - xt + m_;
+  auto h = torch::xlogy(xt, xt / m_) - xt + m_;  // x̃ → 0 underflows for x ≪ 0: 0·log 0 = 0
   return (-alpha_ * h.flatten(1).sum(1)).to(x.scalar_type());
 }
 

@@ -1,0 +1,50 @@
+#include "src/diagnostics/posterior_summary.hpp"
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include "src/core/errors.hpp"
+
+namespace penumbra {
+
+namespace {
+at::Tensor pixel_quantile(const at::Tensor& s, double q) { return torch::quantile(s, q, 0); }
+}  // namespace
+
+PosteriorSummary summarize_posterior(const at::Tensor& samples) {
+  if (samples.dim() != 3 || samples.size(0) < 1)
+    throw UsageError("posterior summary: samples must be [K, H, W] with K >= 1");
+  auto s = samples.to(torch::kFloat64);
+  PosteriorSummary out;
+  out.mean = s.mean(0);
+  out.std = s.size(0) > 1 ? s.std(0) : torch::zeros_like(out.mean);
+  out.q16 = pixel_quantile(s, 0.16);
+  out.q50 = pixel_quantile(s, 0.50);
+  out.q84 = pixel_quantile(s, 0.84);
+  return out;
+}
+
+at::Tensor reduced_chi2(const at::Tensor& model, const at::Tensor& y, const at::Tensor& w) {
+  if (model.dim() != 2 || model.size(1) != y.numel() || y.numel() != w.numel())
+    throw UsageError(fmt::format("reduced chi2: model must be [K, {}] like the data", y.numel()));
+  auto r = model.to(torch::kComplexDouble) - y.to(torch::kComplexDouble).unsqueeze(0);
+  auto c = (torch::abs(r).pow(2) * w.to(torch::kFloat64).unsqueeze(0)).sum(1);
+  return c / (2.0 * static_cast<double>(y.numel()));
+}
+
+TruthComparison truth_comparison(const at::Tensor& samples, const PosteriorSummary& summary, const at::Tensor& truth) {
+  auto s = samples.to(torch::kFloat64);
+  auto t = truth.to(torch::kFloat64);
+  if (t.sizes() != summary.mean.sizes())
+    throw UsageError("truth comparison: truth and samples differ in shape");
+  TruthComparison out;
+  out.rmse = (summary.mean - t).pow(2).mean().sqrt().item<double>();
+  auto inside = [&](const at::Tensor& lo, const at::Tensor& hi) {
+    return ((t >= lo) & (t <= hi)).to(torch::kFloat64).mean().item<double>();
+  };
+  out.coverage_68 = inside(summary.q16, summary.q84);
+  out.coverage_95 = inside(pixel_quantile(s, 0.025), pixel_quantile(s, 0.975));
+  return out;
+}
+
+}  // namespace penumbra

@@ -1,0 +1,413 @@
+// Exactness of every sampler on a linear-Gaussian problem whose posterior is
+// known in closed form: a Gaussian prior N(m, C) (exact score at every σ) and
+// Gaussian visibilities y = A x + n. Each sampler's chains (many, as one batch,
+// float64) must reproduce the posterior mean within 3 Monte-Carlo standard
+// errors (per pixel; at most 2 % of pixels beyond 3 SE and none beyond 4.5 SE)
+// and the marginal standard deviations within 10 %.
+//
+// Which score each sampler gets:
+//  * ald / pc with the convolved-likelihood approximation (dense and gridded):
+//    approximate while annealing, exact as σ → 0, and both end with Langevin
+//    steps at a small σ, which pull the chains onto the right posterior;
+//  * em / pc / ald with the exact noise-level-aware posterior score
+//    (oracle: s_post(x, σ) = −(C_post + σ²I)⁻¹(x − μ_post)), which tests the
+//    kernels themselves;
+//  * mala / hmc with the exact log density (σ = 0).
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <cstdio>
+#include <memory>
+
+#include "instruments/torch/convolved_likelihood.hpp"
+#include "instruments/torch/exact_likelihood.hpp"
+#include "instruments/uvw_simulation.hpp"
+#include "priors/analytic_priors.hpp"
+#include "samplers/diffusion_samplers.hpp"
+#include "samplers/driver.hpp"
+#include "samplers/mcmc.hpp"
+#include "src/core/errors.hpp"
+
+namespace penumbra {
+namespace {
+
+auto f64() { return torch::TensorOptions().dtype(torch::kFloat64); }
+
+// Closed-form Gaussian posterior of N(m0, C) and rows R (real form), variances V, data yr.
+struct GaussianPosterior {
+  at::Tensor mean, cov;  // [n], [n, n]
+};
+
+GaussianPosterior closed_form(const at::Tensor& m0, const at::Tensor& c, const at::Tensor& r, const at::Tensor& v,
+                              const at::Tensor& yr) {
+  auto cinv = torch::linalg_inv(c);
+  auto prec = cinv + torch::matmul(r.t() / v.unsqueeze(0), r);
+  auto cov = torch::linalg_inv(prec);
+  cov = 0.5 * (cov + cov.t());
+  auto rhs = torch::matmul(cinv, m0.flatten()) + torch::matmul(r.t(), yr / v);
+  return {torch::matmul(cov, rhs), cov};
+}
+
+// The exact noise-level-aware likelihood score for a Gaussian prior: the
+// difference of the noisy posterior's and the noisy prior's scores.
+class OracleLikelihood final : public Likelihood {
+ public:
+  OracleLikelihood(std::shared_ptr<const DenseGaussianPrior> prior, const GaussianPosterior& post, int h, int w,
+                   std::shared_ptr<const Likelihood> energy_of)
+      : prior_(std::move(prior)),
+        post_(std::make_shared<DenseGaussianPrior>(post.mean.view({h, w}), post.cov)),
+        energy_(std::move(energy_of)) {}
+  at::Tensor score(const at::Tensor& x, const at::Tensor& sigma) const override {
+    return post_->score(x, sigma) - prior_->score(x, sigma);
+  }
+  at::Tensor energy(const at::Tensor& x) const override { return energy_->energy(x); }
+  std::string name() const override { return "oracle"; }
+
+ private:
+  std::shared_ptr<const DenseGaussianPrior> prior_, post_;
+  std::shared_ptr<const Likelihood> energy_;
+};
+
+void expect_posterior(const at::Tensor& samples, const GaussianPosterior& post, const std::string& label) {
+  auto s = samples.flatten(1).to(torch::kFloat64);
+  double b = static_cast<double>(s.size(0));
+  auto sd_true = post.cov.diag().sqrt();
+  auto z = (s.mean(0) - post.mean) / (sd_true / std::sqrt(b));
+  double frac3 = (z.abs() > 3).to(torch::kFloat64).mean().item<double>();
+  double zmax = z.abs().max().item<double>();
+  auto ratio = s.std(0) / sd_true;
+  std::printf("%-28s chains %5.0f  mean: max |z| %.2f, >3SE %.3f   std ratio [%.3f, %.3f]\n", label.c_str(), b, zmax,
+              frac3, ratio.min().item<double>(), ratio.max().item<double>());
+  EXPECT_LE(frac3, 0.02) << label << ": fraction of pixels whose mean is off by > 3 SE";
+  EXPECT_LT(zmax, 4.5) << label << ": worst mean error in SE";
+  EXPECT_GT(ratio.min().item<double>(), 0.9) << label << ": std ratio min";
+  EXPECT_LT(ratio.max().item<double>(), 1.1) << label << ": std ratio max";
+}
+
+// A small "interferometer": earth-rotation tracks of a few antennas, scaled so
+// the longest baseline reaches `reach` of the grid's resolution limit 1/(2·cell).
+VisibilitySet earth_rotation_coverage(const ImageGrid& grid, int nant, int ndump, double reach, double noise_rms,
+                                      std::uint64_t seed) {
+  torch::manual_seed(static_cast<std::int64_t>(seed));
+  auto pos = torch::randn({nant, 3}, f64());
+  pos.select(1, 2).mul_(0.1);
+  std::vector<double> u, v;
+  double dec = -25.0 * M_PI / 180;
+  for (int d = 0; d < ndump; ++d) {
+    double h = -M_PI / 12 + (2 * M_PI / 12) * d / std::max(1, ndump - 1);
+    for (int a = 0; a < nant; ++a)
+      for (int b = a + 1; b < nant; ++b) {
+        double l[3], uvw[3];
+        for (int k = 0; k < 3; ++k) l[k] = pos[b][k].item<double>() - pos[a][k].item<double>();
+        baseline_uvw(l, h, dec, uvw);
+        u.push_back(uvw[0]);
+        v.push_back(uvw[1]);
+      }
+  }
+  double maxr = 0;
+  for (std::size_t k = 0; k < u.size(); ++k) maxr = std::max(maxr, std::hypot(u[k], v[k]));
+  VisibilitySet vs;
+  for (std::size_t k = 0; k < u.size(); ++k) {
+    vs.u.push_back(u[k] / maxr * reach * grid.max_uv());
+    vs.v.push_back(v[k] / maxr * reach * grid.max_uv());
+  }
+  vs.vis.assign(vs.u.size(), {0, 0});
+  vs.weight.assign(vs.u.size(), 1.0 / (noise_rms * noise_rms));
+  return vs;
+}
+
+struct DenseProblem {
+  int h = 6, w = 6;
+  std::shared_ptr<DenseGaussianPrior> prior;
+  std::shared_ptr<DenseGaussianLikelihood> convolved, exact;
+  GaussianPosterior post;
+};
+
+DenseProblem dense_problem() {
+  DenseProblem p;
+  int n = p.h * p.w;
+  torch::manual_seed(11);
+  // Prior covariance with eigenvalues in [0.3, 1.5].
+  auto q = std::get<0>(torch::linalg_qr(torch::randn({n, n}, f64())));
+  auto ev = 0.3 + 1.2 * torch::rand({n}, f64());
+  auto c = torch::matmul(q * ev.unsqueeze(0), q.t());
+  auto m0 = 0.2 * torch::randn({p.h, p.w}, f64());
+  p.prior = std::make_shared<DenseGaussianPrior>(m0, c);
+  ImageGrid grid{p.w, p.h, 1e-6};
+  auto vs = earth_rotation_coverage(grid, 5, 3, 0.8, 2.0, 5);
+  auto a = dft_matrix(vs.u, vs.v, grid);
+  // Data: a prior draw seen through A plus noise of rms 2 on Re and Im.
+  auto truth = m0.flatten() + torch::matmul(q * ev.sqrt().unsqueeze(0), torch::randn({n}, f64()));
+  auto y = torch::matmul(a, truth.to(torch::kComplexDouble));
+  y = y + torch::complex(2.0 * torch::randn({a.size(0)}, f64()), 2.0 * torch::randn({a.size(0)}, f64()));
+  auto w = torch::full({a.size(0)}, 0.25, f64());
+  p.convolved = std::make_shared<DenseGaussianLikelihood>(a, y, w, p.h, p.w);
+  p.exact = std::make_shared<DenseGaussianLikelihood>(a, y, w, p.h, p.w, DenseGaussianLikelihood::Mode::kExact);
+  p.post = closed_form(m0, c, p.convolved->real_operator(), p.convolved->noise_variance(), p.convolved->real_data());
+  return p;
+}
+
+SamplerShape shape_of(int h, int w, std::int64_t b) { return {b, h, w, torch::kFloat64}; }
+
+constexpr std::int64_t kChains = 600;
+
+TEST(SamplerExactness, DenseOperatorAnnealedLangevinConvolved) {
+  auto p = dense_problem();
+  auto post = std::make_shared<Posterior>(p.prior, p.convolved);
+  AnnealedLangevinOptions o;
+  o.levels = 10;
+  o.steps_per_level = 150;
+  o.noise.sigma_min = 0.05;
+  o.epsilon = 1.5e-3;
+  AnnealedLangevin s(post, o);
+  auto gen = make_generator(1);
+  expect_posterior(sample_chains(s, shape_of(p.h, p.w, kChains), gen), p.post, "ald/dense-convolved");
+}
+
+TEST(SamplerExactness, DenseOperatorPredictorCorrectorConvolved) {
+  auto p = dense_problem();
+  auto post = std::make_shared<Posterior>(p.prior, p.convolved);
+  PredictorCorrectorOptions o;
+  o.levels = 200;
+  o.corrector_steps = 2;
+  o.noise.sigma_min = 0.01;
+  PredictorCorrector s(post, o);
+  auto gen = make_generator(2);
+  expect_posterior(sample_chains(s, shape_of(p.h, p.w, kChains), gen), p.post, "pc/dense-convolved");
+}
+
+TEST(SamplerExactness, DenseOperatorDiffusionSamplersWithExactNoisyScore) {
+  auto p = dense_problem();
+  auto oracle = std::make_shared<OracleLikelihood>(p.prior, p.post, p.h, p.w, p.exact);
+  auto post = std::make_shared<Posterior>(p.prior, oracle);
+  {
+    EulerMaruyamaOptions o;
+    o.steps = 300;
+    o.noise.sigma_min = 0.01;
+    EulerMaruyama s(post, o);
+    auto gen = make_generator(3);
+    expect_posterior(sample_chains(s, shape_of(p.h, p.w, kChains), gen), p.post, "em/oracle");
+  }
+  {
+    PredictorCorrectorOptions o;
+    o.levels = 200;
+    o.corrector_steps = 0;  // the reverse-diffusion predictor alone
+    o.noise.sigma_min = 0.01;
+    PredictorCorrector s(post, o);
+    auto gen = make_generator(4);
+    expect_posterior(sample_chains(s, shape_of(p.h, p.w, kChains), gen), p.post, "pc-predictor/oracle");
+  }
+}
+
+TEST(SamplerExactness, DenseOperatorMalaAndHmc) {
+  auto p = dense_problem();
+  auto post = std::make_shared<Posterior>(p.prior, p.exact);
+  {
+    MalaOptions o;
+    o.steps = 600;
+    o.adapt_steps = 300;
+    o.step_size = 0.05;
+    Mala s(post, o);
+    auto gen = make_generator(5);
+    expect_posterior(sample_chains(s, shape_of(p.h, p.w, kChains), gen), p.post, "mala/dense-exact");
+  }
+  {
+    HmcOptions o;
+    o.steps = 100;
+    o.adapt_steps = 50;
+    o.leapfrog_steps = 8;
+    o.step_size = 0.1;
+    Hmc s(post, o);
+    auto gen = make_generator(6);
+    expect_posterior(sample_chains(s, shape_of(p.h, p.w, kChains), gen), p.post, "hmc/dense-exact");
+  }
+}
+
+TEST(SamplerExactness, SameSeedSameSamplesOtherSeedOtherSamples) {
+  auto p = dense_problem();
+  auto post = std::make_shared<Posterior>(p.prior, p.convolved);
+  PredictorCorrectorOptions o;
+  o.levels = 30;
+  PredictorCorrector s(post, o);
+  auto g1 = make_generator(42), g2 = make_generator(42), g3 = make_generator(43);
+  auto a = sample_chains(s, shape_of(p.h, p.w, 8), g1);
+  auto b = sample_chains(s, shape_of(p.h, p.w, 8), g2);
+  auto c = sample_chains(s, shape_of(p.h, p.w, 8), g3);
+  EXPECT_TRUE(torch::equal(a, b));
+  EXPECT_FALSE(torch::equal(a, c));
+  MalaOptions mo;
+  mo.steps = 20;
+  mo.adapt_steps = 10;
+  Mala m(std::make_shared<Posterior>(p.prior, p.exact), mo);
+  auto g4 = make_generator(7), g5 = make_generator(7);
+  EXPECT_TRUE(torch::equal(sample_chains(m, shape_of(p.h, p.w, 8), g4), sample_chains(m, shape_of(p.h, p.w, 8), g5)));
+}
+
+TEST(SamplerExactness, DivergenceStopsWithStepAndSigma) {
+  auto p = dense_problem();
+  auto post = std::make_shared<Posterior>(p.prior, p.exact);
+  AnnealedLangevinOptions o;
+  o.levels = 5;
+  o.steps_per_level = 50;
+  o.epsilon = 50.0;  // far beyond the stability limit
+  AnnealedLangevin s(post, o);
+  auto gen = make_generator(1);
+  try {
+    sample_chains(s, shape_of(p.h, p.w, 4), gen);
+    FAIL() << "expected divergence";
+  } catch (const InternalError& e) {
+    std::string msg = e.what();
+    EXPECT_NE(msg.find("diverged at step"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("sigma = "), std::string::npos) << msg;
+  }
+}
+
+// ---------------------------------------------------------------- gridded operator
+
+struct GriddedProblem {
+  int n = 8, m = 16;
+  std::shared_ptr<DenseGaussianPrior> prior;
+  std::shared_ptr<ConvolvedGriddedLikelihood> lik;
+  GaussianPosterior post;
+};
+
+GriddedProblem gridded_problem() {
+  GriddedProblem p;
+  int npix = p.n * p.n;
+  ImageGrid grid{p.n, p.n, 2e-7};
+  ImageGrid padded{p.m, p.m, grid.cell};
+  torch::manual_seed(21);
+  auto power = power_law_spectrum(p.n, p.n, 1.0, 1.0, 0.3);
+  StationaryGaussianPrior spectral(0.0, power);
+  // The same prior as a dense covariance (the oracle needs C).
+  auto cov = torch::zeros({npix, npix}, f64());
+  for (int j = 0; j < npix; ++j) {
+    auto e = torch::zeros({npix}, f64());
+    e[j] = 1;
+    auto f = torch::fft::fft2(e.view({p.n, p.n}), c10::nullopt, {-2, -1}, "ortho");
+    cov.select(1, j).copy_(torch::real(torch::fft::ifft2(f * power, c10::nullopt, {-2, -1}, "ortho")).flatten());
+  }
+  p.prior = std::make_shared<DenseGaussianPrior>(torch::zeros({p.n, p.n}, f64()), cov);
+  auto vs = earth_rotation_coverage(grid, 7, 12, 0.9, 3.0, 9);
+  // Visibilities of a prior draw (computed with the DFT) plus noise.
+  auto truth = torch::matmul(std::get<1>(torch::linalg_eigh(cov)) * std::get<0>(torch::linalg_eigh(cov)).clamp_min(0).sqrt(),
+                             torch::randn({npix}, f64()));
+  auto a = dft_matrix(vs.u, vs.v, grid);
+  auto y = torch::matmul(a, truth.to(torch::kComplexDouble));
+  auto yre = torch::real(y) + 3.0 * torch::randn({y.size(0)}, f64());
+  auto yim = torch::imag(y) + 3.0 * torch::randn({y.size(0)}, f64());
+  for (std::size_t k = 0; k < vs.size(); ++k) {
+    auto i = static_cast<std::int64_t>(k);
+    vs.vis[k] = {yre[i].item<double>(), yim[i].item<double>()};
+  }
+  auto g = grid_visibilities(vs, padded);
+  p.lik = std::make_shared<ConvolvedGriddedLikelihood>(g, p.n, PixelUnits{}, torch::kFloat64);
+  // Closed form for the gridded operator: rows Re/Im of occupied cells, each
+  // pair counted once (weight ½ on both Hermitian partners; Re only on self-conjugate cells).
+  auto eye = torch::eye(npix, f64()).view({npix, p.n, p.n});
+  auto cols = p.lik->apply(eye);  // [npix, M, M]: column j of A at every cell
+  std::vector<at::Tensor> rows;
+  std::vector<double> vars, ys;
+  for (int ky = 0; ky < p.m; ++ky)
+    for (int kx = 0; kx < p.m; ++kx) {
+      auto c = g.index(ky, kx);
+      if (!(g.weight[c] > 0)) continue;
+      double f = g.self_conjugate(ky, kx) ? 1.0 : 0.5;
+      rows.push_back(torch::real(cols.select(1, ky).select(1, kx)));
+      vars.push_back(g.variance[c] / f);
+      ys.push_back(g.mean[c].real());
+      if (!g.self_conjugate(ky, kx)) {
+        rows.push_back(torch::imag(cols.select(1, ky).select(1, kx)));
+        vars.push_back(g.variance[c] / f);
+        ys.push_back(g.mean[c].imag());
+      }
+    }
+  auto r = torch::stack(rows);
+  p.post = closed_form(torch::zeros({p.n, p.n}, f64()), cov, r, torch::tensor(vars, f64()), torch::tensor(ys, f64()));
+  return p;
+}
+
+TEST(SamplerExactness, GriddedOperatorScoreMatchesClosedForm) {
+  auto p = gridded_problem();
+  // The gridded energy is the closed form's: its gradient at σ = 0 matches the posterior.
+  auto post = std::make_shared<Posterior>(p.prior, p.lik);
+  auto x = torch::randn({3, p.n, p.n}, f64());
+  auto exact_score = DenseGaussianPrior(p.post.mean.view({p.n, p.n}), p.post.cov).score(x, torch::zeros({3}, f64()));
+  EXPECT_LT((post->score(x, 0.0) - exact_score).abs().max().item<double>(),
+            1e-8 * exact_score.abs().max().item<double>());
+}
+
+TEST(SamplerExactness, GriddedOperatorAnnealedLangevin) {
+  auto p = gridded_problem();
+  auto post = std::make_shared<Posterior>(p.prior, p.lik);
+  AnnealedLangevinOptions o;
+  o.levels = 10;
+  o.steps_per_level = 150;
+  o.noise.sigma_min = 0.05;
+  o.epsilon = 1.5e-3;
+  AnnealedLangevin s(post, o);
+  auto gen = make_generator(31);
+  expect_posterior(sample_chains(s, shape_of(p.n, p.n, kChains), gen), p.post, "ald/convolved-gridded");
+}
+
+TEST(SamplerExactness, GriddedOperatorPredictorCorrector) {
+  auto p = gridded_problem();
+  auto oracle = std::make_shared<OracleLikelihood>(p.prior, p.post, p.n, p.n, p.lik);
+  PredictorCorrectorOptions o;
+  o.levels = 200;
+  o.corrector_steps = 1;
+  o.noise.sigma_min = 0.01;
+  PredictorCorrector s(std::make_shared<Posterior>(p.prior, oracle), o);
+  auto gen = make_generator(32);
+  expect_posterior(sample_chains(s, shape_of(p.n, p.n, kChains), gen), p.post, "pc/oracle-gridded");
+}
+
+// The convolved-gridded approximation itself (not a sampler property): with a
+// predictor–corrector schedule that spends little time at small σ, dropping the
+// cross-cell terms of AAᵀ on the padded grid biases the mean. Measured and bounded
+// here (docs/validation.md): per-pixel bias below half a posterior standard deviation,
+// marginal std within 10 %.
+TEST(SamplerExactness, GriddedOperatorPredictorCorrectorConvolvedApproximationBias) {
+  auto p = gridded_problem();
+  PredictorCorrectorOptions o;
+  o.levels = 200;
+  o.corrector_steps = 2;
+  o.noise.sigma_min = 0.01;
+  PredictorCorrector s(std::make_shared<Posterior>(p.prior, p.lik), o);
+  auto gen = make_generator(35);
+  auto x = sample_chains(s, shape_of(p.n, p.n, kChains), gen).flatten(1);
+  auto sd = p.post.cov.diag().sqrt();
+  auto bias = ((x.mean(0) - p.post.mean) / sd).abs().max().item<double>();
+  auto ratio = x.std(0) / sd;
+  std::printf("pc/convolved-gridded: max |bias|/std %.3f, std ratio [%.3f, %.3f]\n", bias,
+              ratio.min().item<double>(), ratio.max().item<double>());
+  EXPECT_LT(bias, 0.5);
+  EXPECT_GT(ratio.min().item<double>(), 0.9);
+  EXPECT_LT(ratio.max().item<double>(), 1.1);
+}
+
+TEST(SamplerExactness, GriddedOperatorEulerMaruyamaAndMala) {
+  auto p = gridded_problem();
+  {
+    auto oracle = std::make_shared<OracleLikelihood>(p.prior, p.post, p.n, p.n, p.lik);
+    EulerMaruyamaOptions o;
+    o.steps = 300;
+    o.noise.sigma_min = 0.01;
+    EulerMaruyama s(std::make_shared<Posterior>(p.prior, oracle), o);
+    auto gen = make_generator(33);
+    expect_posterior(sample_chains(s, shape_of(p.n, p.n, kChains), gen), p.post, "em/oracle-gridded");
+  }
+  {
+    MalaOptions o;
+    o.steps = 1000;
+    o.adapt_steps = 400;
+    o.step_size = 0.02;
+    Mala s(std::make_shared<Posterior>(p.prior, p.lik), o);
+    auto gen = make_generator(34);
+    expect_posterior(sample_chains(s, shape_of(p.n, p.n, kChains), gen), p.post, "mala/convolved-gridded");
+  }
+}
+
+}  // namespace
+}  // namespace penumbra

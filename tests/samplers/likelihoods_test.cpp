@@ -1,0 +1,192 @@
+// The likelihoods the samplers use: the gridded operator against the direct
+// Fourier transform, its adjoint, the derived per-cell blocks of A Aᵀ against
+// the operator itself (padded grids with pad factors 2 and 1.5), the σ = 0
+// scores against finite differences of the energies, and the convolved dense
+// likelihood against its definition.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "instruments/dft.hpp"
+#include "instruments/torch/convolved_likelihood.hpp"
+#include "instruments/torch/exact_likelihood.hpp"
+#include "samplers/posterior.hpp"
+#include "src/core/errors.hpp"
+
+namespace penumbra {
+namespace {
+
+auto lf64() { return torch::TensorOptions().dtype(torch::kFloat64); }
+
+VisibilitySet random_vis(const ImageGrid& grid, int n, double reach, std::uint64_t seed) {
+  torch::manual_seed(static_cast<std::int64_t>(seed));
+  VisibilitySet vs;
+  for (int k = 0; k < n; ++k) {
+    vs.u.push_back((2 * torch::rand({1}, lf64()).item<double>() - 1) * reach * grid.max_uv());
+    vs.v.push_back((2 * torch::rand({1}, lf64()).item<double>() - 1) * reach * grid.max_uv());
+    vs.vis.push_back({torch::randn({1}, lf64()).item<double>(), torch::randn({1}, lf64()).item<double>()});
+    vs.weight.push_back(0.5 + torch::rand({1}, lf64()).item<double>());
+  }
+  return vs;
+}
+
+TEST(GriddedOperator, AgreesWithTheDirectTransformOnGridPoints) {
+  int n = 8, m = 16;
+  ImageGrid grid{n, n, 1e-6};
+  ImageGrid padded{m, m, grid.cell};
+  auto vs = random_vis(grid, 30, 0.9, 1);
+  auto g = grid_visibilities(vs, padded);
+  ConvolvedGriddedLikelihood lik(g, n, {}, torch::kFloat64);
+  auto x = torch::randn({1, n, n}, lf64());
+  auto ax = lik.apply(x);
+  // Every cell's centre (u, v) through the DFT oracle.
+  std::vector<double> u, v;
+  for (int ky = 0; ky < m; ++ky)
+    for (int kx = 0; kx < m; ++kx) {
+      u.push_back(g.u_of(kx));
+      v.push_back(g.v_of(ky));
+    }
+  std::vector<std::complex<double>> vis(u.size());
+  std::vector<double> img(x.data_ptr<double>(), x.data_ptr<double>() + n * n);
+  dft_degrid(u, v, grid, img, vis);
+  double err = 0, norm = 0;
+  for (int c = 0; c < m * m; ++c) {
+    auto a = ax[0].flatten()[c];
+    std::complex<double> z(torch::real(a).item<double>(), torch::imag(a).item<double>());
+    err += std::norm(z - vis[c]);
+    norm += std::norm(vis[c]);
+  }
+  EXPECT_LT(std::sqrt(err / norm), 1e-12);
+}
+
+class PaddedGrid : public ::testing::TestWithParam<std::pair<int, int>> {};
+
+TEST_P(PaddedGrid, AdjointAndDiagonalBlocksOfAATMatchTheOperator) {
+  auto [n, m] = GetParam();
+  ImageGrid grid{n, n, 1e-6};
+  auto vs = random_vis(grid, 20, 0.9, 2);
+  auto g = grid_visibilities(vs, ImageGrid{m, m, grid.cell});
+  ConvolvedGriddedLikelihood lik(g, n, {}, torch::kFloat64);
+  // ⟨A x, y⟩ = ⟨x, Aᵀ y⟩ with the real inner product Re Σ a conj(b).
+  auto x = torch::randn({2, n, n}, lf64());
+  auto y = torch::complex(torch::randn({2, m, m}, lf64()), torch::randn({2, m, m}, lf64()));
+  double lhs = torch::real(lik.apply(x) * torch::conj(y)).sum().item<double>();
+  double rhs = (x * lik.adjoint(y)).sum().item<double>();
+  EXPECT_NEAR(lhs, rhs, 1e-10 * std::abs(lhs));
+  // The 2×2 block of A Aᵀ at each cell, from the operator's columns.
+  int npix = n * n;
+  auto cols = lik.apply(torch::eye(npix, lf64()).view({npix, n, n}));  // [npix, m, m]
+  auto re = torch::real(cols), im = torch::imag(cols);
+  auto blocks = lik.aat_blocks();
+  EXPECT_LT((re.pow(2).sum(0) - blocks[0]).abs().max().item<double>(), 1e-9);
+  EXPECT_LT((im.pow(2).sum(0) - blocks[1]).abs().max().item<double>(), 1e-9);
+  EXPECT_LT(((re * im).sum(0) - blocks[2]).abs().max().item<double>(), 1e-9);
+  if (m == 2 * n) {
+    // Pad factor 2: Re and Im variances are n²/2 except on the four cells k ≡ 0 mod N.
+    EXPECT_NEAR(blocks[0][1][3].item<double>(), npix / 2.0, 1e-9);
+    EXPECT_NEAR(blocks[0][0][0].item<double>(), npix, 1e-9);
+    EXPECT_NEAR(blocks[1][0][n].item<double>(), 0.0, 1e-9);
+  } else if (m == n) {
+    // No padding: the orthonormal-DFT picture, Re/Im variance n/2, DC real with variance n.
+    EXPECT_NEAR(blocks[0][1][2].item<double>(), npix / 2.0, 1e-9);
+    EXPECT_NEAR(blocks[0][0][0].item<double>(), npix, 1e-9);
+    EXPECT_NEAR(blocks[1][0][0].item<double>(), 0.0, 1e-9);
+    EXPECT_LT(blocks[2].abs().max().item<double>(), 1e-9);
+  } else {
+    // Other pads: the blocks genuinely differ from n²/2 and Re/Im correlate.
+    EXPECT_GT((blocks[0] - npix / 2.0).abs().max().item<double>(), 0.5);
+    EXPECT_GT(blocks[2].abs().max().item<double>(), 0.5);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Pads, PaddedGrid, ::testing::Values(std::make_pair(8, 16), std::make_pair(8, 12),
+                                                             std::make_pair(6, 6)));
+
+TEST(ConvolvedGriddedLikelihood, SigmaZeroScoreIsMinusEnergyGradientAndUnitsApply) {
+  int n = 6, m = 12;
+  ImageGrid grid{n, n, 1e-6};
+  auto vs = random_vis(grid, 25, 0.8, 3);
+  auto g = grid_visibilities(vs, ImageGrid{m, m, grid.cell});
+  PixelUnits units{0.3, 0.05};
+  ConvolvedGriddedLikelihood lik(g, n, units, torch::kFloat64);
+  auto x = torch::randn({1, n, n}, lf64());
+  auto s = lik.score(x, torch::zeros({1}, lf64()));
+  auto fd = torch::zeros_like(x);
+  double h = 1e-6;
+  for (int j = 0; j < n * n; ++j) {
+    auto xp = x.clone(), xm = x.clone();
+    xp.flatten()[j] += h;
+    xm.flatten()[j] -= h;
+    fd.flatten()[j] = -(lik.energy(xp) - lik.energy(xm)).item<double>() / (2 * h);
+  }
+  EXPECT_LT((s - fd).abs().max().item<double>(), 1e-6 * fd.abs().max().item<double>());
+  // A larger σ flattens the likelihood: the score shrinks.
+  auto s_big = lik.score(x, torch::full({1}, 10.0, lf64()));
+  EXPECT_LT(s_big.norm().item<double>(), 0.1 * s.norm().item<double>());
+  // Non-finite gridded data are refused.
+  auto bad = g;
+  for (std::size_t c = 0; c < bad.weight.size(); ++c)
+    if (bad.weight[c] > 0) {
+      bad.mean[c] = {NAN, 0};
+      break;
+    }
+  EXPECT_THROW(ConvolvedGriddedLikelihood(bad, n), DataError);
+  EXPECT_THROW(ConvolvedGriddedLikelihood(g, 7), UsageError);  // odd padding difference
+}
+
+TEST(DenseGaussianLikelihood, ConvolvedScoreMatchesDefinition) {
+  int h = 3, w = 4;
+  ImageGrid grid{w, h, 1e-6};
+  auto vs = random_vis(grid, 7, 0.9, 4);
+  auto a = dft_matrix(vs.u, vs.v, grid);
+  auto y = torch::complex(torch::randn({7}, lf64()), torch::randn({7}, lf64()));
+  auto wt = torch::tensor(vs.weight, lf64());
+  PixelUnits units{2.0, 0.0};
+  DenseGaussianLikelihood lik(a, y, wt, h, w, DenseGaussianLikelihood::Mode::kConvolved, units);
+  auto x = torch::randn({2, h, w}, lf64());
+  auto sigma = torch::tensor({0.0, 0.4}, lf64());
+  auto s = lik.score(x, sigma);
+  auto ar = lik.real_operator();
+  for (int b = 0; b < 2; ++b) {
+    double sp = sigma[b].item<double>() * units.scale;
+    auto k = torch::diag(lik.noise_variance()) + sp * sp * torch::matmul(ar, ar.t());
+    auto r = lik.real_data() - torch::matmul(ar, units.scale * x[b].flatten());
+    auto expect = units.scale * torch::matmul(ar.t(), torch::linalg_solve(k, r.unsqueeze(1), true).squeeze(1));
+    EXPECT_LT((s[b].flatten() - expect).abs().max().item<double>(), 1e-10 * expect.abs().max().item<double>());
+  }
+  // σ = 0 equals the exact mode, which is −∇ energy.
+  DenseGaussianLikelihood ex(a, y, wt, h, w, DenseGaussianLikelihood::Mode::kExact, units);
+  EXPECT_LT((ex.score(x, sigma)[0] - s[0]).abs().max().item<double>(), 1e-12);
+  auto bad = y.clone();
+  bad[2] = c10::complex<double>(NAN, 0);
+  EXPECT_THROW(DenseGaussianLikelihood(a, bad, wt, h, w), DataError);
+}
+
+TEST(Posterior, TemperingAndLikelihoodWeightAreExplicit) {
+  int h = 3, w = 4;
+  ImageGrid grid{w, h, 1e-6};
+  auto vs = random_vis(grid, 7, 0.9, 5);
+  auto a = dft_matrix(vs.u, vs.v, grid);
+  auto y = torch::complex(torch::randn({7}, lf64()), torch::randn({7}, lf64()));
+  auto lik = std::make_shared<DenseGaussianLikelihood>(a, y, torch::tensor(vs.weight, lf64()), h, w);
+  struct Flat : Prior {
+    at::Tensor score(const at::Tensor& x, const at::Tensor&) const override { return torch::zeros_like(x); }
+    bool has_log_prob() const override { return true; }
+    at::Tensor log_prob(const at::Tensor& x) const override { return torch::zeros({x.size(0)}, x.options()); }
+    double sigma_max() const override { return 1; }
+    double sigma_min() const override { return 0.1; }
+    std::string name() const override { return "flat"; }
+  };
+  auto prior = std::make_shared<Flat>();
+  Posterior base(prior, lik), tempered(prior, lik, {0.5, 0.25});
+  auto x = torch::randn({2, h, w}, lf64());
+  EXPECT_LT((tempered.score(x, 0.3) - 2.0 * base.score(x, 0.3)).abs().max().item<double>(), 1e-12);
+  EXPECT_LT((tempered.log_prob(x) - 2.0 * base.log_prob(x)).abs().max().item<double>(), 1e-10);
+  EXPECT_NE(tempered.describe().find("likelihood=dense-convolved weight=0.5 temperature=0.25"), std::string::npos);
+  EXPECT_THROW(Posterior(prior, lik, {1.0, 0.0}), UsageError);
+  EXPECT_THROW(Posterior(prior, lik, {-1.0, 1.0}), UsageError);
+}
+
+}  // namespace
+}  // namespace penumbra
