@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "instruments/dirty_image.hpp"
@@ -145,6 +146,17 @@ void run_image(Context& ctx, const ImageOptions& o) {
   DirtyImage d = make_dirty_image(vis, iw.weight, grid, dopt);
   const double t_image = seconds_since(t_start);
 
+  // The beam the Jy/beam refers to; a PSF too narrow to fit is reported, not fatal.
+  std::optional<Beam> beam;
+  try {
+    FittedBeam fb = fit_beam(d.psf, grid);
+    beam = Beam{fb.bmaj, fb.bmin, fb.bpa};
+    log().info("fitted beam {:.4g} × {:.4g} mas, PA {:.1f}°", fb.bmaj / kArcsec * 1e3, fb.bmin / kArcsec * 1e3,
+               fb.bpa / kDeg);
+  } catch (const Error& e) {
+    log().warn("no beam fitted to the PSF: {}", e.what());
+  }
+
   RunFolder& run = ctx.run("image");
   double freq = 0;
   if (obs.frequency_known && !obs.freq.empty()) {
@@ -159,6 +171,7 @@ void run_image(Context& ctx, const ImageOptions& o) {
     img.grid = grid;
     img.freq_hz = freq;
     img.bunit = "Jy/beam";
+    img.beam = beam;
     img.history["penumbra"] = fmt::format("image {} ({})", what, weighting_name(wo.scheme));
     img.history["weighting"] = wo.scheme == WeightingScheme::kBriggs ? fmt::format("briggs {}", wo.robust)
                                                                      : weighting_name(wo.scheme);
@@ -195,6 +208,10 @@ void run_image(Context& ctx, const ImageOptions& o) {
       {"dirty_peak_offset_arcsec",
        {grid.l(sd.peak_x) / kArcsec, grid.m(sd.peak_y) / kArcsec}},  // (l towards East, m towards North)
       {"dirty_rms_jy_per_beam", sd.rms},
+      {"beam", beam ? nlohmann::json{{"bmaj_arcsec", beam->bmaj / kArcsec},
+                                     {"bmin_arcsec", beam->bmin / kArcsec},
+                                     {"bpa_deg", beam->bpa / kDeg}}
+                    : nlohmann::json(nullptr)},
       {"dirty_min_jy_per_beam", sd.min},
       {"seconds", {{"read", t_read}, {"weights", t_weights}, {"plan", d.plan_seconds}, {"grid", d.grid_seconds},
                    {"total", t_image}}},

@@ -115,6 +115,19 @@ TEST_P(WscleanCrossCheck, DirtyImagesAgreeAfterPeakNormalisation) {
   };
   compare(ours, theirs, "dirty");
   compare(our_psf, their_psf, "psf");
+  // Fitted beams: both imagers fit the same PSF main lobe by different methods
+  // and the test PSF has only ~3 pixels per beam, so the sizes agree to ~10 %
+  // (up to 20 % allowed); the position-angle convention must agree closely.
+  ASSERT_TRUE(ours.beam.has_value());
+  if (theirs.beam) {
+    std::printf("[ wsclean  ] %s beam: %.1f x %.1f mas PA %.1f deg (penumbra), %.1f x %.1f mas PA %.1f deg (wsclean)\n",
+                c.name.c_str(), ours.beam->bmaj / kArcsec * 1e3, ours.beam->bmin / kArcsec * 1e3,
+                ours.beam->bpa / kDeg, theirs.beam->bmaj / kArcsec * 1e3, theirs.beam->bmin / kArcsec * 1e3,
+                theirs.beam->bpa / kDeg);
+    EXPECT_NEAR(ours.beam->bmaj / theirs.beam->bmaj, 1.0, 0.2);
+    EXPECT_NEAR(ours.beam->bmin / theirs.beam->bmin, 1.0, 0.2);
+    EXPECT_NEAR(std::remainder(ours.beam->bpa - theirs.beam->bpa, kPi), 0.0, 5 * kDeg);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Weightings, WscleanCrossCheck,
