@@ -226,8 +226,7 @@ void run_image(Context& ctx, const ImageOptions& o) {
 }  // namespace image_impl
 
 Runner add_image(CLI::App& root) {
-  using namespace image_impl;
-  auto o = std::make_shared<ImageOptions>();
+  auto o = std::make_shared<image_impl::ImageOptions>();
   auto* app = root.add_subcommand("image", "Dirty image and PSF (Jy/beam, PSF peak 1) of a MeasurementSet or uvtable");
   app->add_option("input", o->input, "MeasurementSet (directory) or uvtable (u v Re Im weight; .bz2/.gz)")->required();
   app->add_option("--size", o->size, "Image side in pixels")->capture_default_str();
@@ -242,7 +241,7 @@ Runner add_image(CLI::App& root) {
   app->add_option("--spw", o->spw, "MS spectral window (default: the first with rows)");
   app->add_option("--epsilon", o->epsilon, "NUFFT accuracy (relative L2 error)")->capture_default_str();
   app->add_option("--freq", o->freq, "Observing frequency written to the FITS header for uvtable input (e.g. 240GHz)");
-  return [o](Context& ctx) { run_image(ctx, *o); };
+  return [o](Context& ctx) { image_impl::run_image(ctx, *o); };
 }
 
 }  // namespace penumbra::cli
