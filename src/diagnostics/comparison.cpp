@@ -1,0 +1,84 @@
+#include "src/diagnostics/comparison.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "instruments/dirty_image.hpp"
+#include "src/core/errors.hpp"
+#include "src/diagnostics/image_metrics.hpp"
+
+namespace penumbra {
+
+double beam_area_pixels(const Beam& beam, const ImageGrid& grid) {
+  if (!(beam.bmaj > 0 && beam.bmin > 0)) throw DataError("clean beam has no positive axes");
+  return 3.141592653589793 * beam.bmaj * beam.bmin / (4.0 * std::log(2.0)) / (grid.cell * grid.cell);
+}
+
+ComparisonRow score_image(const std::string& method, std::vector<double> image, const std::vector<double>& truth,
+                          const VisibilitySet& vis, const ImageGrid& grid, const std::vector<double>& model,
+                          const std::string& note) {
+  if (image.size() != grid.size() || truth.size() != grid.size())
+    throw UsageError(fmt::format("{}: image has {} pixels and truth {} for a {}x{} grid", method, image.size(),
+                                 truth.size(), grid.nx, grid.ny));
+  ComparisonRow r;
+  r.method = method;
+  r.rmse = image_rmse(image, truth);
+  r.ssim = image_ssim(image, truth, grid.nx, grid.ny);
+  r.flux_error = total_flux_error(image, truth);
+  r.chi2 = image_reduced_chi2(vis, grid, model.empty() ? image : model);
+  r.image = std::move(image);
+  r.note = note;
+  return r;
+}
+
+std::vector<ComparisonRow> compare_baselines(const VisibilitySet& vis, const ImageGrid& grid,
+                                             const std::vector<double>& truth, const BaselineOptions& o) {
+  std::vector<ComparisonRow> rows;
+  ImagingWeights iw = compute_imaging_weights(vis, grid, o.weighting);
+  DirtyImageOptions dopt;
+  auto d = make_dirty_image(vis, iw.weight, grid, dopt);
+  const double dirty_beam = psf_beam_area_pixels(d.psf);
+  std::vector<double> dirty = d.dirty;
+  for (auto& p : dirty) p /= dirty_beam;
+  rows.push_back(score_image("dirty", dirty, truth, vis, grid, {},
+                             fmt::format("Jy/beam / dirty-beam area {:.2f} px ({})", dirty_beam,
+                                         weighting_name(o.weighting.scheme))));
+
+  CleanResult c = clean(vis, iw.weight, grid, o.clean);
+  const double area = beam_area_pixels(c.beam, grid);
+  std::vector<double> restored = c.restored;
+  for (auto& p : restored) p /= area;
+  rows.push_back(score_image("clean", restored, truth, vis, grid, c.model,
+                             fmt::format("{} iterations, restored / clean-beam area {:.2f} px; χ² of the components",
+                                         c.iterations, area)));
+
+  MapImagingResult m = map_image(vis, grid, o.map);
+  rows.push_back(score_image("map", m.image, truth, vis, grid, {},
+                             fmt::format("{} λ={} {} iterations{}", o.map.prior, o.map.lambda, m.iterations,
+                                         m.converged ? "" : " (not converged)")));
+  return rows;
+}
+
+std::string comparison_csv(const std::vector<ComparisonRow>& rows, double truth_peak) {
+  std::string s = "method,rmse_jy_per_pixel,rmse_over_peak,ssim,flux_error,chi2_reduced,note\n";
+  for (auto& r : rows) {
+    std::string note = r.note;
+    for (auto& ch : note)
+      if (ch == ',' || ch == '"') ch = ';';
+    s += fmt::format("{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{}\n", r.method, r.rmse, r.rmse / truth_peak, r.ssim,
+                     r.flux_error, r.chi2, note);
+  }
+  return s;
+}
+
+std::string comparison_markdown(const std::vector<ComparisonRow>& rows, double truth_peak) {
+  std::string s = "| method | RMSE (Jy/pixel) | RMSE / peak | SSIM | flux error | χ²_red | note |\n"
+                  "|---|---|---|---|---|---|---|\n";
+  for (auto& r : rows)
+    s += fmt::format("| {} | {:.4g} | {:.4f} | {:.4f} | {:+.3f} | {:.4g} | {} |\n", r.method, r.rmse,
+                     r.rmse / truth_peak, r.ssim, r.flux_error, r.chi2, r.note);
+  return s;
+}
+
+}  // namespace penumbra

@@ -1,0 +1,275 @@
+#include "src/diagnostics/coverage_study.hpp"
+
+#include <ATen/Parallel.h>
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <exception>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "instruments/array_layout.hpp"
+#include "instruments/noise.hpp"
+#include "instruments/torch/nufft_operator.hpp"
+#include "instruments/uvw_simulation.hpp"
+#include "src/core/errors.hpp"
+#include "src/core/log.hpp"
+#include "src/core/rng.hpp"
+#include "src/core/run_folder.hpp"
+#include "src/core/threads.hpp"
+#include "src/core/units.hpp"
+#include "src/datasets/protoplanetary_disk.hpp"
+#include "src/io/hdf5_store.hpp"
+
+namespace fs = std::filesystem;
+
+namespace penumbra {
+namespace coverage_impl {
+
+constexpr std::uint64_t kNoiseStream = 0xC0FE0001ull;   // + j
+constexpr std::uint64_t kTruthStream = 0xC0FE1000ull;   // gaussian-prior truths, + j
+constexpr std::uint64_t kSamplerStream = 0xC0FE2000ull; // + j
+constexpr std::uint64_t kTarpStream = 0xC0FE3000ull;
+constexpr double kSpeedOfLight = 299792458.0;
+
+// MEAN, STD of a "gaussian:MEAN,STD" spec (the only prior the gaussian-prior sky can draw from).
+std::pair<double, double> gaussian_spec(const std::string& spec) {
+  if (spec.rfind("gaussian:", 0) != 0)
+    throw UsageError(fmt::format("--sky gaussian-prior needs --prior gaussian:MEAN,STD, got '{}'", spec));
+  auto lp = load_pipeline_prior(spec, 0);  // validates the numbers
+  auto rest = spec.substr(9);
+  auto comma = rest.find(',');
+  return {std::stod(rest.substr(0, comma)), std::stod(rest.substr(comma + 1))};
+}
+
+fs::path sim_path(const fs::path& dir, int j) { return dir / "simulations" / fmt::format("sim_{:05}.h5", j); }
+
+}  // namespace coverage_impl
+
+void CoverageStudyOptions::validate() const {
+  if (n < 1) throw UsageError(fmt::format("--n must be >= 1, got {}", n));
+  if (size < 4) throw UsageError(fmt::format("--size must be >= 4, got {}", size));
+  if (!(cell > 0)) throw UsageError("--scale must be a positive angle");
+  if (sky != "disk" && sky != "gaussian-prior")
+    throw UsageError(fmt::format("--sky must be disk or gaussian-prior, got '{}'", sky));
+  if (sky == "gaussian-prior") coverage_impl::gaussian_spec(prior);
+  if (nsamples < 2) throw UsageError(fmt::format("--nsamples must be >= 2, got {}", nsamples));
+  if (batch < 1) throw UsageError(fmt::format("--batch must be >= 1, got {}", batch));
+  if (noise_rms < 0 || !std::isfinite(noise_rms))
+    throw UsageError(fmt::format("--noise-rms must be >= 0 Jy, got {}", noise_rms));
+  if (!(truth_scale > 0)) throw UsageError(fmt::format("truth scale must be > 0, got {}", truth_scale));
+  if (!(integration > 0)) throw UsageError(fmt::format("--integration must be > 0 s, got {}", integration));
+  if (!(freq_hz > 0)) throw UsageError("--freq must be > 0");
+  if (n_alpha < 2 || n_bootstrap < 1) throw UsageError("need at least 2 α levels and 1 bootstrap replicate");
+  sampler.validate();
+}
+
+std::string CoverageStudyOptions::fingerprint() const {
+  nlohmann::json j = {{"n", n}, {"size", size}, {"cell", cell}, {"sky", sky}, {"prior", prior},
+                      {"sampler", sampler.sampler}, {"steps", sampler.steps}, {"levels", sampler.levels},
+                      {"corrector", sampler.corrector}, {"snr", sampler.snr}, {"epsilon", sampler.epsilon},
+                      {"sigma_min", sampler.sigma_min}, {"sigma_max", sampler.sigma_max},
+                      {"likelihood", sampler.likelihood}, {"pad", sampler.pad}, {"nsamples", nsamples},
+                      {"batch", batch}, {"layout", layout}, {"freq_hz", freq_hz}, {"dec", dec}, {"ra", ra},
+                      {"ha_start", ha_start}, {"ha_end", ha_end}, {"integration", integration},
+                      {"noise_rms", noise_rms}, {"seed", seed}, {"truth_scale", truth_scale}};
+  return j.dump();
+}
+
+StudyUv study_uv_coverage(const CoverageStudyOptions& o) {
+  ArrayLayout layout = load_array_layout(o.layout);
+  UvwSimulationConfig cfg;
+  cfg.ra = o.ra;
+  cfg.dec = o.dec;
+  cfg.ha_start = o.ha_start;
+  cfg.ha_end = o.ha_end;
+  cfg.integration = o.integration;
+  UvwTracks t = simulate_uvw(layout, cfg);
+  StudyUv uv;
+  const double lambda = coverage_impl::kSpeedOfLight / o.freq_hz;
+  const double limit = 0.49 / o.cell;
+  for (std::size_t r = 0; r < t.rows(); ++r) {
+    double u = t.uvw[3 * r] / lambda, v = t.uvw[3 * r + 1] / lambda;
+    if (std::abs(u) >= limit || std::abs(v) >= limit) {
+      ++uv.dropped;
+      continue;
+    }
+    uv.u.push_back(u);
+    uv.v.push_back(v);
+  }
+  if (uv.u.empty())
+    throw UsageError(fmt::format("no baseline of {} fits a {} cell (all |uv| ≥ {:.4g} λ); use a smaller --scale",
+                                 o.layout, format_angle(o.cell), limit));
+  // Radiometer noise of one dump over the full band, Stokes I (two hands).
+  uv.noise_rms = o.noise_rms > 0 ? o.noise_rms : radiometer_sigma(2900.0, 7.5e9, o.integration) / std::sqrt(2.0);
+  return uv;
+}
+
+SimulatedObservation simulate_study_observation(const CoverageStudyOptions& o, const StudyUv& uv, int j, int threads) {
+  SimulatedObservation s;
+  s.grid = ImageGrid{o.size, o.size, o.cell, o.ra, o.dec};
+  const auto ju = static_cast<std::uint64_t>(j);
+  if (o.sky == "disk") {
+    auto disk = random_disk(derive_seed(o.seed, kHeldOutDiskSeedOffset + ju), s.grid);
+    s.truth = render_disk(disk, s.grid);
+    s.sky = "disk " + disk.describe();
+  } else {
+    auto [mean, std] = coverage_impl::gaussian_spec(o.prior);
+    NormalStream z(derive_seed(o.seed, coverage_impl::kTruthStream + ju));
+    s.truth.resize(s.grid.size());
+    for (auto& p : s.truth) p = mean + o.truth_scale * std * z();
+    s.sky = fmt::format("gaussian-prior draw N({}, {}²)", mean, std);
+  }
+  NufftOperator op(uv.u, uv.v, s.grid, 1e-9, threads);
+  auto x = torch::from_blob(s.truth.data(), {1, o.size, o.size}, torch::kFloat64).clone();
+  auto model = op.apply(x).squeeze(0).contiguous();
+  const auto* m = model.data_ptr<c10::complex<double>>();
+  NormalStream noise(derive_seed(o.seed, coverage_impl::kNoiseStream + ju));
+  s.vis.u = uv.u;
+  s.vis.v = uv.v;
+  s.vis.vis.resize(uv.u.size());
+  s.vis.weight.assign(uv.u.size(), 1.0 / (uv.noise_rms * uv.noise_rms));
+  for (std::size_t k = 0; k < uv.u.size(); ++k) {
+    double re = noise() * uv.noise_rms, im = noise() * uv.noise_rms;
+    s.vis.vis[k] = {m[k].real() + re, m[k].imag() + im};
+  }
+  return s;
+}
+
+CoverageStudyResult run_coverage_study(const CoverageStudyOptions& o, const fs::path& dir, bool resume,
+                                       const std::function<void(int, int)>& on_done) {
+  using coverage_impl::sim_path;
+  o.validate();
+  PipelinePrior prior = load_pipeline_prior(o.prior, o.size);
+  StudyUv uv = study_uv_coverage(o);
+  CoverageStudyResult res;
+  res.nvis = uv.u.size();
+  res.dropped = uv.dropped;
+  res.noise_rms = uv.noise_rms;
+
+  fs::create_directories(dir);
+  const fs::path study = dir / "study.json", sims_dir = dir / "simulations";
+  const std::string fp = o.fingerprint();
+  if (resume && fs::exists(study)) {
+    auto st = nlohmann::json::parse(read_text(study));
+    if (st.value("fingerprint", "") != fp)
+      throw UsageError(fmt::format("--resume: {} was made with other options or seed; rerun without --resume or with "
+                                   "the same options",
+                                   study.string()));
+  } else {
+    std::error_code ec;
+    fs::remove_all(sims_dir, ec);
+  }
+  fs::create_directories(sims_dir);
+  write_text_atomic(study, nlohmann::json{{"fingerprint", fp}}.dump(2) + "\n");
+
+  std::vector<int> todo;
+  for (int j = 0; j < o.n; ++j) {
+    if (fs::exists(sim_path(dir, j))) ++res.resumed;
+    else todo.push_back(j);
+  }
+  if (res.resumed) log().info("coverage: {} of {} simulations already finished", res.resumed, o.n);
+
+  // Threads split between simulations in flight: P workers × T/P threads each.
+  const int total_threads = std::max(1, thread_count());
+  const int workers = std::max(1, std::min<int>(o.workers > 0 ? o.workers : total_threads, static_cast<int>(todo.size())));
+  const int per = std::max(1, total_threads / workers);
+  const int saved_torch_threads = at::get_num_threads();
+  at::set_num_threads(per);
+  SamplerSettings ss = o.sampler;
+  ss.threads = per;
+
+  auto t0 = std::chrono::steady_clock::now();
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::exception_ptr error;
+  std::mutex mu;
+  int done = res.resumed;
+  auto work = [&]() {
+    try {
+      torch::NoGradGuard ng;
+      while (!failed) {
+        std::size_t i = next++;
+        if (i >= todo.size()) break;
+        int j = todo[i];
+        auto obs = simulate_study_observation(o, uv, j, per);
+        auto run = sample_observation(obs.vis, obs.grid, prior, ss, o.nsamples, o.batch,
+                                      derive_seed(o.seed, coverage_impl::kSamplerStream + static_cast<std::uint64_t>(j)));
+        auto f = run.samples.to(torch::kFloat).contiguous();
+        write_atomic(sim_path(dir, j), [&](const fs::path& tmp) {
+          Hdf5Store s(tmp, Hdf5Store::Mode::kCreate);
+          Array<float> a;
+          a.data.assign(f.data_ptr<float>(), f.data_ptr<float>() + f.numel());
+          a.shape = {static_cast<std::size_t>(f.size(0)), static_cast<std::size_t>(o.size),
+                     static_cast<std::size_t>(o.size)};
+          s.write("/samples", a, "Jy/pixel");
+          Array<double> t;
+          t.data = obs.truth;
+          t.shape = {static_cast<std::size_t>(o.size), static_cast<std::size_t>(o.size)};
+          s.write("/truth", t, "Jy/pixel");
+          s.set_attr("/samples", "sky", obs.sky);
+          s.set_attr("/samples", "pipeline", run.describe);
+          s.set_attr("/samples", "scale_jy_per_pixel", run.units.scale);
+        });
+        std::lock_guard<std::mutex> lock(mu);
+        ++done;
+        ++res.simulated;
+        if (on_done) on_done(done, o.n);
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!error) error = std::current_exception();
+      failed = true;
+    }
+  };
+  if (!todo.empty()) {
+    log().info("coverage: {} simulations, {} in flight with {} thread(s) each", todo.size(), workers, per);
+    std::vector<std::thread> pool;
+    for (int w = 1; w < workers; ++w) pool.emplace_back(work);
+    work();
+    for (auto& t : pool) t.join();
+  }
+  at::set_num_threads(saved_torch_threads);
+  if (error) std::rethrow_exception(error);
+  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  // ---- gather and measure
+  std::vector<CoverageSimulation> sims(static_cast<std::size_t>(o.n));
+  for (int j = 0; j < o.n; ++j) {
+    Hdf5Store s(sim_path(dir, j), Hdf5Store::Mode::kRead);
+    auto a = s.read_float("/samples");
+    auto t = s.read_double("/truth");
+    const std::size_t d = static_cast<std::size_t>(o.size) * o.size;
+    if (a.shape.size() != 3 || a.shape[1] * a.shape[2] != d || t.data.size() != d)
+      throw DataError(fmt::format("{}: /samples or /truth has the wrong shape for {}x{} images",
+                                  sim_path(dir, j).string(), o.size, o.size));
+    auto& c = sims[static_cast<std::size_t>(j)];
+    c.n = static_cast<int>(a.shape[0]);
+    c.samples = std::move(a.data);
+    c.truth.assign(t.data.begin(), t.data.end());
+    double se = 0;
+    for (std::size_t p = 0; p < d; ++p) {
+      double m = 0;
+      for (int k = 0; k < c.n; ++k) m += c.samples[static_cast<std::size_t>(k) * d + p];
+      m /= c.n;
+      se += (m - t.data[p]) * (m - t.data[p]);
+    }
+    res.rmse.push_back(std::sqrt(se / static_cast<double>(d)));
+  }
+  res.tarp = tarp_coverage(sims, derive_seed(o.seed, coverage_impl::kTarpStream), o.n_alpha, o.n_bootstrap);
+  for (int i = 1; i < 20; ++i) {
+    double level = 0.05 * i;
+    res.levels.push_back(level);
+    res.pixel_coverage.push_back(credible_interval_coverage(sims, level));
+  }
+  res.coverage_68 = credible_interval_coverage(sims, 0.68);
+  res.coverage_95 = credible_interval_coverage(sims, 0.95);
+  return res;
+}
+
+}  // namespace penumbra

@@ -1,0 +1,284 @@
+// Library form of the posterior-sampling and MAP pipelines (see the header).
+#include "src/diagnostics/posterior_pipeline.hpp"
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "instruments/dirty_image.hpp"
+#include "instruments/gridded_visibilities.hpp"
+#include "instruments/torch/convolved_likelihood.hpp"
+#include "instruments/torch/nufft_operator.hpp"
+#include "priors/analytic_priors.hpp"
+#include "priors/diffusion_prior.hpp"
+#include "samplers/diffusion_samplers.hpp"
+#include "samplers/driver.hpp"
+#include "samplers/map_estimate.hpp"
+#include "samplers/mcmc.hpp"
+#include "samplers/posterior.hpp"
+#include "src/core/errors.hpp"
+#include "src/core/rng.hpp"
+#include "src/diagnostics/posterior_summary.hpp"
+
+namespace penumbra {
+namespace pipeline_impl {
+
+std::vector<double> spec_numbers(const std::string& spec, std::size_t n) {
+  std::vector<double> v;
+  auto rest = spec.substr(spec.find(':') + 1);
+  std::size_t pos = 0;
+  while (pos <= rest.size()) {
+    auto comma = rest.find(',', pos);
+    auto item = rest.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    try {
+      std::size_t used = 0;
+      v.push_back(std::stod(item, &used));
+      if (used != item.size()) throw std::invalid_argument(item);
+    } catch (const std::exception&) {
+      throw UsageError(fmt::format("--prior {}: '{}' is not a number", spec, item));
+    }
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  if (v.size() != n)
+    throw UsageError(fmt::format("--prior {}: expected {} numbers after ':', got {}", spec, n, v.size()));
+  return v;
+}
+
+at::Tensor complex_data(const VisibilitySet& vis) {
+  auto y = torch::empty({static_cast<std::int64_t>(vis.size())}, torch::kComplexDouble);
+  auto* p = y.data_ptr<c10::complex<double>>();
+  for (std::size_t k = 0; k < vis.size(); ++k) p[k] = c10::complex<double>(vis.vis[k].real(), vis.vis[k].imag());
+  return y;
+}
+
+std::vector<double> to_vec(const at::Tensor& t) {
+  auto c = t.to(torch::kFloat64).contiguous();
+  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+}
+
+}  // namespace pipeline_impl
+
+PipelinePrior load_pipeline_prior(const std::string& spec, int size) {
+  using pipeline_impl::spec_numbers;
+  PipelinePrior lp;
+  lp.spec = spec;
+  if (spec.empty()) throw UsageError("--prior is empty: give gaussian:MEAN,STD, laplace:LOC,SCALE, "
+                                     "spectrum:VARIANCE,SLOPE or a checkpoint");
+  if (spec.rfind("gaussian:", 0) == 0) {
+    auto v = spec_numbers(spec, 2);
+    if (!(v[1] > 0)) throw UsageError(fmt::format("--prior {}: STD must be > 0", spec));
+    // Sampled in units of STD (x_phys = STD·x ~ N(MEAN, STD²)): the samplers' default
+    // step sizes and initial states N(0, 1) are then on the posterior's scale.
+    lp.prior = std::make_shared<GaussianPrior>(v[0] / v[1], 1.0);
+    lp.units.scale = v[1];
+  } else if (spec.rfind("laplace:", 0) == 0) {
+    auto v = spec_numbers(spec, 2);
+    if (!(v[1] > 0)) throw UsageError(fmt::format("--prior {}: SCALE must be > 0", spec));
+    lp.prior = std::make_shared<LaplacePrior>(v[0] / v[1], 1.0);  // in units of SCALE, as above
+    lp.units.scale = v[1];
+  } else if (spec.rfind("spectrum:", 0) == 0) {
+    auto v = spec_numbers(spec, 2);
+    if (size <= 0) throw UsageError("--prior spectrum:... needs --size");
+    if (!(v[0] > 0)) throw UsageError(fmt::format("--prior {}: VARIANCE must be > 0", spec));
+    lp.prior = std::make_shared<StationaryGaussianPrior>(0.0, power_law_spectrum(size, size, 1.0, v[1]));
+    lp.units.scale = std::sqrt(v[0]);  // unit per-pixel variance in prior units, as above
+  } else {
+    require_exists(spec, "prior checkpoint");
+    auto dp = DiffusionPrior::load(spec);
+    lp.prior = dp;
+    lp.units.scale = dp->data_info().unit == "Jy/pixel" ? dp->data_info().scale : 0.0;
+  }
+  if (size > 0 && lp.prior->height() > 0 && (lp.prior->height() != size || lp.prior->width() != size))
+    throw UsageError(fmt::format("prior {} is defined on {}x{} images but the image size is {}", spec,
+                                 lp.prior->width(), lp.prior->height(), size));
+  return lp;
+}
+
+void SamplerSettings::validate() const {
+  static const char* kSamplers[] = {"pc", "ald", "em", "mala", "hmc"};
+  if (std::find(std::begin(kSamplers), std::end(kSamplers), sampler) == std::end(kSamplers))
+    throw UsageError(fmt::format("--sampler must be pc, ald, em, mala or hmc, got '{}'", sampler));
+  if (steps < 1) throw UsageError(fmt::format("--steps must be >= 1, got {}", steps));
+  if (likelihood != "convolved" && likelihood != "exact")
+    throw UsageError(fmt::format("--likelihood must be convolved or exact, got '{}'", likelihood));
+  if (pad < 1) throw UsageError(fmt::format("--pad must be >= 1, got {}", pad));
+}
+
+std::unique_ptr<Sampler> make_pipeline_sampler(const SamplerSettings& o, std::shared_ptr<const Posterior> post) {
+  o.validate();
+  NoiseLevels noise{o.sigma_max, o.sigma_min};
+  if (o.sampler == "pc") {
+    PredictorCorrectorOptions p;
+    p.noise = noise;
+    p.corrector_steps = o.corrector;
+    p.levels = std::max<std::int64_t>(1, o.steps / (1 + o.corrector));
+    p.snr = o.snr;
+    return std::make_unique<PredictorCorrector>(post, p);
+  }
+  if (o.sampler == "ald") {
+    AnnealedLangevinOptions a;
+    a.noise = noise;
+    a.levels = std::min(o.levels, o.steps);
+    a.steps_per_level = std::max<std::int64_t>(1, o.steps / a.levels);
+    if (o.epsilon > 0) a.epsilon = o.epsilon;
+    return std::make_unique<AnnealedLangevin>(post, a);
+  }
+  if (o.sampler == "em") {
+    EulerMaruyamaOptions e;
+    e.noise = noise;
+    e.steps = o.steps;
+    return std::make_unique<EulerMaruyama>(post, e);
+  }
+  if (o.sampler == "mala") {
+    MalaOptions m;
+    m.steps = o.steps;
+    m.adapt_steps = o.steps / 2;
+    if (o.epsilon > 0) m.step_size = o.epsilon;
+    return std::make_unique<Mala>(post, m);
+  }
+  HmcOptions h;
+  h.leapfrog_steps = 10;
+  h.steps = std::max<std::int64_t>(1, o.steps / h.leapfrog_steps);
+  h.adapt_steps = h.steps / 2;
+  if (o.epsilon > 0) h.step_size = o.epsilon;
+  return std::make_unique<Hmc>(post, h);
+}
+
+double psf_beam_area_pixels(const std::vector<double>& psf) {
+  double above = 0;
+  for (double p : psf) above += p > 0.5;
+  return std::max(1.0, above / std::log(2.0));
+}
+
+double dirty_peak_jy_per_pixel(const std::vector<double>& dirty, const std::vector<double>& psf,
+                               const std::string& where) {
+  double peak = dirty.empty() ? 0.0 : *std::max_element(dirty.begin(), dirty.end());
+  if (!(peak > 0))
+    throw DataError(fmt::format("{}: the dirty image has no positive peak (max {:.3g} Jy/beam); cannot set the "
+                                "flux scale",
+                                where, peak));
+  return peak / psf_beam_area_pixels(psf);
+}
+
+PosteriorRun sample_observation(const VisibilitySet& vis, const ImageGrid& grid, PipelinePrior lp,
+                                const SamplerSettings& s, std::int64_t nsamples, std::int64_t batch,
+                                std::uint64_t seed, Progress* progress) {
+  s.validate();
+  if (nsamples < 1 || batch < 1) throw UsageError("--nsamples and --batch must be >= 1");
+  if (grid.nx != grid.ny) throw UsageError(fmt::format("square images only, got {}x{}", grid.nx, grid.ny));
+  const int n = grid.nx;
+  if (!(lp.units.scale > 0)) {
+    DirtyImageOptions dopt;
+    dopt.epsilon = s.nufft_epsilon;
+    dopt.threads = s.threads;
+    auto d = make_dirty_image(vis, vis.weight, grid, dopt);
+    lp.units.scale = dirty_peak_jy_per_pixel(d.dirty, d.psf, "observation");
+  }
+  std::shared_ptr<const Likelihood> lik;
+  if (s.likelihood == "convolved") {
+    int m = s.pad * n;
+    if ((m - n) % 2) ++m;
+    auto g = grid_visibilities(vis, ImageGrid{m, m, grid.cell, grid.ra, grid.dec});
+    lik = std::make_shared<ConvolvedGriddedLikelihood>(g, n, lp.units, torch::kFloat);
+  } else {
+    auto op = std::make_shared<NufftOperator>(vis.u, vis.v, grid, s.nufft_epsilon, s.threads);
+    lik = std::make_shared<NufftLikelihood>(op, vis, lp.units);
+  }
+  auto post = std::make_shared<Posterior>(lp.prior, lik);
+  auto sampler = make_pipeline_sampler(s, post);
+  std::vector<at::Tensor> parts;
+  for (std::int64_t b = 0; b * batch < nsamples; ++b) {
+    std::int64_t nb = std::min(batch, nsamples - b * batch);
+    auto gen = make_generator(derive_seed(seed, 1000 + static_cast<std::uint64_t>(b)));
+    DriverOptions d;
+    d.progress = progress;
+    d.check_every = 10;
+    auto x = sample_chains(*sampler, {nb, n, n, torch::kFloat}, gen, d);
+    parts.push_back(x.to(torch::kFloat64) * lp.units.scale + lp.units.offset);
+  }
+  PosteriorRun r;
+  r.samples = torch::cat(parts, 0);
+  r.units = lp.units;
+  r.describe = post->describe() + "; " + sampler->describe();
+  r.score_evaluations = sampler->total_steps();
+  return r;
+}
+
+void MapImagingOptions::validate() const {
+  if (prior != "mem" && prior != "tv" && prior != "l1")
+    throw UsageError(fmt::format("--prior must be mem, tv or l1, got '{}'", prior));
+  if (!(lambda > 0) || !std::isfinite(lambda))
+    throw UsageError(fmt::format("--lambda must be a positive number, got {}", lambda));
+  if (max_iterations < 1) throw UsageError(fmt::format("--max-iterations must be >= 1, got {}", max_iterations));
+  if (!(tolerance > 0)) throw UsageError(fmt::format("--tolerance must be > 0, got {}", tolerance));
+}
+
+double image_reduced_chi2(const VisibilitySet& vis, const ImageGrid& grid, const std::vector<double>& image,
+                          double eps) {
+  if (image.size() != grid.size())
+    throw InternalError(fmt::format("image_reduced_chi2: {} pixels for a {}x{} grid", image.size(), grid.nx, grid.ny));
+  NufftOperator op(vis.u, vis.v, grid, eps);
+  auto x = torch::from_blob(const_cast<double*>(image.data()), {1, grid.ny, grid.nx}, torch::kFloat64).clone();
+  auto y = pipeline_impl::complex_data(vis);
+  auto w = torch::tensor(vis.weight, torch::kFloat64);
+  return reduced_chi2(op.apply(x), y, w)[0].item<double>();
+}
+
+std::vector<double> residual_dirty_image(const VisibilitySet& vis, const std::vector<double>& imaging_weight,
+                                         const ImageGrid& grid, const std::vector<double>& image, double eps) {
+  NufftOperator op(vis.u, vis.v, grid, eps);
+  auto x = torch::from_blob(const_cast<double*>(image.data()), {1, grid.ny, grid.nx}, torch::kFloat64).clone();
+  auto m = op.apply(x).squeeze(0).contiguous();
+  const auto* p = m.data_ptr<c10::complex<double>>();
+  VisibilitySet r = vis;
+  for (std::size_t k = 0; k < r.size(); ++k) r.vis[k] -= std::complex<double>(p[k].real(), p[k].imag());
+  DirtyImageOptions dopt;
+  dopt.epsilon = eps;
+  dopt.make_psf = false;
+  return make_dirty_image(r, imaging_weight, grid, dopt).dirty;
+}
+
+MapImagingResult map_image(const VisibilitySet& vis, const ImageGrid& grid, const MapImagingOptions& o) {
+  o.validate();
+  DirtyImageOptions dopt;
+  dopt.epsilon = o.nufft_epsilon;
+  auto d = make_dirty_image(vis, vis.weight, grid, dopt);
+  MapImagingResult r;
+  r.pixel_unit = dirty_peak_jy_per_pixel(d.dirty, d.psf, "observation");
+  const double beam = psf_beam_area_pixels(d.psf);
+
+  std::shared_ptr<const Prior> prior;
+  if (o.prior == "mem") prior = std::make_shared<MaxEntropyPrior>(o.lambda, 1e-3);
+  else if (o.prior == "tv") prior = std::make_shared<TotalVariationPrior>(o.lambda, 1e-3);
+  else prior = std::make_shared<LaplacePrior>(0.0, 1.0 / o.lambda);
+  auto op = std::make_shared<NufftOperator>(vis.u, vis.v, grid, o.nufft_epsilon);
+  auto lik = std::make_shared<NufftLikelihood>(op, vis, PixelUnits{r.pixel_unit, 0.0});
+  Posterior post(prior, lik);
+
+  // Start: the dirty image in Jy/pixel (Jy/beam over the beam area), or zero.
+  auto x0 = torch::zeros({grid.ny, grid.nx}, torch::kFloat64);
+  if (o.start_from_dirty) {
+    x0 = torch::tensor(d.dirty, torch::kFloat64).reshape({grid.ny, grid.nx}) / (beam * r.pixel_unit);
+    if (o.positive || o.prior == "mem") x0 = x0.clamp_min(0.0);
+  }
+  r.start = pipeline_impl::to_vec(x0 * r.pixel_unit);
+  r.chi2_start = image_reduced_chi2(vis, grid, r.start, o.nufft_epsilon);
+  MapOptions mo;
+  mo.max_iterations = o.max_iterations;
+  mo.tolerance = o.tolerance;
+  mo.nonnegative = o.positive;
+  auto res = map_estimate(post, x0, mo);
+  auto img = res.image;
+  if (o.prior == "mem") img = img.clamp_min(0.0);  // MEM's image is the positive part (x̃ → x for x ≫ ε)
+  r.image = pipeline_impl::to_vec(img * r.pixel_unit);
+  r.energy = res.energy;
+  r.iterations = res.iterations;
+  r.converged = res.converged;
+  r.chi2 = image_reduced_chi2(vis, grid, r.image, o.nufft_epsilon);
+  return r;
+}
+
+}  // namespace penumbra

@@ -1,0 +1,113 @@
+#pragma once
+// "Image one observation" as library calls, for the studies (coverage, compare)
+// and the map command:
+//
+//  * load_pipeline_prior: an analytic prior spec or a diffusion-prior checkpoint,
+//    with the map from prior units to Jy/pixel (PixelUnits);
+//  * make_pipeline_sampler: the sampler kernel named on the command line;
+//  * sample_observation: prior ⊕ likelihood (convolved-gridded or NUFFT-exact)
+//    → K posterior samples in Jy/pixel, seeded;
+//  * map_image: MAP / regularised maximum likelihood with MEM, TV or L1
+//    (samplers/map_estimate.hpp) and its χ² history.
+//
+// Prior specs (all analytic ones in Jy/pixel): "gaussian:MEAN,STD",
+// "laplace:LOC,SCALE", "spectrum:VARIANCE,SLOPE", or a checkpoint path. The
+// analytic priors are sampled in units of their scale (STD, SCALE, √VARIANCE:
+// PixelUnits.scale), so the samplers' defaults (initial N(0, 1), step sizes)
+// are on the posterior's scale whatever the flux units.
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "instruments/torch/exact_likelihood.hpp"
+#include "src/core/image_grid.hpp"
+#include "src/core/model.hpp"
+#include "src/core/observation.hpp"
+
+namespace penumbra {
+
+class Posterior;
+class Sampler;
+class Progress;
+
+struct PipelinePrior {
+  std::shared_ptr<const Prior> prior;
+  PixelUnits units;  // Jy/pixel = scale·x + offset; scale 0: set from the data (peak-normalised checkpoints)
+  std::string spec;
+};
+// UsageError for a malformed spec; MissingInputError for a missing checkpoint.
+// `size` is needed by "spectrum:" and checked against a checkpoint's image size.
+PipelinePrior load_pipeline_prior(const std::string& spec, int size);
+
+struct SamplerSettings {
+  std::string sampler = "pc";  // pc | ald | em | mala | hmc
+  std::int64_t steps = 1000;   // score evaluations per sample
+  std::int64_t levels = 10, corrector = 1;
+  double snr = 0.16, epsilon = 0, sigma_min = 0, sigma_max = 0;
+  std::string likelihood = "convolved";  // convolved | exact
+  int pad = 2;                           // uv-grid padding of the convolved likelihood
+  double nufft_epsilon = 1e-6;
+  int threads = 0;  // NUFFT/dirty-image threads (0: thread_count())
+  void validate() const;  // UsageError naming the option
+};
+std::unique_ptr<Sampler> make_pipeline_sampler(const SamplerSettings& s, std::shared_ptr<const Posterior> post);
+
+// Peak brightness estimate (Jy/pixel) from a dirty image (Jy/beam) and its PSF:
+// dirty peak / beam area in pixels, the area of a Gaussian main lobe being
+// (pixels above half maximum)/ln 2. DataError when the dirty image has no positive peak.
+double dirty_peak_jy_per_pixel(const std::vector<double>& dirty, const std::vector<double>& psf,
+                               const std::string& where);
+// Beam area in pixels from a PSF (peak 1), as above.
+double psf_beam_area_pixels(const std::vector<double>& psf);
+
+struct PosteriorRun {
+  at::Tensor samples;   // [K, H, W] float64, Jy/pixel
+  PixelUnits units;     // used
+  std::string describe; // posterior + sampler description
+  std::int64_t score_evaluations = 0;  // per sample
+};
+// Samples the posterior of `vis` on `grid` (grid.nx == grid.ny). Chains run in
+// batches of `batch`; batch b draws from stream derive_seed(seed, 1000 + b) (as
+// penumbra sample does). Ticks `progress` once per sampler step when given.
+PosteriorRun sample_observation(const VisibilitySet& vis, const ImageGrid& grid, PipelinePrior prior,
+                                const SamplerSettings& settings, std::int64_t nsamples, std::int64_t batch,
+                                std::uint64_t seed, Progress* progress = nullptr);
+
+// ---- MAP imaging
+struct MapImagingOptions {
+  std::string prior = "tv";  // mem | tv | l1
+  double lambda = 1.0;       // regularisation weight (> 0), in prior units (see units below)
+  bool positive = false;     // project onto x ≥ 0
+  bool start_from_dirty = true;
+  int max_iterations = 300;
+  double tolerance = 1e-7;
+  double nufft_epsilon = 1e-6;
+  void validate() const;  // UsageError naming the option
+};
+struct MapImagingResult {
+  std::vector<double> image;       // [ny][nx] Jy/pixel
+  std::vector<double> energy;      // per iteration
+  std::vector<double> start;       // starting image, Jy/pixel
+  double pixel_unit = 0;           // Jy/pixel per optimiser unit (the dirty-peak estimate)
+  double chi2_start = 0, chi2 = 0; // reduced χ² of the start and of the result
+  int iterations = 0;
+  bool converged = false;
+};
+// Optimiser units: x_phys = pixel_unit·x with pixel_unit the peak-brightness
+// estimate of the dirty image, so pixels are O(1) whatever the flux scale and
+// λ means the same for faint and bright sources. MEM default level 1e-3, TV
+// smoothing ε 1e-3 and the Laplace scale 1/λ are in those units.
+MapImagingResult map_image(const VisibilitySet& vis, const ImageGrid& grid, const MapImagingOptions& options);
+
+// χ²_red of an image (Jy/pixel, [ny][nx]) against `vis` (posterior_summary.hpp's definition).
+double image_reduced_chi2(const VisibilitySet& vis, const ImageGrid& grid, const std::vector<double>& image,
+                          double nufft_epsilon = 1e-8);
+// Dirty image (Jy/beam) of the residual visibilities vis − A·image with the given imaging weights.
+std::vector<double> residual_dirty_image(const VisibilitySet& vis, const std::vector<double>& imaging_weight,
+                                         const ImageGrid& grid, const std::vector<double>& image,
+                                         double nufft_epsilon = 1e-8);
+
+}  // namespace penumbra
