@@ -68,6 +68,22 @@ LabelledImages center_crop(const LabelledImages& in, int size) {
   return out;
 }
 
+LabelledImages bin_pixels(const LabelledImages& in, int factor) {
+  if (factor < 1 || in.height % factor || in.width % factor)
+    throw UsageError(fmt::format("binning by {} does not divide images of {}×{}", factor, in.height, in.width));
+  if (factor == 1) return in;
+  LabelledImages out = in;
+  out.height = in.height / factor;
+  out.width = in.width / factor;
+  out.pixels.assign(in.size() * out.image_size(), 0.0f);
+  const float norm = 1.0f / static_cast<float>(factor * factor);
+  for (std::size_t i = 0; i < in.size(); ++i)
+    for (int y = 0; y < in.height; ++y)
+      for (int x = 0; x < in.width; ++x)
+        out.image(i)[(y / factor) * out.width + x / factor] += in.image(i)[y * in.width + x] * norm;
+  return out;
+}
+
 void augment_image(float* img, int height, int width, const AugmentOptions& opt, std::uint64_t seed,
                    std::uint64_t stream) {
   auto rng = make_rng(seed, stream);

@@ -1,12 +1,14 @@
 #pragma once
 // A labelled image set in plain memory (no LibTorch): what the MiraBest reader
 // and the synthetic FR generator both produce, and what the classifier turns
-// into tensors. If src/datasets/dataset.hpp (the general Dataset interface)
-// lands, LabelledImages adapts to it; it is kept separate so the readers stay
-// free of LibTorch (datasets links only core and io).
+// into tensors. LabelledImagesDataset presents it through the general Dataset
+// interface (src/datasets/dataset.hpp).
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "src/datasets/dataset.hpp"
 
 namespace penumbra {
 
@@ -25,6 +27,26 @@ struct LabelledImages {
   void push_back_from(const LabelledImages& other, std::size_t i);
   // The images at `indices`, in that order.
   LabelledImages subset(const std::vector<std::size_t>& indices) const;
+};
+
+class LabelledImagesDataset : public Dataset {
+ public:
+  LabelledImagesDataset(LabelledImages images, std::string name) : d_(std::move(images)), name_(std::move(name)) {}
+  std::size_t size() const override { return d_.size(); }
+  int height() const override { return d_.height; }
+  int width() const override { return d_.width; }
+  Example get(std::size_t i) const override {
+    Example e;
+    e.image.assign(d_.image(i), d_.image(i) + d_.image_size());
+    e.label = d_.labels.at(i);
+    return e;
+  }
+  std::string name() const override { return name_; }
+  const LabelledImages& images() const { return d_; }
+
+ private:
+  LabelledImages d_;
+  std::string name_;
 };
 
 // A seeded permutation of 0..n-1 (Fisher–Yates on make_rng(seed, stream)).

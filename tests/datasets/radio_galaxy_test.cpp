@@ -91,3 +91,13 @@ TEST(Augment, CenterCropAndSeededAugment) {
   for (int k = 0; k < 32 * 32; ++k) s0 += set.image(0)[k], s1 += a[k];
   EXPECT_NEAR(s1 / s0, 1.0, 0.1);
 }
+
+TEST(RadioGalaxyGenerator, PresentsTheDatasetInterface) {
+  LabelledImagesDataset ds(generate_radio_galaxies(4, 2, {.size = 16}), "synthetic-fr");
+  EXPECT_EQ(ds.size(), 4u);
+  EXPECT_EQ(ds.height(), 16);
+  auto e = ds.get(3);
+  EXPECT_EQ(e.label, 1);
+  EXPECT_EQ(e.image.size(), 256u);
+  EXPECT_EQ(ds.order(1, 0), ds.order(1, 0));
+}

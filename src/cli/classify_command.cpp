@@ -1,0 +1,585 @@
+// penumbra classify: Bayesian radio-galaxy classifiers (train, eval, predict)
+// and the studies built on them (cold-posterior sweep, pruning).
+//
+//   classify train   --data mirabest:DIR|synthetic --subset confident --backbone lenet|attention|equivariant
+//                    [--deterministic] --prior SPEC --temperature T --tempering partial|full --epochs E
+//                    → the run folder is the model folder (config.json + weights.pt), plus metrics.json
+//                      on the validation split, reliability.png and train_log.csv
+//   classify eval    --model DIR --data ... [--split val|train|all] --samples K → metrics.json, reliability.png
+//   classify predict --model DIR IMAGE... (FITS or PNG) → predictions.json (+ attention_<i>.png)
+//   classify temperature-sweep ... --temperatures 1,1e-1,...  → temperature_sweep.csv/.png, one model per T
+//   classify prune   --model DIR --data ... --fractions ... --rankings snr,fisher → pruning.csv/.png
+#include <fmt/format.h>
+#include <png.h>
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "priors/weight_priors.hpp"
+#include "samplers/variational.hpp"
+#include "src/cli/commands.hpp"
+#include "src/core/errors.hpp"
+#include "src/core/progress.hpp"
+#include "src/core/rng.hpp"
+#include "src/core/run_folder.hpp"
+#include "src/datasets/augment.hpp"
+#include "src/datasets/mirabest.hpp"
+#include "src/datasets/radio_galaxy_generator.hpp"
+#include "src/diagnostics/calibration.hpp"
+#include "src/diagnostics/pruning.hpp"
+#include "src/io/fits_image.hpp"
+#include "src/io/png.hpp"
+#include "src/nn/classifier.hpp"
+
+namespace penumbra::cli {
+// A named namespace, not an anonymous one: the CLI is a unity build, and
+// helper names like DataOptions would collide with other commands' helpers.
+namespace classify_cmd {
+
+namespace fs = std::filesystem;
+
+struct DataOptions {
+  std::string data = "synthetic";  // mirabest:DIR | synthetic
+  std::string subset = "confident";
+  std::string batches = "1,2,3,4,5,6,7";
+  int n_synthetic = 400;
+  int synthetic_size = 150;
+  int crop = 0;                 // 0: full images
+  int bin = 1;                  // area-average binning after the crop
+  double val_fraction = 0.2;
+  std::string split = "val";    // eval: val | train | all
+};
+
+struct TrainOptions {
+  std::string backbone = "lenet", group = "D4", prior = "gaussian", tempering = "partial";
+  bool deterministic = false, augment = true;
+  double temperature = 1.0, lr = 1e-3, rho_init = -5.0;
+  int epochs = 10, batch = 16, mc_kl = 1, eval_samples = 20;
+};
+
+std::vector<double> parse_doubles(const std::string& s, const std::string& what) {
+  std::vector<double> out;
+  std::stringstream ss(s);
+  std::string tok;
+  while (std::getline(ss, tok, ',')) {
+    try {
+      std::size_t used = 0;
+      out.push_back(std::stod(tok, &used));
+      if (used != tok.size()) throw std::invalid_argument("x");
+    } catch (const std::exception&) {
+      throw UsageError(fmt::format("{} '{}': '{}' is not a number", what, s, tok));
+    }
+  }
+  if (out.empty()) throw UsageError(fmt::format("{} is empty", what));
+  return out;
+}
+
+void add_data_options(CLI::App* c, DataOptions& d) {
+  c->add_option("--data", d.data, "mirabest:DIR (pickled batches) or synthetic (seeded FRI/FRII generator)")
+      ->capture_default_str();
+  c->add_option("--subset", d.subset, "MiraBest subset: confident, uncertain, all, hybrid")->capture_default_str();
+  c->add_option("--batches", d.batches, "MiraBest training batches to read (1..7)")->capture_default_str();
+  c->add_option("--n-synthetic", d.n_synthetic, "Synthetic images (half FRI, half FRII)")->capture_default_str();
+  c->add_option("--synthetic-size", d.synthetic_size, "Synthetic image side (px)")->capture_default_str();
+  c->add_option("--crop", d.crop, "Centre crop to this side (px; 0 = full image)")->capture_default_str();
+  c->add_option("--bin", d.bin, "Bin factor×factor pixels after the crop (2: 150 → 75 px)")->capture_default_str();
+  c->add_option("--val-fraction", d.val_fraction, "Validation split of the training data (stratified, seeded)")
+      ->capture_default_str();
+}
+
+// Reads the data and splits it into train/val with the run's seed.
+void load_split(const DataOptions& d, std::uint64_t seed, LabelledImages& train, LabelledImages& val) {
+  LabelledImages all;
+  if (d.data == "synthetic") {
+    RadioGalaxyOptions o;
+    o.size = d.synthetic_size;
+    all = generate_radio_galaxies(static_cast<std::size_t>(d.n_synthetic), derive_seed(seed, 0xDA7A), o);
+  } else if (d.data.rfind("mirabest:", 0) == 0) {
+    std::vector<int> b;
+    for (double x : parse_doubles(d.batches, "--batches")) b.push_back(static_cast<int>(x));
+    all = read_mirabest(d.data.substr(9), parse_mirabest_subset(d.subset), b);
+  } else {
+    throw UsageError(fmt::format("--data '{}' unknown; expected mirabest:DIR or synthetic", d.data));
+  }
+  if (all.size() == 0) throw DataError(fmt::format("--data {}: no images in subset '{}'", d.data, d.subset));
+  if (d.crop > 0) all = center_crop(all, d.crop);
+  if (d.bin > 1) all = bin_pixels(all, d.bin);
+  if (!(d.val_fraction >= 0 && d.val_fraction < 1))
+    throw UsageError(fmt::format("--val-fraction {} outside [0, 1)", d.val_fraction));
+  stratified_split(all, d.val_fraction, seed, train, val);
+}
+
+LabelledImages select_split(const DataOptions& d, std::uint64_t seed) {
+  LabelledImages train, val;
+  load_split(d, seed, train, val);
+  if (d.split == "val") return val;
+  if (d.split == "train") return train;
+  if (d.split == "all") {
+    for (std::size_t i = 0; i < val.size(); ++i) train.push_back_from(val, i);
+    return train;
+  }
+  throw UsageError(fmt::format("--split '{}' unknown; expected val, train or all", d.split));
+}
+
+struct TrainResult {
+  std::unique_ptr<Classifier> model;
+  CalibrationReport val;
+  double seconds_per_epoch = 0;
+};
+
+// Trains one model (VI for Bayesian, MAP for deterministic) and evaluates it on val.
+TrainResult train_classifier(const TrainOptions& t, const DataOptions& d, const LabelledImages& train,
+                             const LabelledImages& val, std::uint64_t seed, const fs::path& log_csv) {
+  if (train.size() == 0) throw DataError("training split is empty");
+  if (t.epochs < 1 || t.batch < 1) throw UsageError("--epochs and --batch must be ≥ 1");
+  ClassifierConfig cfg;
+  cfg.backbone = t.backbone;
+  cfg.bayesian = !t.deterministic;
+  cfg.image_size = train.height;
+  cfg.n_classes = static_cast<int>(train.class_names.size());
+  cfg.class_names = train.class_names;
+  cfg.group = t.group;
+  cfg.rho_init = t.rho_init;
+  double s = 0, s2 = 0;
+  for (float v : train.pixels) s += v, s2 += static_cast<double>(v) * v;
+  double n_pix = static_cast<double>(train.pixels.size());
+  cfg.input_mean = s / n_pix;
+  cfg.input_std = std::max(1e-8, std::sqrt(std::max(0.0, s2 / n_pix - cfg.input_mean * cfg.input_mean)));
+  auto prior = make_weight_prior(t.prior);
+  ElboSettings es{static_cast<std::int64_t>(train.size()), t.temperature, parse_tempering(t.tempering)};
+  cfg.extra = {{"prior", prior->name()},
+               {"temperature", t.temperature},
+               {"tempering", tempering_name(es.tempering)},
+               {"epochs", t.epochs},
+               {"batch", t.batch},
+               {"learning_rate", t.lr},
+               {"augment", t.augment},
+               {"seed", seed},
+               {"data", d.data},
+               {"subset", d.subset},
+               {"batches", d.batches},
+               {"n_synthetic", d.n_synthetic},
+               {"synthetic_size", d.synthetic_size},
+               {"crop", d.crop},
+               {"bin", d.bin},
+               {"source_size", d.data == "synthetic" ? d.synthetic_size : 150},
+               {"val_fraction", d.val_fraction},
+               {"n_train", train.size()},
+               {"n_val", val.size()}};
+  TrainResult res;
+  res.model = std::make_unique<Classifier>(cfg, seed);
+  Classifier& model = *res.model;
+  torch::manual_seed(derive_seed(seed, 0x7EA1));
+
+  const auto N = static_cast<std::int64_t>(train.size());
+  const int H = train.height, W = train.width;
+  const std::int64_t steps_per_epoch = (N + t.batch - 1) / t.batch;
+  std::vector<std::size_t> perm;
+  std::vector<float> buf;
+  std::vector<std::int64_t> ybuf;
+  AugmentOptions aug;
+  auto terms = [&](std::int64_t step) {
+    std::int64_t epoch = step / steps_per_epoch, k = step % steps_per_epoch;
+    if (k == 0) perm = seeded_permutation(train.size(), seed, 0xE90C + static_cast<std::uint64_t>(epoch));
+    std::int64_t b0 = k * t.batch, b1 = std::min(N, b0 + t.batch), B = b1 - b0;
+    buf.resize(static_cast<std::size_t>(B) * H * W);
+    ybuf.resize(B);
+    for (std::int64_t i = 0; i < B; ++i) {
+      std::size_t src = perm[b0 + i];
+      float* dst = buf.data() + static_cast<std::size_t>(i) * H * W;
+      std::copy(train.image(src), train.image(src) + static_cast<std::size_t>(H) * W, dst);
+      if (t.augment) augment_image(dst, H, W, aug, seed, 0xA000000ull + static_cast<std::uint64_t>(epoch) * N + src);
+      ybuf[i] = train.labels[src];
+    }
+    auto x = torch::from_blob(buf.data(), {B, H, W}, torch::kFloat32);
+    auto y = torch::from_blob(ybuf.data(), {B}, torch::kLong);
+    ElboTerms e;
+    e.batch_size = B;
+    e.nll_sum = torch::nn::functional::cross_entropy(
+        model.forward(x), y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+    e.cross_entropy = torch::zeros({});
+    e.entropy = torch::zeros({});
+    for (auto& v : model.variational_tensors()) {
+      if (cfg.bayesian) {
+        e.cross_entropy = e.cross_entropy + prior->cross_entropy(v.mu, v.sigma, t.mc_kl);
+        e.entropy = e.entropy + gaussian_entropy(v.sigma);
+      } else {
+        e.cross_entropy = e.cross_entropy - prior->log_prob(v.mu);  // MAP: −log p(μ)
+      }
+    }
+    return e;
+  };
+  VariationalInference vi(model.parameters(), t.lr, es, terms);
+  std::string log = "epoch,loss,nll,kl,val_accuracy_mean_weights,seconds\n";
+  Progress progress(fmt::format("train {}{}", cfg.bayesian ? "bayesian " : "", t.backbone),
+                    steps_per_epoch * t.epochs, "step");
+  double total_seconds = 0;
+  for (int epoch = 0; epoch < t.epochs; ++epoch) {
+    // Linear decay to 10 % of the learning rate over the run.
+    vi.set_learning_rate(t.lr * (1.0 - 0.9 * epoch / std::max(1, t.epochs - 1)));
+    model.set_train(true);
+    model.set_sampling(true);
+    auto t0 = std::chrono::steady_clock::now();
+    double loss = 0, nll = 0, kl = 0;
+    for (std::int64_t k = 0; k < steps_per_epoch; ++k) {
+      auto info = vi.step();
+      loss += info.loss / steps_per_epoch;
+      nll += info.nll / steps_per_epoch;
+      kl = info.kl;
+      progress.tick(1, fmt::format("loss {:.4f}", info.loss));
+    }
+    double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    total_seconds += sec;
+    double val_acc = std::nan("");
+    if (val.size()) {
+      auto p = predict_probabilities(model, val, 1, false);
+      val_acc = calibration_report(p, 1, static_cast<std::int64_t>(val.size()), cfg.n_classes, val.labels).accuracy;
+    }
+    log += fmt::format("{},{:.6f},{:.6f},{:.3f},{:.4f},{:.2f}\n", epoch + 1, loss, nll, kl, val_acc, sec);
+    spdlog::info("epoch {}/{}: loss {:.4f} nll {:.4f} kl {:.1f} val acc (mean weights) {:.3f} ({:.1f} s)", epoch + 1,
+                 t.epochs, loss, nll, kl, val_acc, sec);
+    if (!log_csv.empty()) write_text_atomic(log_csv, log);
+  }
+  progress.finish();
+  res.seconds_per_epoch = total_seconds / t.epochs;
+  if (val.size()) {
+    int K = cfg.bayesian ? t.eval_samples : 1;
+    auto p = predict_probabilities(model, val, K, cfg.bayesian);
+    res.val = calibration_report(p, K, static_cast<std::int64_t>(val.size()), cfg.n_classes, val.labels);
+  }
+  return res;
+}
+
+void add_train_options(CLI::App* c, TrainOptions& t) {
+  c->add_option("--backbone", t.backbone, backbone_help())->capture_default_str();
+  c->add_option("--group", t.group, "Equivariant backbone: C<N> or D<N> (C4, D4 exact; C8, D8, C16, D16 interpolated)")
+      ->capture_default_str();
+  c->add_flag("--deterministic", t.deterministic, "Plain (MAP) network instead of a Bayesian one");
+  c->add_option("--prior", t.prior, "Weight prior: " + weight_prior_help())->capture_default_str();
+  c->add_option("--temperature", t.temperature, "Posterior temperature T (T < 1: cold)")->capture_default_str();
+  c->add_option("--tempering", t.tempering, "partial (KL × T) or full (entropy × T; tempered posterior)")
+      ->capture_default_str();
+  c->add_option("--epochs", t.epochs, "Training epochs")->capture_default_str();
+  c->add_option("--batch", t.batch, "Minibatch size")->capture_default_str();
+  c->add_option("--lr", t.lr, "Adam learning rate (decays linearly to 10 %)")->capture_default_str();
+  c->add_option("--rho-init", t.rho_init, "Initial ρ (σ = softplus(ρ))")->capture_default_str();
+  c->add_option("--mc-kl", t.mc_kl, "Monte Carlo draws for the KL of priors without closed form")->capture_default_str();
+  c->add_option("--eval-samples", t.eval_samples, "Posterior samples K for the validation metrics")->capture_default_str();
+  c->add_flag("!--no-augment", t.augment, "Switch off random rotations and flips");
+}
+
+void write_metrics(const fs::path& dir, const CalibrationReport& r, const nlohmann::json& extra, const std::string& title) {
+  auto j = r.to_json();
+  j.update(extra);
+  write_text_atomic(dir / "metrics.json", j.dump(2) + "\n");
+  write_reliability_diagram(dir / "reliability.png", r, title);
+}
+
+// ---------------- image input for predict ----------------
+std::vector<float> read_png_grey01(const fs::path& path, int& h, int& w) {
+  png_image img{};
+  img.version = PNG_IMAGE_VERSION;
+  if (!png_image_begin_read_from_file(&img, path.string().c_str()))
+    throw DataError(fmt::format("{}: not a readable PNG ({})", path.string(), img.message));
+  img.format = PNG_FORMAT_GRAY;
+  std::vector<png_byte> buf(PNG_IMAGE_SIZE(img));
+  if (!png_image_finish_read(&img, nullptr, buf.data(), 0, nullptr))
+    throw DataError(fmt::format("{}: PNG decode failed ({})", path.string(), img.message));
+  h = static_cast<int>(img.height);
+  w = static_cast<int>(img.width);
+  std::vector<float> out(buf.size());
+  for (std::size_t i = 0; i < buf.size(); ++i) out[i] = buf[i] / 255.0f;
+  return out;
+}
+
+// FITS/PNG → [S][S] in the model's pixel scale: PNG grey /255 (MiraBest's
+// 8-bit scale); FITS scaled to a peak of 1 (negative values clipped to 0,
+// like MiraBest's sigma-clipped images). A larger image is centre-cropped to
+// the model's side only when it has the side the model was trained from.
+std::vector<float> load_image_for(const Classifier& m, const fs::path& path) {
+  require_exists(path.string(), "image");
+  std::vector<float> px;
+  int h = 0, w = 0;
+  auto ext = path.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+  if (ext == ".png") {
+    px = read_png_grey01(path, h, w);
+  } else if (ext == ".fits" || ext == ".fit" || ext == ".fts") {
+    auto f = read_fits_image(path);
+    h = f.grid.ny;
+    w = f.grid.nx;
+    double mx = 0;
+    for (double v : f.pixels)
+      if (std::isfinite(v)) mx = std::max(mx, v);
+    px.resize(f.pixels.size());
+    for (std::size_t i = 0; i < px.size(); ++i)
+      px[i] = std::isfinite(f.pixels[i]) && mx > 0 ? static_cast<float>(std::max(0.0, f.pixels[i]) / mx) : 0.0f;
+  } else {
+    throw UsageError(fmt::format("{}: image type '{}' unknown; expected .fits or .png", path.string(), ext));
+  }
+  int S = m.config().image_size;
+  int src = m.config().extra.value("source_size", S);
+  int crop = m.config().extra.value("crop", 0), bin = m.config().extra.value("bin", 1);
+  if (h == S && w == S) return px;
+  if (h == w && h == src && src != S) {
+    LabelledImages one;
+    one.height = h;
+    one.width = w;
+    one.pixels = px;
+    one.labels = {0};
+    if (crop > 0) one = center_crop(one, crop);
+    if (bin > 1) one = bin_pixels(one, bin);
+    if (one.height == S) return one.pixels;
+  }
+  throw DataError(fmt::format("{}: image is {}×{} px; the {} model takes {}×{}{}", path.string(), w, h,
+                              m.config().backbone, S, S,
+                              src != S ? fmt::format(" (or {}×{}, cropped/binned as in training)", src, src)
+                                       : std::string()));
+}
+
+}  // namespace classify_cmd
+
+Runner add_classify(CLI::App& root) {
+  using namespace classify_cmd;
+  namespace fs = std::filesystem;
+  auto* cmd = root.add_subcommand("classify", "Bayesian radio-galaxy classifiers: train, eval, predict and studies");
+  cmd->require_subcommand(1);
+  struct State {
+    DataOptions data;
+    TrainOptions train;
+    std::string model;
+    std::string expect_backbone;
+    std::vector<std::string> images;
+    int samples = 20;
+    std::string temperatures = "1,1e-1,1e-2,1e-3,1e-4";
+    std::string fractions = "0,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9";
+    std::string rankings = "snr,fisher";
+  };
+  auto st = std::make_shared<State>();
+
+  auto* train = cmd->add_subcommand("train", "Train a classifier (VI for Bayesian, MAP for --deterministic)");
+  add_data_options(train, st->data);
+  add_train_options(train, st->train);
+
+  auto* eval = cmd->add_subcommand("eval", "Evaluate a model folder: accuracy, NLL, Brier, ECE, UCE, entropy, MI");
+  eval->add_option("--model", st->model, "Model folder (a train run)")->required();
+  eval->add_option("--backbone", st->expect_backbone, "Refuse a model folder of another backbone");
+  add_data_options(eval, st->data);
+  eval->add_option("--split", st->data.split, "val (the model's validation split), train or all")->capture_default_str();
+  eval->add_option("--samples", st->samples, "Posterior samples K")->capture_default_str();
+
+  auto* predict = cmd->add_subcommand("predict", "Class probabilities with uncertainties for FITS/PNG images");
+  predict->add_option("--model", st->model, "Model folder (a train run)")->required();
+  predict->add_option("--backbone", st->expect_backbone, "Refuse a model folder of another backbone");
+  predict->add_option("images", st->images, "FITS or PNG images")->required();
+  predict->add_option("--samples", st->samples, "Posterior samples K")->capture_default_str();
+
+  auto* sweep = cmd->add_subcommand("temperature-sweep", "Cold-posterior study: train and evaluate per temperature");
+  add_data_options(sweep, st->data);
+  add_train_options(sweep, st->train);
+  sweep->add_option("--temperatures", st->temperatures, "Comma-separated temperatures")->capture_default_str();
+
+  auto* prune = cmd->add_subcommand("prune", "Prune dense weights by SNR and Fisher ranking; accuracy and calibration");
+  prune->add_option("--model", st->model, "Model folder (a Bayesian train run)")->required();
+  add_data_options(prune, st->data);
+  prune->add_option("--split", st->data.split, "val, train or all")->capture_default_str();
+  prune->add_option("--fractions", st->fractions, "Comma-separated fractions of dense weights to prune")
+      ->capture_default_str();
+  prune->add_option("--rankings", st->rankings, "snr, fisher or both")->capture_default_str();
+  prune->add_option("--samples", st->samples, "Posterior samples K")->capture_default_str();
+
+  // Evaluation data default to the model's own data settings unless given.
+  auto data_from_model = [](const Classifier& m, DataOptions d, CLI::App* app) {
+    const auto& x = m.config().extra;
+    if (app->count("--data") == 0) d.data = x.value("data", d.data);
+    if (app->count("--subset") == 0) d.subset = x.value("subset", d.subset);
+    if (app->count("--batches") == 0) d.batches = x.value("batches", d.batches);
+    if (app->count("--n-synthetic") == 0) d.n_synthetic = x.value("n_synthetic", d.n_synthetic);
+    if (app->count("--synthetic-size") == 0) d.synthetic_size = x.value("synthetic_size", d.synthetic_size);
+    if (app->count("--crop") == 0) d.crop = x.value("crop", d.crop);
+    if (app->count("--bin") == 0) d.bin = x.value("bin", d.bin);
+    if (app->count("--val-fraction") == 0) d.val_fraction = x.value("val_fraction", d.val_fraction);
+    return d;
+  };
+
+  return [=](Context& ctx) {
+    auto& s = *st;
+    if (train->parsed()) {
+      LabelledImages tr, va;
+      load_split(s.data, ctx.seed(), tr, va);
+      auto& run = ctx.run("classify-train");
+      spdlog::info("training on {} images, validating on {} ({}×{} px)", tr.size(), va.size(), tr.height, tr.width);
+      auto res = train_classifier(s.train, s.data, tr, va, ctx.seed(), run.path("train_log.csv"));
+      auto cfg = res.model->config();
+      res.model->save(run.dir());
+      nlohmann::json extra = {{"split", "val"},
+                              {"seconds_per_epoch", res.seconds_per_epoch},
+                              {"weights", res.model->weight_count()},
+                              {"model", cfg.to_json()}};
+      if (va.size()) write_metrics(run.dir(), res.val, extra, fmt::format("{} val", s.train.backbone));
+      fmt::print("accuracy {:.4f}  ece {:.4f}  uce {:.4f}  nll {:.4f}  ({} val images, {:.1f} s/epoch)\n",
+                 res.val.accuracy, res.val.ece, res.val.uce, res.val.nll, va.size(), res.seconds_per_epoch);
+      run.finish({{"accuracy", res.val.accuracy}, {"ece", res.val.ece}, {"uce", res.val.uce}});
+    } else if (eval->parsed() || prune->parsed()) {
+      auto model = Classifier::load(s.model, s.expect_backbone);
+      auto* app = eval->parsed() ? eval : prune;
+      std::uint64_t seed = model->config().extra.value("seed", ctx.seed());
+      auto d = data_from_model(*model, s.data, app);
+      auto data = select_split(d, seed);
+      if (data.height != model->config().image_size)
+        throw DataError(fmt::format("--data {} gives {}×{} images; the model in {} takes {}×{} (set --crop)", d.data,
+                                    data.height, data.width, s.model, model->config().image_size,
+                                    model->config().image_size));
+      torch::manual_seed(derive_seed(ctx.seed(), 0xE7A1));
+      if (eval->parsed()) {
+        auto& run = ctx.run("classify-eval");
+        int K = model->config().bayesian ? s.samples : 1;
+        auto p = predict_probabilities(*model, data, K, model->config().bayesian);
+        auto r = calibration_report(p, K, static_cast<std::int64_t>(data.size()), model->config().n_classes, data.labels);
+        write_metrics(run.dir(), r, {{"split", d.split}, {"model", s.model}, {"data", d.data}},
+                      fmt::format("{} {}", model->config().backbone, d.split));
+        fmt::print("accuracy {:.4f}  ece {:.4f}  uce {:.4f}  nll {:.4f}  brier {:.4f}  ({} images, K = {})\n",
+                   r.accuracy, r.ece, r.uce, r.nll, r.brier, r.n, K);
+        run.finish({{"accuracy", r.accuracy}, {"ece", r.ece}, {"uce", r.uce}});
+      } else {
+        auto& run = ctx.run("classify-prune");
+        std::vector<PruneRanking> ranks;
+        std::stringstream ss(s.rankings);
+        std::string tok;
+        while (std::getline(ss, tok, ',')) ranks.push_back(parse_prune_ranking(tok));
+        auto rows = pruning_study(*model, data, parse_doubles(s.fractions, "--fractions"), ranks, s.samples);
+        write_pruning_csv(run.path("pruning.csv"), rows);
+        write_pruning_png(run.path("pruning.png"), rows);
+        for (auto& r : rows)
+          fmt::print("{:7s} {:4.0f} %  accuracy {:.4f}  ece {:.4f}  uce {:.4f}\n", r.ranking, 100 * r.fraction,
+                     r.accuracy, r.ece, r.uce);
+        run.finish({{"rows", rows.size()}});
+      }
+    } else if (predict->parsed()) {
+      auto model = Classifier::load(s.model, s.expect_backbone);
+      auto& run = ctx.run("classify-predict");
+      torch::manual_seed(derive_seed(ctx.seed(), 0x9ED1));
+      LabelledImages imgs;
+      imgs.height = imgs.width = model->config().image_size;
+      imgs.class_names = model->config().class_names;
+      for (auto& f : s.images) {
+        auto px = load_image_for(*model, f);
+        imgs.pixels.insert(imgs.pixels.end(), px.begin(), px.end());
+        imgs.labels.push_back(0);
+      }
+      int K = model->config().bayesian ? s.samples : 1;
+      const auto N = static_cast<std::int64_t>(imgs.size());
+      const int C = model->config().n_classes;
+      auto p = predict_probabilities(*model, imgs, K, model->config().bayesian);
+      nlohmann::json out = nlohmann::json::array();
+      for (std::int64_t n = 0; n < N; ++n) {
+        std::vector<double> mean(C, 0), sd(C, 0);
+        double mean_h = 0;
+        for (int k = 0; k < K; ++k)
+          for (int c = 0; c < C; ++c) mean[c] += p[(k * N + n) * C + c] / K;
+        for (int k = 0; k < K; ++k) {
+          double h = 0;
+          for (int c = 0; c < C; ++c) {
+            double v = p[(k * N + n) * C + c];
+            sd[c] += (v - mean[c]) * (v - mean[c]) / std::max(1, K - 1);
+            if (v > 0) h -= v * std::log(v);
+          }
+          mean_h += h / K;
+        }
+        double H = 0;
+        for (int c = 0; c < C; ++c) {
+          sd[c] = std::sqrt(sd[c]);
+          if (mean[c] > 0) H -= mean[c] * std::log(mean[c]);
+        }
+        int pred = static_cast<int>(std::max_element(mean.begin(), mean.end()) - mean.begin());
+        nlohmann::json probs;
+        for (int c = 0; c < C; ++c) probs[model->config().class_names[c]] = {{"mean", mean[c]}, {"std", sd[c]}};
+        out.push_back({{"image", s.images[n]},
+                       {"class", model->config().class_names[pred]},
+                       {"probabilities", probs},
+                       {"predictive_entropy", H},
+                       {"mutual_information", std::max(0.0, H - mean_h)}});
+        fmt::print("{}: {} (p = {:.3f} ± {:.3f}, entropy {:.3f}, MI {:.4f})\n", s.images[n],
+                   model->config().class_names[pred], mean[pred], sd[pred], H, std::max(0.0, H - mean_h));
+      }
+      write_text_atomic(run.path("predictions.json"), out.dump(2) + "\n");
+      if (model->config().backbone == "attention") {
+        torch::NoGradGuard g;
+        model->set_sampling(false);
+        int S = imgs.height;
+        for (std::int64_t n = 0; n < N; ++n) {
+          auto x = torch::from_blob(imgs.image(n), {1, S, S}, torch::kFloat32).clone();
+          model->forward(x);
+          std::vector<ImagePanel> panels;
+          // Images are [row][col] top row first (as stored in MiraBest); the PNG
+          // writer draws row 0 at the bottom, so flip rows to keep the orientation.
+          auto to_panel = [&](const at::Tensor& t, const std::string& title, ColorMap cm) {
+            auto a = torch::flip(t.to(torch::kFloat64).contiguous(), {0}).contiguous();
+            ImagePanel pn;
+            pn.nx = static_cast<int>(a.size(1));
+            pn.ny = static_cast<int>(a.size(0));
+            pn.pixels.assign(a.data_ptr<double>(), a.data_ptr<double>() + a.numel());
+            pn.title = title;
+            pn.cmap = cm;
+            return pn;
+          };
+          panels.push_back(to_panel(x[0], fs::path(s.images[n]).filename().string(), ColorMap::kInferno));
+          int li = 1;
+          for (auto& a : model->attention_maps()) {
+            auto up = torch::nn::functional::interpolate(
+                a, torch::nn::functional::InterpolateFuncOptions()
+                       .size(std::vector<std::int64_t>{S, S})
+                       .mode(torch::kBilinear)
+                       .align_corners(false));
+            auto pn = to_panel(up[0][0], fmt::format("attention {}", li++), ColorMap::kViridis);
+            pn.vmin = 0;
+            pn.vmax = 1;
+            panels.push_back(pn);
+          }
+          write_panels_png(run.path(fmt::format("attention_{}.png", n)), panels, static_cast<int>(panels.size()));
+        }
+      }
+      run.finish({{"images", N}});
+    } else if (sweep->parsed()) {
+      LabelledImages tr, va;
+      load_split(s.data, ctx.seed(), tr, va);
+      if (va.size() == 0) throw UsageError("temperature-sweep needs a validation split (--val-fraction > 0)");
+      auto& run = ctx.run("classify-temperature-sweep");
+      std::string csv = "temperature,tempering,accuracy,ece,uce,nll,brier,mutual_information\n";
+      Series acc{{}, {}, "accuracy", false}, ece{{}, {}, "ECE", true}, uce{{}, {}, "UCE", true};
+      for (double T : parse_doubles(s.temperatures, "--temperatures")) {
+        auto t = s.train;
+        t.temperature = T;
+        auto sub = run.path(fmt::format("T={:g}", T));
+        fs::create_directories(sub);
+        auto res = train_classifier(t, s.data, tr, va, ctx.seed(), sub / "train_log.csv");
+        res.model->save(sub);
+        write_metrics(sub, res.val, {{"temperature", T}}, fmt::format("T = {:g}", T));
+        csv += fmt::format("{:g},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f}\n", T, t.tempering, res.val.accuracy,
+                           res.val.ece, res.val.uce, res.val.nll, res.val.brier, res.val.mutual_information);
+        write_text_atomic(run.path("temperature_sweep.csv"), csv);
+        acc.x.push_back(T), acc.y.push_back(res.val.accuracy);
+        ece.x.push_back(T), ece.y.push_back(res.val.ece);
+        uce.x.push_back(T), uce.y.push_back(res.val.uce);
+        fmt::print("T = {:g}: accuracy {:.4f}  ece {:.4f}  uce {:.4f}\n", T, res.val.accuracy, res.val.ece, res.val.uce);
+      }
+      LinePlot lp;
+      lp.title = fmt::format("Cold-posterior sweep ({} tempering, {})", s.train.tempering, s.train.backbone);
+      lp.xlabel = "temperature T";
+      lp.ylabel = "accuracy / ECE / UCE";
+      lp.logx = true;
+      lp.ymin = 0;
+      lp.ymax = 1;
+      write_line_plot_png(run.path("temperature_sweep.png"), {acc, ece, uce}, lp);
+      run.finish({{"temperatures", acc.x.size()}});
+    }
+  };
+}
+
+}  // namespace penumbra::cli

@@ -1,0 +1,158 @@
+#include "src/diagnostics/calibration.hpp"
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "src/core/errors.hpp"
+#include "src/datasets/labelled_images.hpp"
+#include "src/io/png.hpp"
+#include "src/nn/classifier.hpp"
+
+namespace penumbra {
+
+namespace {
+double entropy_of(const double* p, int C) {
+  double h = 0;
+  for (int c = 0; c < C; ++c)
+    if (p[c] > 0) h -= p[c] * std::log(p[c]);
+  return h;
+}
+
+std::vector<CalibrationBin> binned(const std::vector<double>& key, const std::vector<double>& value, int bins,
+                                   double& gap) {
+  std::vector<CalibrationBin> out(bins);
+  for (int m = 0; m < bins; ++m) {
+    out[m].lo = static_cast<double>(m) / bins;
+    out[m].hi = static_cast<double>(m + 1) / bins;
+  }
+  std::vector<double> sum_key(bins, 0), sum_val(bins, 0);
+  for (std::size_t i = 0; i < key.size(); ++i) {
+    // Bins are (lo, hi]; 0 goes to the first bin.
+    int m = std::clamp(static_cast<int>(std::ceil(key[i] * bins)) - 1, 0, bins - 1);
+    out[m].count++;
+    sum_key[m] += key[i];
+    sum_val[m] += value[i];
+  }
+  gap = 0;
+  for (int m = 0; m < bins; ++m) {
+    if (!out[m].count) continue;
+    out[m].mean = sum_key[m] / out[m].count;
+    out[m].accuracy = sum_val[m] / out[m].count;
+    gap += static_cast<double>(out[m].count) / key.size() * std::abs(out[m].accuracy - out[m].mean);
+  }
+  return out;
+}
+}  // namespace
+
+CalibrationReport calibration_report(const std::vector<double>& probs, int K, std::int64_t N, int C,
+                                     const std::vector<int>& labels, int bins) {
+  if (K < 1 || N < 1 || C < 2 || bins < 1)
+    throw UsageError(fmt::format("calibration needs K ≥ 1, N ≥ 1, C ≥ 2, bins ≥ 1 (got {}, {}, {}, {})", K, N, C, bins));
+  if (probs.size() != static_cast<std::size_t>(K) * N * C || labels.size() != static_cast<std::size_t>(N))
+    throw UsageError("calibration_report: probs must be [K][N][C] and labels [N]");
+  CalibrationReport r;
+  r.n = N;
+  r.n_classes = C;
+  r.n_samples = K;
+  r.confusion.assign(C, std::vector<std::int64_t>(C, 0));
+  std::vector<double> conf(N), correct(N), unc(N), err(N), pbar(C);
+  const double log_c = std::log(static_cast<double>(C));
+  for (std::int64_t n = 0; n < N; ++n) {
+    int y = labels[n];
+    if (y < 0 || y >= C) throw DataError(fmt::format("label {} of example {} outside 0..{}", y, n, C - 1));
+    std::fill(pbar.begin(), pbar.end(), 0.0);
+    double mean_h = 0;
+    for (int k = 0; k < K; ++k) {
+      const double* p = probs.data() + (static_cast<std::size_t>(k) * N + n) * C;
+      for (int c = 0; c < C; ++c) pbar[c] += p[c] / K;
+      mean_h += entropy_of(p, C) / K;
+    }
+    int pred = static_cast<int>(std::max_element(pbar.begin(), pbar.end()) - pbar.begin());
+    r.confusion[y][pred]++;
+    conf[n] = pbar[pred];
+    correct[n] = pred == y;
+    err[n] = 1.0 - correct[n];
+    double h = entropy_of(pbar.data(), C);
+    unc[n] = std::clamp(h / log_c, 0.0, 1.0);
+    r.accuracy += correct[n] / N;
+    r.nll += -std::log(std::max(pbar[y], 1e-12)) / N;
+    double b = 0;
+    for (int c = 0; c < C; ++c) b += (pbar[c] - (c == y)) * (pbar[c] - (c == y));
+    r.brier += b / N;
+    r.entropy += h / N;
+    r.mutual_information += std::max(0.0, h - mean_h) / N;
+  }
+  r.reliability = binned(conf, correct, bins, r.ece);
+  r.uncertainty = binned(unc, err, bins, r.uce);
+  return r;
+}
+
+nlohmann::json CalibrationReport::to_json() const {
+  auto bins_json = [](const std::vector<CalibrationBin>& b, const char* what, const char* mean) {
+    nlohmann::json a = nlohmann::json::array();
+    for (auto& x : b) a.push_back({{"lo", x.lo}, {"hi", x.hi}, {"count", x.count}, {what, x.accuracy}, {mean, x.mean}});
+    return a;
+  };
+  return {{"n", n},
+          {"n_classes", n_classes},
+          {"posterior_samples", n_samples},
+          {"accuracy", accuracy},
+          {"error", 1.0 - accuracy},
+          {"nll", nll},
+          {"brier", brier},
+          {"ece", ece},
+          {"uce", uce},
+          {"ece_bins", reliability.size()},
+          {"predictive_entropy", entropy},
+          {"mutual_information", mutual_information},
+          {"confusion_matrix", confusion},
+          {"reliability", bins_json(reliability, "accuracy", "confidence")},
+          {"uncertainty_calibration", bins_json(uncertainty, "error", "normalised_entropy")}};
+}
+
+std::vector<double> predict_probabilities(Classifier& model, const LabelledImages& data, int K, bool sample, int batch) {
+  if (!model.config().bayesian || !sample) K = 1;
+  torch::NoGradGuard no_grad;
+  model.set_train(false);
+  model.set_sampling(sample && model.config().bayesian);
+  const auto N = static_cast<std::int64_t>(data.size());
+  const int C = model.config().n_classes;
+  std::vector<double> out(static_cast<std::size_t>(K) * N * C);
+  auto all = torch::from_blob(const_cast<float*>(data.pixels.data()), {N, data.height, data.width}, torch::kFloat32);
+  for (int k = 0; k < K; ++k)
+    for (std::int64_t b0 = 0; b0 < N; b0 += batch) {
+      auto x = all.slice(0, b0, std::min(N, b0 + batch));
+      auto p = torch::softmax(model.forward(x), 1).to(torch::kFloat64).contiguous();
+      std::copy(p.data_ptr<double>(), p.data_ptr<double>() + p.numel(),
+                out.begin() + (static_cast<std::size_t>(k) * N + b0) * C);
+    }
+  model.set_sampling(true);
+  return out;
+}
+
+void write_reliability_diagram(const std::filesystem::path& path, const CalibrationReport& r, const std::string& title) {
+  Series acc{{}, {}, "accuracy per bin", false}, diag{{0, 1}, {0, 1}, "perfect calibration", true};
+  for (auto& b : r.reliability)
+    if (b.count) {
+      acc.x.push_back(b.mean);
+      acc.y.push_back(b.accuracy);
+    }
+  if (acc.x.empty()) {
+    acc.x = {0};
+    acc.y = {0};
+  }
+  LinePlot p;
+  p.title = fmt::format("{}  (ECE {:.3f}, acc {:.3f}, n {})", title, r.ece, r.accuracy, r.n);
+  p.xlabel = "confidence";
+  p.ylabel = "accuracy";
+  p.xmin = 0;
+  p.xmax = 1;
+  p.ymin = 0;
+  p.ymax = 1;
+  write_line_plot_png(path, {acc, diag}, p);
+}
+
+}  // namespace penumbra

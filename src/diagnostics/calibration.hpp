@@ -1,0 +1,54 @@
+#pragma once
+// Calibration of probabilistic classifiers (REFERENCE.md §3), from K posterior
+// samples of class probabilities p_k(c | x_n):
+//   predictive p̄ = mean_k p_k; prediction argmax p̄; confidence max p̄
+//   accuracy, NLL = −mean log p̄(y), Brier = mean Σ_c (p̄_c − 1[c=y])²
+//   ECE = Σ_m |B_m|/n · |acc(B_m) − conf(B_m)|, B_m equal-width confidence bins on [0, 1]
+//   UCE = Σ_m |B_m|/n · |err(B_m) − ũ(B_m)|, bins of the normalised predictive
+//         entropy ũ = H(p̄)/log C (Laves et al. 2019)
+//   predictive entropy H(p̄) and mutual information H(p̄) − mean_k H(p_k)
+//         (the epistemic part), both in nats, averaged over examples.
+// ECE and UCE are fractions (×100 for the percentages papers quote).
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace penumbra {
+
+class Classifier;
+struct LabelledImages;
+
+struct CalibrationBin {
+  double lo = 0, hi = 0;
+  std::int64_t count = 0;
+  double accuracy = 0;  // reliability bins: accuracy; uncertainty bins: error rate
+  double mean = 0;      // reliability bins: mean confidence; uncertainty bins: mean ũ
+};
+
+struct CalibrationReport {
+  std::int64_t n = 0;
+  int n_classes = 0, n_samples = 0;
+  double accuracy = 0, nll = 0, brier = 0, ece = 0, uce = 0, entropy = 0, mutual_information = 0;
+  std::vector<CalibrationBin> reliability, uncertainty;
+  std::vector<std::vector<std::int64_t>> confusion;  // [true class][predicted class]
+  nlohmann::json to_json() const;
+};
+
+// probs: [K][N][C] row-major, K ≥ 1 samples; labels [N] in 0..C−1.
+CalibrationReport calibration_report(const std::vector<double>& probs, int K, std::int64_t N, int C,
+                                     const std::vector<int>& labels, int bins = 15);
+
+// Posterior predictive samples of a classifier on a set: [K][N][C] (softmax of
+// the logits). K draws of the weights when `sample` (Bayesian models), else one
+// pass with the means (K forced to 1). Batches of `batch` images, no gradients.
+std::vector<double> predict_probabilities(Classifier& model, const LabelledImages& data, int K, bool sample,
+                                          int batch = 32);
+
+// Reliability diagram: accuracy vs confidence per bin, with the diagonal.
+void write_reliability_diagram(const std::filesystem::path& path, const CalibrationReport& r,
+                               const std::string& title);
+
+}  // namespace penumbra

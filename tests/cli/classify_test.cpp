@@ -1,0 +1,102 @@
+// penumbra classify end to end on tiny synthetic data: train → eval → predict
+// → prune, and the bad-input paths (wrong backbone, wrong image size, bad options).
+#include <gtest/gtest.h>
+
+#include <png.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "src/core/run_folder.hpp"
+#include "tests/support/paths.hpp"
+
+using namespace penumbra;
+
+namespace {
+const std::string kTiny = " --data synthetic --n-synthetic 12 --synthetic-size 24 --val-fraction 0.34 --epochs 1 --batch 4 --eval-samples 2";
+}
+
+TEST(ClassifyCli, TrainEvalPredictPrune) {
+  auto dir = test::scratch_dir("classify_cli");
+  std::string bin = test::penumbra_bin();
+  std::string out;
+  ASSERT_EQ(test::run_command(bin + " --threads 1 --seed 3 --out " + (dir / "model").string() +
+                                  " classify train --backbone attention --prior gsm --temperature 0.01" + kTiny,
+                              &out),
+            0)
+      << out;
+  auto m = nlohmann::json::parse(read_text(dir / "model" / "metrics.json"));
+  EXPECT_TRUE(m.contains("accuracy") && m.contains("ece") && m.contains("uce"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "model" / "reliability.png"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "model" / "weights.pt"));
+
+  ASSERT_EQ(test::run_command(bin + " --threads 1 --out " + (dir / "eval").string() + " classify eval --samples 2 --model " +
+                                  (dir / "model").string(),
+                              &out),
+            0)
+      << out;
+  auto e = nlohmann::json::parse(read_text(dir / "eval" / "metrics.json"));
+  EXPECT_EQ(e["n"].get<int>(), m["n"].get<int>());  // the same validation split
+
+  // A model folder of another backbone: one line, exit 65.
+  EXPECT_EQ(test::run_command(bin + " --out " + (dir / "e2").string() + " classify eval --backbone lenet --model " +
+                                  (dir / "model").string(),
+                              &out),
+            65);
+  EXPECT_NE(out.find("'attention' backbone"), std::string::npos) << out;
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
+
+  // predict on a PNG written by the model's own reliability plot (wrong size) → 65.
+  EXPECT_EQ(test::run_command(bin + " --out " + (dir / "p1").string() + " classify predict --model " +
+                                  (dir / "model").string() + " " + (dir / "model" / "reliability.png").string(),
+                              &out),
+            65);
+  EXPECT_NE(out.find("the attention model takes 24×24"), std::string::npos) << out;
+  // A 24×24 grey PNG of the right size: probabilities and attention maps.
+  {
+    std::vector<unsigned char> px(24 * 24, 0);
+    for (int y = 9; y < 15; ++y)
+      for (int x = 4; x < 20; ++x) px[y * 24 + x] = static_cast<unsigned char>(255 - 10 * std::abs(x - 12));
+    png_image img{};
+    img.version = PNG_IMAGE_VERSION;
+    img.width = img.height = 24;
+    img.format = PNG_FORMAT_GRAY;
+    ASSERT_TRUE(png_image_write_to_file(&img, (dir / "src.png").c_str(), 0, px.data(), 0, nullptr));
+  }
+  ASSERT_EQ(test::run_command(bin + " --threads 1 --out " + (dir / "p0").string() + " classify predict --samples 3 --model " +
+                                  (dir / "model").string() + " " + (dir / "src.png").string(),
+                              &out),
+            0)
+      << out;
+  auto pr = nlohmann::json::parse(read_text(dir / "p0" / "predictions.json"));
+  ASSERT_EQ(pr.size(), 1u);
+  double psum = pr[0]["probabilities"]["FRI"]["mean"].get<double>() + pr[0]["probabilities"]["FRII"]["mean"].get<double>();
+  EXPECT_NEAR(psum, 1.0, 1e-6);
+  EXPECT_TRUE(std::filesystem::exists(dir / "p0" / "attention_0.png"));
+  EXPECT_EQ(test::run_command(bin + " --out " + (dir / "p2").string() + " classify predict --model " +
+                                  (dir / "model").string() + " " + (dir / "none.png").string(),
+                              &out),
+            66);
+
+  ASSERT_EQ(test::run_command(bin + " --threads 1 --out " + (dir / "prune").string() +
+                                  " classify prune --samples 2 --fractions 0,0.5 --model " + (dir / "model").string(),
+                              &out),
+            0)
+      << out;
+  EXPECT_TRUE(std::filesystem::exists(dir / "prune" / "pruning.csv"));
+}
+
+TEST(ClassifyCli, BadOptionsAreUsageErrors) {
+  auto dir = test::scratch_dir("classify_cli_bad");
+  std::string bin = test::penumbra_bin();
+  std::string out;
+  EXPECT_EQ(test::run_command(bin + " --out " + (dir / "a").string() + " classify train --prior cauchy" + kTiny, &out), 64);
+  EXPECT_NE(out.find("weight prior 'cauchy' unknown"), std::string::npos) << out;
+  EXPECT_EQ(test::run_command(bin + " --out " + (dir / "b").string() + " classify train --tempering cold" + kTiny, &out), 64);
+  EXPECT_EQ(test::run_command(bin + " --out " + (dir / "c").string() + " classify train --data mirabest:" +
+                                  (dir / "nowhere").string() + " --epochs 1",
+                              &out),
+            66);
+}

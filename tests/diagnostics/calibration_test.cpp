@@ -1,0 +1,85 @@
+// Calibration metrics on hand-computed cases, and the pruning masks.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "src/core/errors.hpp"
+#include "src/datasets/radio_galaxy_generator.hpp"
+#include "src/diagnostics/calibration.hpp"
+#include "src/diagnostics/pruning.hpp"
+#include "src/nn/classifier.hpp"
+#include "tests/support/paths.hpp"
+
+using namespace penumbra;
+
+TEST(Calibration, HandComputedTwoClassCase) {
+  // 4 examples, one sample: confidences 0.9, 0.9, 0.6, 0.6; the first three right.
+  std::vector<double> p = {0.9, 0.1, 0.1, 0.9, 0.6, 0.4, 0.4, 0.6};
+  std::vector<int> y = {0, 1, 0, 0};
+  auto r = calibration_report(p, 1, 4, 2, y, 10);
+  EXPECT_DOUBLE_EQ(r.accuracy, 0.75);
+  // Bins: (0.8, 0.9] holds 2 right at conf 0.9 → |1 − 0.9|; (0.5, 0.6] holds 1 right, 1 wrong at 0.6 → |0.5 − 0.6|.
+  EXPECT_NEAR(r.ece, 0.5 * 0.1 + 0.5 * 0.1, 1e-12);
+  EXPECT_NEAR(r.nll, -(2 * std::log(0.9) + std::log(0.6) + std::log(0.4)) / 4, 1e-12);
+  EXPECT_NEAR(r.brier, (2 * 0.02 + 2 * 0.32) / 4, 1e-12);
+  EXPECT_EQ(r.confusion[0][0], 2);
+  EXPECT_EQ(r.confusion[0][1], 1);
+  EXPECT_EQ(r.confusion[1][1], 1);
+  EXPECT_NEAR(r.mutual_information, 0.0, 1e-12);  // one sample: no epistemic part
+  auto j = r.to_json();
+  EXPECT_TRUE(j.contains("accuracy") && j.contains("ece") && j.contains("uce"));
+}
+
+TEST(Calibration, DisagreeingSamplesHaveMutualInformation) {
+  // Two samples, confident but opposite: p̄ = 0.5, MI = log 2 − H(0.99, 0.01).
+  std::vector<double> p = {0.99, 0.01, 0.01, 0.99};
+  auto r = calibration_report(p, 2, 1, 2, {0}, 15);
+  double h1 = -(0.99 * std::log(0.99) + 0.01 * std::log(0.01));
+  EXPECT_NEAR(r.entropy, std::log(2.0), 1e-12);
+  EXPECT_NEAR(r.mutual_information, std::log(2.0) - h1, 1e-12);
+  // Normalised entropy 1, error 0.5 (argmax ties → class 0 → correct): UCE = |0 − 1| = 1.
+  EXPECT_NEAR(r.uce, 1.0, 1e-12);
+  EXPECT_THROW(calibration_report(p, 2, 1, 2, {3}, 15), DataError);
+}
+
+TEST(Calibration, PerfectlyCalibratedStreamHasSmallEce) {
+  // Confidence c, correct with probability c: ECE → 0 as n grows.
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<double> U(0.5, 1.0), V(0, 1);
+  std::vector<double> p;
+  std::vector<int> y;
+  for (int i = 0; i < 20000; ++i) {
+    double c = U(rng);
+    p.push_back(c);
+    p.push_back(1 - c);
+    y.push_back(V(rng) < c ? 0 : 1);
+  }
+  auto r = calibration_report(p, 1, 20000, 2, y, 15);
+  EXPECT_LT(r.ece, 0.02);
+}
+
+TEST(Pruning, SnrMasksTheLowestFractionAndStudyRestores) {
+  ClassifierConfig c;
+  c.backbone = "attention";
+  c.image_size = 16;
+  Classifier m(c, 4);
+  auto scores = snr_scores(m);
+  std::int64_t dense = 0;
+  for (auto& v : m.variational_tensors()) dense += v.dense ? v.mu.numel() : 0;
+  ASSERT_EQ(static_cast<std::int64_t>(scores.size()), dense);
+  prune_dense(m, scores, 0.3);
+  std::int64_t zeros = 0;
+  for (auto& v : m.variational_tensors())
+    if (v.dense) zeros += (v.mask == 0).sum().item<std::int64_t>();
+  EXPECT_EQ(zeros, std::llround(0.3 * dense));
+  auto data = generate_radio_galaxies(4, 1, {.size = 16});
+  auto rows = pruning_study(m, data, {0.0, 0.5}, {PruneRanking::kSnr, PruneRanking::kFisher}, 2);
+  ASSERT_EQ(rows.size(), 4u);
+  for (auto& v : m.variational_tensors()) EXPECT_EQ((v.mask == 0).sum().item<std::int64_t>(), 0);
+  auto dir = test::scratch_dir("pruning");
+  write_pruning_csv(dir / "p.csv", rows);
+  write_pruning_png(dir / "p.png", rows);
+  EXPECT_TRUE(std::filesystem::exists(dir / "p.png"));
+  EXPECT_THROW(parse_prune_ranking("magnitude"), UsageError);
+}
