@@ -10,5 +10,6 @@ Runner add_info(CLI::App& root);
 Runner add_image(CLI::App& root);
 Runner add_simulate(CLI::App& root);
 Runner add_bench(CLI::App& root);
+Runner add_classify(CLI::App& root);
 
 }  // namespace penumbra::cli

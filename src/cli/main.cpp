@@ -25,6 +25,7 @@ constexpr CommandFactory kCommands[] = {
     add_image,
     add_simulate,
     add_bench,
+    add_classify,
 };
 }  // namespace
 
