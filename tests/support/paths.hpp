@@ -7,6 +7,9 @@
 #include <filesystem>
 #include <string>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 namespace penumbra::test {
 
 // ../shared/data/<rel> next to the source tree, or empty when it is not there.
@@ -26,20 +29,24 @@ inline std::filesystem::path scratch_dir(const std::string& name) {
 inline std::string penumbra_bin() { return std::string(PENUMBRA_BINARY_DIR) + "/penumbra"; }
 
 // Runs a shell command, returns its exit status (0..255), output in `out` if given.
+// Each call captures into its own file: ctest runs test processes in parallel.
 inline int run_command(const std::string& cmd, std::string* out = nullptr) {
-  std::string full = cmd + " > " + PENUMBRA_BINARY_DIR + "/test-scratch/last_cmd.out 2>&1";
-  std::filesystem::create_directories(std::string(PENUMBRA_BINARY_DIR) + "/test-scratch");
+  static int counter = 0;
+  auto dir = std::filesystem::path(PENUMBRA_BINARY_DIR) / "test-scratch" / "cmd-output";
+  std::filesystem::create_directories(dir);
+  auto capture = dir / (std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".out");
+  std::string full = cmd + " > " + capture.string() + " 2>&1";
   int rc = std::system(full.c_str());
   if (out) {
-    FILE* f = std::fopen((std::string(PENUMBRA_BINARY_DIR) + "/test-scratch/last_cmd.out").c_str(), "r");
     out->clear();
-    if (f) {
+    if (FILE* f = std::fopen(capture.c_str(), "r")) {
       char buf[4096];
       std::size_t n;
       while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out->append(buf, n);
       std::fclose(f);
     }
   }
+  std::filesystem::remove(capture);
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : 255;
 }
 
