@@ -1,0 +1,63 @@
+// `penumbra coverage` end to end on 8×8 images with the analytic Gaussian
+// prior and truths drawn from it: outputs, a calibrated curve, --resume, and
+// bad options (exit 64).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "src/core/run_folder.hpp"
+#include "tests/support/paths.hpp"
+
+using namespace penumbra::test;
+
+namespace {
+const char* kTiny =
+    " --sky gaussian-prior --prior gaussian:0,1e-3 --size 8 --scale 80mas --integration 3600s --noise-rms 0.05"
+    " --sampler mala --likelihood exact --steps 200 --nsamples 32 --bootstrap 50";
+int coverage(const std::string& args, const std::filesystem::path& out, std::string* log = nullptr) {
+  return run_command(penumbra_bin() + " --threads 2 --seed 3 --out " + out.string() + " coverage " + args, log);
+}
+}  // namespace
+
+TEST(CoverageCommand, GaussianPriorStudyIsCalibratedAndResumes) {
+  auto dir = scratch_dir("coverage_cli");
+  std::string log;
+  ASSERT_EQ(coverage(std::string("--n 24") + kTiny, dir / "run", &log), 0) << log;
+  for (auto f : {"coverage.png", "coverage.csv", "pixel_coverage.csv", "coverage.json", "run.json"})
+    EXPECT_TRUE(std::filesystem::exists(dir / "run" / f)) << f;
+  auto j = nlohmann::json::parse(penumbra::read_text(dir / "run" / "coverage.json"));
+  EXPECT_EQ(j["n_simulations"], 24);
+  EXPECT_EQ(j["simulated_now"], 24);
+  double m = j["max_abs_ecp_minus_alpha"].get<double>();
+  EXPECT_LT(m, 0.3);  // 24 simulations: KS 95 % ≈ 0.27
+  EXPECT_NEAR(j["coverage_68"].get<double>(), 0.68 * 31.0 / 33.0, 0.06);  // K = 32 empirical quantiles
+  std::ifstream csv(dir / "run" / "coverage.csv");
+  std::string header;
+  std::getline(csv, header);
+  EXPECT_EQ(header, "alpha,ecp,ecp_low,ecp_high");
+
+  std::filesystem::remove(dir / "run" / "simulations" / "sim_00005.h5");
+  log.clear();
+  ASSERT_EQ(coverage(std::string("--n 24 --resume") + kTiny, dir / "run", &log), 0) << log;
+  auto j2 = nlohmann::json::parse(penumbra::read_text(dir / "run" / "coverage.json"));
+  EXPECT_EQ(j2["simulated_now"], 1);
+  EXPECT_EQ(j2["resumed"], 23);
+  EXPECT_DOUBLE_EQ(j2["max_abs_ecp_minus_alpha"].get<double>(), m);
+  // --resume with other options is refused.
+  EXPECT_EQ(coverage(std::string("--n 24 --resume --steps 200") + kTiny, dir / "run"), 64);
+}
+
+TEST(CoverageCommand, BadOptionsExit64) {
+  auto dir = scratch_dir("coverage_cli_bad");
+  std::string log;
+  EXPECT_EQ(coverage("--n 0 --prior gaussian:0,1 --size 8 --scale 80mas", dir / "a", &log), 64) << log;
+  EXPECT_EQ(coverage("--n 2 --prior gaussian:0,-1 --size 8 --scale 80mas", dir / "b"), 64);
+  EXPECT_EQ(coverage("--n 2 --sky gaussian-prior --prior laplace:0,1 --size 8 --scale 80mas", dir / "c"), 64);
+  log.clear();
+  EXPECT_EQ(coverage("--n 2 --prior gaussian:0,1 --sampler gibbs --size 8 --scale 80mas", dir / "d", &log), 64);
+  EXPECT_NE(log.find("--sampler"), std::string::npos) << log;
+  EXPECT_EQ(coverage("--n 2 --size 8 --scale 80mas", dir / "e"), 64);  // no --prior
+  EXPECT_EQ(coverage("--n 2 --prior " + (dir / "none.ckpt").string() + " --size 8 --scale 80mas", dir / "f"), 66);
+}
