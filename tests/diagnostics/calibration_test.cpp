@@ -22,7 +22,7 @@ TEST(Calibration, HandComputedTwoClassCase) {
   // Bins: (0.8, 0.9] holds 2 right at conf 0.9 → |1 − 0.9|; (0.5, 0.6] holds 1 right, 1 wrong at 0.6 → |0.5 − 0.6|.
   EXPECT_NEAR(r.ece, 0.5 * 0.1 + 0.5 * 0.1, 1e-12);
   EXPECT_NEAR(r.nll, -(2 * std::log(0.9) + std::log(0.6) + std::log(0.4)) / 4, 1e-12);
-  EXPECT_NEAR(r.brier, (2 * 0.02 + 2 * 0.32) / 4, 1e-12);
+  EXPECT_NEAR(r.brier, (0.02 + 0.02 + 0.32 + 0.72) / 4, 1e-12);  // last: (0.4 − 1)² + 0.6²
   EXPECT_EQ(r.confusion[0][0], 2);
   EXPECT_EQ(r.confusion[0][1], 1);
   EXPECT_EQ(r.confusion[1][1], 1);
