@@ -1,0 +1,91 @@
+#include "priors/diffusion_prior.hpp"
+
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "priors/checkpoint.hpp"
+#include "src/core/errors.hpp"
+
+namespace penumbra {
+
+std::shared_ptr<DiffusionPrior> DiffusionPrior::load(const std::filesystem::path& checkpoint, bool use_ema) {
+  auto ck = load_checkpoint(checkpoint);
+  const auto& h = ck.header;
+  if (!h.is_object() || h.value("format", "") != "penumbra-prior")
+    throw DataError(checkpoint.string() + ": not a Penumbra prior checkpoint (header format is not 'penumbra-prior')");
+  std::shared_ptr<DiffusionPrior> p(new DiffusionPrior);
+  try {
+    auto cfg = ScoreNetConfig::from_json(h.at("network"));
+    p->sde_ = Sde::from_json(h.at("sde"));
+    p->info_ = DataInfo::from_json(h.at("data"));
+    p->steps_ = h.at("training").at("step").get<std::int64_t>();
+    p->net_ = std::make_unique<ScoreNetwork>(cfg);
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError(checkpoint.string() + ": " + e.what());
+  } catch (const Error& e) {
+    throw DataError(checkpoint.string() + ": " + e.what());
+  }
+  torch::NoGradGuard ng;
+  auto copy_in = [&](const std::string& name, torch::Tensor& dst) {
+    const auto& src = ck.tensor(name);
+    if (src.sizes() != dst.sizes() || src.scalar_type() != dst.scalar_type())
+      throw DataError(checkpoint.string() + ": tensor '" + name + "' has shape " + c10::str(src.sizes()) +
+                      "; the network of the checkpoint's configuration needs " + c10::str(dst.sizes()));
+    dst.copy_(src);
+  };
+  for (auto& [n, t] : p->net_->named_parameters()) copy_in((use_ema ? "ema/" : "raw/") + n, t);
+  for (auto& [n, t] : p->net_->named_buffers()) copy_in("buffer/" + n, t);
+  p->net_->set_training(false);
+  for (auto& [n, t] : p->net_->named_parameters()) t.requires_grad_(false);
+  p->header_ = h;
+  p->path_ = checkpoint;
+  return p;
+}
+
+at::Tensor DiffusionPrior::score(const at::Tensor& x, const at::Tensor& sigma) const {
+  if (x.dim() != 3) throw UsageError("diffusion prior: x must be [B,H,W]; got rank " + std::to_string(x.dim()));
+  if (x.size(1) != info_.height || x.size(2) != info_.width)
+    throw UsageError("diffusion prior " + path_.string() + ": trained on " + std::to_string(info_.height) + "×" +
+                     std::to_string(info_.width) + " images; got " + std::to_string(x.size(1)) + "×" +
+                     std::to_string(x.size(2)));
+  auto dtype = x.scalar_type();
+  // The network runs in float32; σ = 0 is clamped to the smallest trained level.
+  auto xs = (x / scale_).to(torch::kFloat32);
+  auto s = (sigma.to(torch::kFloat64) / scale_).clamp_min(sde_.ve_sigma_min()).to(torch::kFloat32);
+  auto a = network_input_scale(sde_, net_->config(), s);
+  auto out = net_->raw(xs, torch::log(s), a) / s.reshape({-1, 1, 1});
+  return (out / scale_).to(dtype);
+}
+
+std::string DiffusionPrior::name() const {
+  return "diffusion(" + sde_.kind_name() + ", " + path_.filename().string() + ", step " + std::to_string(steps_) + ")";
+}
+
+void DiffusionPrior::set_physical_scale(double s) {
+  if (!(s > 0)) throw UsageError("diffusion prior: physical scale " + std::to_string(s) + "; expected > 0");
+  scale_ = s;
+}
+
+std::filesystem::path DiffusionPrior::default_checkpoint_path() {
+  std::vector<std::filesystem::path> tried;
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    auto dir = exe.parent_path();
+    tried.push_back(dir / ".." / "data" / "prior" / "default.ckpt");
+    tried.push_back(dir / ".." / "share" / "penumbra" / "prior" / "default.ckpt");
+    tried.push_back(dir / "data" / "prior" / "default.ckpt");
+  }
+#ifdef PENUMBRA_SOURCE_DIR
+  tried.push_back(std::filesystem::path(PENUMBRA_SOURCE_DIR) / "data" / "prior" / "default.ckpt");
+#endif
+  for (auto& p : tried)
+    if (std::filesystem::exists(p)) return std::filesystem::weakly_canonical(p);
+  std::string list;
+  for (auto& p : tried) list += (list.empty() ? "" : ", ") + p.string();
+  throw MissingInputError("default prior data/prior/default.ckpt not found (tried " + list + "); pass --prior");
+}
+
+}  // namespace penumbra
