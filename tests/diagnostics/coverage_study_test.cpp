@@ -74,7 +74,7 @@ TEST(CoverageStudy, GaussianPriorDrawsAreCalibratedAndResumeIsExact) {
   EXPECT_DOUBLE_EQ(r2.coverage_68, r.coverage_68);
 
   // Other options with --resume: refused.
-  o.nsamples = 32;
+  o.nsamples = 16;
   EXPECT_THROW(run_coverage_study(o, dir, true), UsageError);
 }
 
