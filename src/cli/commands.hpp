@@ -11,5 +11,9 @@ Runner add_image(CLI::App& root);
 Runner add_simulate(CLI::App& root);
 Runner add_bench(CLI::App& root);
 Runner add_classify(CLI::App& root);
+Runner add_dataset(CLI::App& root);
+Runner add_train_prior(CLI::App& root);
+Runner add_prior_sample(CLI::App& root);
+Runner add_prior_validate(CLI::App& root);
 
 }  // namespace penumbra::cli

@@ -26,6 +26,10 @@ constexpr CommandFactory kCommands[] = {
     add_simulate,
     add_bench,
     add_classify,
+    add_dataset,
+    add_train_prior,
+    add_prior_sample,
+    add_prior_validate,
 };
 }  // namespace
 
