@@ -51,8 +51,9 @@ void make_inputs(const std::filesystem::path& dir, bool nan_row = false) {
     vs.vis.push_back(V + std::complex<double>(noise(rng), noise(rng)));
     vs.weight.push_back(1e4);
   }
-  if (nan_row) vs.vis[17] = {NAN, 0.0};
   write_uvtable(dir / "obs.txt", vs);
+  // The writer refuses non-finite values, so the bad row is appended as text.
+  if (nan_row) std::ofstream(dir / "obs.txt", std::ios::app) << "1000 2000 nan 0 10000\n";
   FitsImage f;
   f.pixels = truth;
   f.grid = grid;
