@@ -55,7 +55,6 @@ Runner add_dataset(CLI::App& root) {
   imp->add_option("--file", o->file, "Output HDF5 (relative to the run folder; default images.h5)");
   return [o, gal, imp](Context& ctx) {
     RunFolder& run = ctx.run("dataset");
-    log_to_file(run.path("run.log").string());
     if (gal->parsed()) {
       GalaxyOptions go;
       go.size = o->size;

@@ -49,7 +49,6 @@ Runner add_prior_sample(CLI::App& root) {
     std::filesystem::path ck = o->prior.empty() ? DiffusionPrior::default_checkpoint_path() : std::filesystem::path(o->prior);
     auto prior = DiffusionPrior::load(ck);
     RunFolder& run = ctx.run("prior-sample");
-    log_to_file(run.path("run.log").string());
     int h = prior->height(), w = prior->width();
     log().info("prior {} ({} steps of training), {}×{}, σ ∈ [{:.4g}, {:.4g}], sampler {} with {} steps", ck.string(),
                prior->training_steps(), h, w, prior->sigma_min(), prior->sigma_max(), o->sampler, o->steps);

@@ -120,7 +120,6 @@ Runner add_prior_validate(CLI::App& root) {
     std::filesystem::path ck = o->prior.empty() ? DiffusionPrior::default_checkpoint_path() : std::filesystem::path(o->prior);
     auto prior = DiffusionPrior::load(ck);
     RunFolder& run = ctx.run("prior-validate");
-    log_to_file(run.path("run.log").string());
     int h = prior->height(), w = prior->width();
     if (h != w) throw DataError(ck.string() + ": prior-validate needs square images");
     torch::Tensor samples;

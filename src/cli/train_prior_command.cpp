@@ -132,7 +132,6 @@ Runner add_train_prior(CLI::App& root) {
     if (o->steps < 1 || o->checkpoint_every < 1 || o->log_every < 1)
       throw UsageError("train-prior: --steps, --checkpoint-every and --log-every must be ≥ 1");
     RunFolder& run = ctx.run("train-prior");
-    log_to_file(run.path("run.log").string());
 
     // ---- data -------------------------------------------------------------
     at::Tensor all;

@@ -27,7 +27,8 @@ void init_logging(const std::string& level) {
 }
 
 void log_to_file(const std::string& path) {
-  auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, true);
+  // Append: a resumed run keeps the log of the runs before it.
+  auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, false);
   sink->set_pattern("[%Y-%m-%d %H:%M:%S.%e] %l %v");
   logger_ptr()->sinks().push_back(sink);
   logger_ptr()->flush_on(spdlog::level::info);
