@@ -70,7 +70,8 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
 nlohmann::json DataInfo::to_json() const {
   return {{"height", height},     {"width", width},         {"normalisation", normalisation},
           {"scale", scale},       {"unit", unit},           {"pixel_mean", pixel_mean},
-          {"pixel_std", pixel_std}, {"count", count},       {"source", source}};
+          {"pixel_std", pixel_std}, {"count", count},       {"source", source},
+          {"lineage", lineage}};
 }
 
 DataInfo DataInfo::from_json(const nlohmann::json& j) {
@@ -85,6 +86,10 @@ DataInfo DataInfo::from_json(const nlohmann::json& j) {
     d.pixel_std = j.at("pixel_std").get<double>();
     d.count = j.at("count").get<std::int64_t>();
     d.source = j.at("source").get<std::string>();
+    if (j.contains("lineage")) {  // absent in checkpoints written before fine-tuning existed
+      d.lineage = j.at("lineage");
+      if (!d.lineage.is_array()) throw DataError("data description: lineage is not an array");
+    }
   } catch (const nlohmann::json::exception& e) {
     throw DataError(std::string("data description: ") + e.what());
   }
@@ -274,7 +279,7 @@ void PriorTrainer::save(const std::filesystem::path& path) const {
   save_checkpoint(path, h, t);
 }
 
-PriorTrainer PriorTrainer::resume(const std::filesystem::path& checkpoint, at::Tensor data) {
+PriorTrainer PriorTrainer::resume(const std::filesystem::path& checkpoint, at::Tensor data, const DataInfo* current) {
   auto ck = load_checkpoint(checkpoint);
   const auto& h = ck.header;
   if (!h.is_object() || h.value("format", "") != "penumbra-prior")
@@ -298,6 +303,16 @@ PriorTrainer PriorTrainer::resume(const std::filesystem::path& checkpoint, at::T
                     std::to_string(info.width) + " images; the data given are " +
                     (data.dim() == 3 ? std::to_string(data.size(1)) + "×" + std::to_string(data.size(2))
                                      : std::string("not [N,H,W]")));
+  if (current && current->source != info.source) {
+    if (current->normalisation != info.normalisation || current->unit != info.unit || current->scale != info.scale)
+      throw DataError(checkpoint.string() + ": fine-tuning data are normalised '" + current->normalisation + "' (" +
+                      (current->unit.empty() ? "dimensionless" : current->unit) + "); the checkpoint was trained on '" +
+                      info.normalisation + "' (" + (info.unit.empty() ? "dimensionless" : info.unit) + ") data");
+    DataInfo next = *current;
+    next.lineage = info.lineage;
+    next.lineage.push_back({{"source", info.source}, {"count", info.count}, {"until_step", step}});
+    info = next;
+  }
   PriorTrainer tr(cfg, info, data);
   tr.step_ = step;
   torch::NoGradGuard ng;

@@ -50,6 +50,9 @@ struct DataInfo {
   double pixel_mean = 0, pixel_std = 0;
   std::int64_t count = 0;
   std::string source;                  // e.g. "galaxies.h5" or "generator galaxies n=20000 seed=1"
+  // Earlier training data of a fine-tuned prior, oldest first: one object
+  // {"source", "count", "until_step"} per data set it was trained on before `source`.
+  nlohmann::json lineage = nlohmann::json::array();
   nlohmann::json to_json() const;
   static DataInfo from_json(const nlohmann::json& j);
 };
@@ -79,7 +82,13 @@ class PriorTrainer {
   // A fresh run on `data` [N,H,W] float32 (network units).
   PriorTrainer(const TrainConfig& cfg, const DataInfo& info, at::Tensor data);
   // Continue from a checkpoint written by save(); `data` must match its image size.
-  static PriorTrainer resume(const std::filesystem::path& checkpoint, at::Tensor data);
+  // With `current` (the description of `data`) whose source differs from the
+  // checkpoint's, this is fine-tuning on new data: the checkpoint's source moves to
+  // the lineage (until its step) and `current` becomes the data description; its
+  // normalisation and unit must match the checkpoint's (DataError otherwise).
+  // Step counter, learning-rate schedule, EMA and Adam state all continue.
+  static PriorTrainer resume(const std::filesystem::path& checkpoint, at::Tensor data,
+                             const DataInfo* current = nullptr);
   ~PriorTrainer();
   PriorTrainer(PriorTrainer&&) noexcept;
 

@@ -1,6 +1,7 @@
 // penumbra dataset: training sets for diffusion priors, written as an HDF5
 // image stack (see src/datasets/image_importer.hpp for the layout).
 //   penumbra dataset galaxies --n 20000 --size 64 [--file galaxies.h5]
+//   penumbra dataset disks|mix --n 20000 --size 64 [--file disks.h5|mix.h5]
 //   penumbra dataset import --input DIR|FILE.h5 --size 64 [--file images.h5]
 // --file is relative to the run folder (--out) unless absolute.
 #include <fmt/format.h>
@@ -12,7 +13,7 @@
 #include "src/core/log.hpp"
 #include "src/core/progress.hpp"
 #include "src/core/rng.hpp"
-#include "src/datasets/galaxy_generator.hpp"
+#include "src/datasets/training_set.hpp"
 #include "src/datasets/image_importer.hpp"
 #include "src/io/hdf5_store.hpp"
 
@@ -30,20 +31,59 @@ std::filesystem::path resolve(RunFolder& run, const std::string& file, const std
   std::filesystem::path p = file.empty() ? fallback : file;
   return p.is_absolute() ? p : run.path(p.string());
 }
+
+// Per-image generator parameters, for the flux/size validation of priors: the
+// galaxy or disk parameters of a single-kind set, the kind of each image of a mix.
+void write_params(Hdf5Store& store, const TrainingSetGenerator& gen) {
+  const std::size_t n = gen.size();
+  Array<double> params;
+  std::string columns;
+  if (gen.kind() == TrainingKind::kGalaxies) {
+    params.shape = {n, 6};
+    for (std::size_t i = 0; i < n; ++i) {
+      auto p = gen.galaxies().params(i);
+      params.data.insert(params.data.end(), {p.disk_scale, p.cos_inc, p.pa, double(p.arms), p.bar_length, p.peak});
+    }
+    columns = "disk_scale_px,cos_inclination,position_angle_rad,arms,bar_length_px,peak";
+  } else if (gen.kind() == TrainingKind::kDisks) {
+    params.shape = {n, 6};
+    const double cell = disk_training_grid(gen.height()).cell;
+    for (std::size_t i = 0; i < n; ++i) {
+      auto d = gen.disks().disk(i);
+      params.data.insert(params.data.end(), {d.radius / cell, std::cos(d.inclination), d.position_angle,
+                                             double(d.rings.size()), double(d.gaps.size()), gen.disks().peak(i)});
+    }
+    columns = "outer_radius_px,cos_inclination,position_angle_rad,rings,gaps,peak";
+  } else {
+    params.shape = {n, 1};
+    for (std::size_t i = 0; i < n; ++i) params.data.push_back(gen.is_disk(i) ? 1.0 : 0.0);
+    columns = "is_disk";
+  }
+  store.write("/params", params, "");
+  store.set_attr("/params", "columns", columns);
+}
 }  // namespace
 
 Runner add_dataset(CLI::App& root) {
   auto* app = root.add_subcommand("dataset", "Make training sets for diffusion priors (HDF5 image stacks)");
   app->require_subcommand(1);
   auto o = std::make_shared<DatasetOptions>();
-  auto* gal = app->add_subcommand("galaxies", "Procedural galaxies (bulge, disk, arms, bars, clumps, dust)");
-  gal->add_option("--n", o->n, "Number of images")->capture_default_str()->check(CLI::PositiveNumber);
-  gal->add_option("--size", o->size, "Pixels per side (64, 128, 256)")->capture_default_str();
-  gal->add_option("--psf-fwhm", o->psf_fwhm, "Gaussian PSF FWHM in pixels (0: none)")->capture_default_str();
-  gal->add_option("--noise", o->noise, "Gaussian noise σ as a fraction of each image's peak")->capture_default_str();
-  gal->add_option("--peak-min", o->peak_min, "Smallest image peak")->capture_default_str();
-  gal->add_option("--peak-max", o->peak_max, "Largest image peak")->capture_default_str();
-  gal->add_option("--file", o->file, "Output HDF5 (relative to the run folder; default galaxies.h5)");
+  // galaxies, disks and mix share their options and their writer (src/datasets/training_set.hpp).
+  std::vector<std::pair<CLI::App*, TrainingKind>> generated;
+  for (auto [name, kind, help] :
+       {std::tuple{"galaxies", TrainingKind::kGalaxies, "Procedural galaxies (bulge, disk, arms, bars, clumps, dust)"},
+        std::tuple{"disks", TrainingKind::kDisks, "Random protoplanetary disks (rings, gaps, inclination, offset)"},
+        std::tuple{"mix", TrainingKind::kMix, "Galaxies and disks, half/half (even items galaxies, odd items disks)"}}) {
+    auto* g = app->add_subcommand(name, help);
+    g->add_option("--n", o->n, "Number of images")->capture_default_str()->check(CLI::PositiveNumber);
+    g->add_option("--size", o->size, "Pixels per side (64, 128, 256)")->capture_default_str();
+    g->add_option("--psf-fwhm", o->psf_fwhm, "Gaussian PSF FWHM in pixels (0: none)")->capture_default_str();
+    g->add_option("--noise", o->noise, "Gaussian noise σ as a fraction of each image's peak")->capture_default_str();
+    g->add_option("--peak-min", o->peak_min, "Smallest image peak")->capture_default_str();
+    g->add_option("--peak-max", o->peak_max, "Largest image peak")->capture_default_str();
+    g->add_option("--file", o->file, std::string("Output HDF5 (relative to the run folder; default ") + name + ".h5)");
+    generated.emplace_back(g, kind);
+  }
   auto* imp = app->add_subcommand("import", "Real images (folder of FITS/PNG, or HDF5 N×H×W(×3)) → grey, cropped, "
                                             "resized, peak-normalised stack");
   imp->add_option("--input", o->input, "Folder of .fits/.png files, or an HDF5 file")->required();
@@ -53,9 +93,10 @@ Runner add_dataset(CLI::App& root) {
   imp->add_option("--peak-min", o->peak_min, "Smallest image peak")->capture_default_str();
   imp->add_option("--peak-max", o->peak_max, "Largest image peak")->capture_default_str();
   imp->add_option("--file", o->file, "Output HDF5 (relative to the run folder; default images.h5)");
-  return [o, gal, imp](Context& ctx) {
+  return [o, generated, imp](Context& ctx) {
     RunFolder& run = ctx.run("dataset");
-    if (gal->parsed()) {
+    for (auto [sub, kind] : generated) {
+      if (!sub->parsed()) continue;
       GalaxyOptions go;
       go.size = o->size;
       go.psf_fwhm = o->psf_fwhm;
@@ -63,37 +104,32 @@ Runner add_dataset(CLI::App& root) {
       go.peak_min = o->peak_min;
       go.peak_max = o->peak_max;
       std::uint64_t seed = derive_seed(ctx.seed(), 0xDA7Aull);  // the same stream train-prior --generate uses
-      GalaxyGenerator gen(static_cast<std::size_t>(o->n), go, seed);
-      auto path = resolve(run, o->file, "galaxies.h5");
+      TrainingSetGenerator gen(kind, static_cast<std::size_t>(o->n), go, seed);
+      const std::string name = training_kind_name(kind);
+      auto path = resolve(run, o->file, name + ".h5");
       std::size_t npix = std::size_t(o->size) * o->size;
       std::vector<float> images(std::size_t(o->n) * npix);
-      Progress bar("dataset galaxies", o->n, "img");
+      Progress bar("dataset " + name, o->n, "img");
       const std::int64_t chunk = 256;
       for (std::int64_t i = 0; i < o->n; i += chunk) {
         auto c = std::min(chunk, o->n - i);
-        gen.generate(std::size_t(i), std::size_t(c), images.data() + std::size_t(i) * npix);
+        gen.write_images(std::size_t(i), std::size_t(c), images.data() + std::size_t(i) * npix);
         bar.tick(c);
       }
       bar.finish();
-      // Per-image parameters, for the flux/size validation of priors.
-      Array<double> params;
-      params.shape = {std::size_t(o->n), 6};
-      for (std::int64_t i = 0; i < o->n; ++i) {
-        auto p = gen.params(std::size_t(i));
-        params.data.insert(params.data.end(), {p.disk_scale, p.cos_inc, p.pa, double(p.arms), p.bar_length, p.peak});
-      }
-      std::string source = fmt::format("penumbra dataset galaxies --n {} --size {} --psf-fwhm {} --noise {} "
+      std::string source = fmt::format("penumbra dataset {} --n {} --size {} --psf-fwhm {} --noise {} "
                                        "--peak-min {} --peak-max {} --seed {}",
-                                       o->n, o->size, o->psf_fwhm, o->noise, o->peak_min, o->peak_max, ctx.seed());
+                                       name, o->n, o->size, o->psf_fwhm, o->noise, o->peak_min, o->peak_max, ctx.seed());
       write_atomic(path, [&](const std::filesystem::path& tmp) {
         write_image_stack(tmp, "images", images, o->n, o->size, o->size, "peak", source);
         Hdf5Store store(tmp, Hdf5Store::Mode::kReadWrite);
-        store.write("/params", params, "");
-        store.set_attr("/params", "columns", "disk_scale_px,cos_inclination,position_angle_rad,arms,bar_length_px,peak");
+        write_params(store, gen);
+        store.set_attr("/images", "kind", name);
       });
-      run.finish({{"file", path.string()}, {"images", o->n}, {"size", o->size}});
+      run.finish({{"file", path.string()}, {"images", o->n}, {"size", o->size}, {"kind", name}});
       fmt::print("{}\n", path.string());
-    } else if (imp->parsed()) {
+    }
+    if (imp->parsed()) {
       ImportOptions io;
       io.size = o->size;
       io.crop = o->crop;

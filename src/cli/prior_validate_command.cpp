@@ -16,7 +16,7 @@
 #include "src/core/log.hpp"
 #include "src/core/progress.hpp"
 #include "src/core/rng.hpp"
-#include "src/datasets/galaxy_generator.hpp"
+#include "src/datasets/training_set.hpp"
 #include "src/io/hdf5_store.hpp"
 #include "src/io/png.hpp"
 
@@ -25,7 +25,7 @@ namespace penumbra::cli {
 namespace {
 
 struct ValidateOptions {
-  std::string prior, samples, sampler = "em";
+  std::string prior, samples, sampler = "em", kind = "galaxies";
   std::int64_t n = 64, reference = 512;
   int steps = 500;
 };
@@ -106,7 +106,7 @@ double stdev(const std::vector<double>& v) {
 
 Runner add_prior_validate(CLI::App& root) {
   auto* app = root.add_subcommand("prior-validate",
-                                  "Compare diffusion-prior samples with held-out generator galaxies (spectra, "
+                                  "Compare diffusion-prior samples with held-out generator images (spectra, "
                                   "histograms, flux, size, held-out DSM loss)");
   auto o = std::make_shared<ValidateOptions>();
   app->add_option("--prior", o->prior, "Prior checkpoint (default: the shipped data/prior/default.ckpt)");
@@ -116,6 +116,9 @@ Runner add_prior_validate(CLI::App& root) {
   app->add_option("--sampler", o->sampler, "em or pc when drawing")->capture_default_str();
   app->add_option("--reference", o->reference, "Held-out generator images (a seed stream training never used)")
       ->capture_default_str();
+  app->add_option("--kind", o->kind, "Held-out images to compare with: galaxies, disks or mix")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"galaxies", "disks", "mix"}));
   return [o](Context& ctx) {
     std::filesystem::path ck = o->prior.empty() ? DiffusionPrior::default_checkpoint_path() : std::filesystem::path(o->prior);
     auto prior = DiffusionPrior::load(ck);
@@ -147,15 +150,17 @@ Runner add_prior_validate(CLI::App& root) {
     // Held-out references: the generator with a seed stream that training (0xDA7A) never used.
     GalaxyOptions go;
     go.size = h;
-    GalaxyGenerator gen(std::size_t(o->reference), go, derive_seed(ctx.seed(), 0x4E1D0E7ull));
+    const auto kind = parse_training_kind(o->kind);
+    TrainingSetGenerator gen(kind, std::size_t(o->reference), go, derive_seed(ctx.seed(), 0x4E1D0E7ull));
     auto ref = torch::empty({o->reference, h, w});
-    gen.generate(0, std::size_t(o->reference), ref.data_ptr<float>());
+    gen.write_images(0, std::size_t(o->reference), ref.data_ptr<float>());
+    const std::string ref_label = "held-out " + o->kind;
     samples = samples / prior->physical_scale();
 
     auto ps = radial_power(samples), pr = radial_power(ref);
     Series s1, s2;
     s1.label = "prior samples";
-    s2.label = "held-out galaxies";
+    s2.label = ref_label;
     s2.dashed = true;
     for (std::size_t k = 1; k < ps.size(); ++k) {
       s1.x.push_back(double(k));
@@ -182,7 +187,7 @@ Runner add_prior_validate(CLI::App& root) {
     auto hs = hist(samples), hr = hist(ref);
     Series h1, h2;
     h1.label = "prior samples";
-    h2.label = "held-out galaxies";
+    h2.label = ref_label;
     h2.dashed = true;
     for (int i = 0; i < bins; ++i) {
       double c = lo + (i + 0.5) * (hi - lo) / bins;
@@ -205,12 +210,12 @@ Runner add_prior_validate(CLI::App& root) {
     fp.title = "flux distribution (CDF)";
     fp.xlabel = "flux (sum of pixels, network units)";
     fp.ylabel = "fraction";
-    write_line_plot_png(run.path("flux_cdf.png"), {cdf(fs, "prior samples", false), cdf(fr, "held-out galaxies", true)}, fp);
+    write_line_plot_png(run.path("flux_cdf.png"), {cdf(fs, "prior samples", false), cdf(fr, ref_label, true)}, fp);
     LinePlot sp;
     sp.title = "size distribution (CDF)";
     sp.xlabel = "flux-weighted RMS radius (pixels)";
     sp.ylabel = "fraction";
-    write_line_plot_png(run.path("size_cdf.png"), {cdf(ss, "prior samples", false), cdf(sr, "held-out galaxies", true)}, sp);
+    write_line_plot_png(run.path("size_cdf.png"), {cdf(ss, "prior samples", false), cdf(sr, ref_label, true)}, sp);
 
     double dsm = evaluate_dsm_loss(prior->network(), prior->sde(), ref.slice(0, 0, std::min<std::int64_t>(256, o->reference)),
                                    6, 32, 0x4E1Dull);
@@ -221,6 +226,7 @@ Runner add_prior_validate(CLI::App& root) {
                        {"training_steps", prior->training_steps()},
                        {"samples", samples.size(0)},
                        {"reference_images", o->reference},
+                       {"reference_kind", o->kind},
                        {"held_out_dsm_loss", dsm},
                        {"power_spectrum_mean_abs_log10_ratio", lps},
                        {"flux_mean", {{"samples", mean(fs)}, {"reference", mean(fr)}}},

@@ -1,5 +1,5 @@
 // penumbra train-prior: denoising score matching of a diffusion prior on an
-// image dataset (HDF5 from `penumbra dataset`, or galaxies generated in memory),
+// image dataset (HDF5 from `penumbra dataset`, or galaxies/disks generated in memory),
 // with periodic atomic checkpoints, exact --resume, and the loss curve (CSV +
 // PNG) in the run folder. See docs/prior.md.
 #include <fmt/format.h>
@@ -15,7 +15,7 @@
 #include "src/core/log.hpp"
 #include "src/core/progress.hpp"
 #include "src/core/rng.hpp"
-#include "src/datasets/galaxy_generator.hpp"
+#include "src/datasets/training_set.hpp"
 #include "src/datasets/image_importer.hpp"
 #include "src/io/png.hpp"
 
@@ -26,6 +26,7 @@ namespace {
 struct TrainOptions {
   std::string data, dataset = "images";
   std::int64_t generate = 0;
+  std::string kind = "galaxies";
   int size = 64;
   double psf_fwhm = 0, noise = 0;
   std::int64_t held_out = -1;
@@ -95,8 +96,10 @@ Runner add_train_prior(CLI::App& root) {
   auto o = std::make_shared<TrainOptions>();
   app->add_option("--data", o->data, "HDF5 file with an [N,H,W] image stack (from `penumbra dataset`)");
   app->add_option("--dataset", o->dataset, "Name of the image stack in --data")->capture_default_str();
-  app->add_option("--generate", o->generate, "Instead of --data: train on N galaxies generated in memory (seed: --seed)")
+  app->add_option("--generate", o->generate, "Instead of --data: train on N images generated in memory (seed: --seed)")
       ->check(CLI::PositiveNumber);
+  app->add_option("--kind", o->kind, "What --generate makes: galaxies, disks (protoplanetary) or mix (half/half)")
+      ->capture_default_str();
   app->add_option("--size", o->size, "Image size of --generate")->capture_default_str();
   app->add_option("--psf-fwhm", o->psf_fwhm, "PSF FWHM (pixels) of --generate")->capture_default_str();
   app->add_option("--noise", o->noise, "Noise σ (fraction of the peak) of --generate")->capture_default_str();
@@ -148,14 +151,17 @@ Runner add_train_prior(CLI::App& root) {
       go.size = o->size;
       go.psf_fwhm = o->psf_fwhm;
       go.noise = o->noise;
-      GalaxyGenerator gen(static_cast<std::size_t>(o->generate), go, derive_seed(ctx.seed(), 0xDA7Aull));
+      auto kind = parse_training_kind(o->kind);
+      // The same stream as `penumbra dataset`, so --data of that file trains on identical images.
+      TrainingSetGenerator gen(kind, static_cast<std::size_t>(o->generate), go, derive_seed(ctx.seed(), 0xDA7Aull));
       all = torch::empty({o->generate, o->size, o->size}, torch::kFloat32);
-      log().info("generating {} galaxies of {}² pixels", o->generate, o->size);
-      gen.generate(0, static_cast<std::size_t>(o->generate), all.data_ptr<float>());
+      log().info("generating {} {} images of {}² pixels", o->generate, o->kind, o->size);
+      gen.write_images(0, static_cast<std::size_t>(o->generate), all.data_ptr<float>());
       info.height = info.width = o->size;
       info.normalisation = "peak";
-      info.source = fmt::format("generator galaxies n={} size={} psf_fwhm={} noise={} seed=derive_seed({}, 0xDA7A)",
-                                o->generate, o->size, o->psf_fwhm, o->noise, ctx.seed());
+      // Unchanged for galaxies since the first shipped prior: a plain --resume of it is not "new data".
+      info.source = fmt::format("generator {} n={} size={} psf_fwhm={} noise={} seed=derive_seed({}, 0xDA7A)",
+                                o->kind, o->generate, o->size, o->psf_fwhm, o->noise, ctx.seed());
     }
     std::int64_t n = all.size(0);
     std::int64_t held = o->held_out >= 0 ? o->held_out : (n >= 2560 ? 256 : 0);
@@ -171,8 +177,13 @@ Runner add_train_prior(CLI::App& root) {
     std::unique_ptr<PriorTrainer> tr;
     if (o->resume) {
       std::filesystem::path from = o->resume_from.empty() ? ckpt : std::filesystem::path(o->resume_from);
-      tr = std::make_unique<PriorTrainer>(PriorTrainer::resume(from, train));
+      tr = std::make_unique<PriorTrainer>(PriorTrainer::resume(from, train, &info));
       log().info("resumed {} at step {}", from.string(), tr->steps_done());
+      if (!tr->data_info().lineage.empty() && tr->data_info().lineage.back().value("until_step", -1) == tr->steps_done())
+        log().info("fine-tuning on new data ({}); earlier data: {}", info.source, tr->data_info().lineage.dump());
+      if (o->steps <= tr->steps_done())
+        log().warn("--steps {} ≤ the checkpoint's step {}: nothing to train (--steps counts from step 0)", o->steps,
+                   tr->steps_done());
     } else {
       TrainConfig cfg;
       cfg.sde.kind = Sde::parse_kind(o->sde);
@@ -228,7 +239,8 @@ Runner add_train_prior(CLI::App& root) {
                            {"steps", tr->steps_done()},
                            {"parameters", tr->network().parameter_count()},
                            {"sde", cfg.sde.to_json()},
-                           {"network", cfg.net.to_json()}};
+                           {"network", cfg.net.to_json()},
+                           {"data", tr->data_info().to_json()}};
     if (!tr->history().empty()) results["final_train_loss"] = tr->history().back().loss;
     if (held > 0) {
       double hl = evaluate_dsm_loss(tr->ema_network(), cfg.sde, test, 6, 32, 0x4E1Dull);

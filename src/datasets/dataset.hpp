@@ -33,6 +33,11 @@ class Dataset {
   virtual Example get(std::size_t i) const = 0;
   virtual std::string name() const = 0;
 
+  // Items [first, first+count) into `out` ([count][height][width]) on `threads`
+  // threads (≤ 0: penumbra::thread_count()); item i's result never depends on the
+  // thread that made it.
+  void write_images(std::size_t first, std::size_t count, float* out, int threads = 0) const;
+
   // A deterministic permutation of [0, size()) for epoch `epoch` of a run seeded `seed`.
   std::vector<std::size_t> order(std::uint64_t seed, std::uint64_t epoch) const {
     std::vector<std::size_t> idx(size());

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <random>
 #include <string>
-#include <thread>
 
 #include "src/core/errors.hpp"
 #include "src/core/threads.hpp"
@@ -174,16 +173,23 @@ std::vector<float> render_galaxy(const GalaxyParams& p, const GalaxyOptions& opt
         }
       img[std::size_t(y) * n + x] = float(acc / (ss * ss));
     }
+  finish_training_image(img, opt, p.peak, rng);
+  return img;
+}
+
+void finish_training_image(std::vector<float>& img, const GalaxyOptions& opt, double target_peak, Rng& rng) {
+  const int n = opt.size;
+  if (img.size() != std::size_t(n) * n)
+    throw InternalError("finish_training_image: " + std::to_string(img.size()) + " pixels for size " + std::to_string(n));
   if (opt.psf_fwhm > 0) gaussian_blur(img, n, opt.psf_fwhm);
   float peak = *std::max_element(img.begin(), img.end());
-  if (!(peak > 0)) throw InternalError("galaxy generator: rendered image has peak " + std::to_string(peak));
-  float scale = float(p.peak / peak);
+  if (!(peak > 0)) throw InternalError("training image: rendered image has peak " + std::to_string(peak));
+  float scale = float(target_peak / peak);
   for (auto& v : img) v *= scale;
   if (opt.noise > 0) {
-    std::normal_distribution<float> g(0.f, float(opt.noise * p.peak));
+    std::normal_distribution<float> g(0.f, float(opt.noise * target_peak));
     for (auto& v : img) v += g(rng);
   }
-  return img;
 }
 
 GalaxyGenerator::GalaxyGenerator(std::size_t count, GalaxyOptions opt, std::uint64_t seed)
@@ -208,19 +214,7 @@ Example GalaxyGenerator::get(std::size_t i) const {
 }
 
 void GalaxyGenerator::generate(std::size_t first, std::size_t count, float* out, int threads) const {
-  if (threads <= 0) threads = thread_count();
-  threads = std::max(1, std::min<int>(threads, int(count)));
-  const std::size_t npix = std::size_t(opt_.size) * opt_.size;
-  auto work = [&](int t) {
-    for (std::size_t i = t; i < count; i += threads) {
-      auto e = get(first + i);
-      std::copy(e.image.begin(), e.image.end(), out + i * npix);
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(work, t);
-  work(0);
-  for (auto& th : pool) th.join();
+  write_images(first, count, out, threads);
 }
 
 }  // namespace penumbra

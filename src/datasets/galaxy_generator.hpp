@@ -54,6 +54,10 @@ struct GalaxyParams {
 GalaxyParams sample_galaxy(Rng& rng, const GalaxyOptions& opt);
 // Renders (blur, normalisation and noise included; `rng` only feeds the noise).
 std::vector<float> render_galaxy(const GalaxyParams& p, const GalaxyOptions& opt, Rng& rng);
+// The "peak" normalisation shared by every training-image generator: blur by
+// opt.psf_fwhm, scale so the brightest pixel is `target_peak`, then add noise of
+// σ = opt.noise·target_peak from `rng`. `img` is [opt.size][opt.size].
+void finish_training_image(std::vector<float>& img, const GalaxyOptions& opt, double target_peak, Rng& rng);
 
 class GalaxyGenerator final : public Dataset {
  public:

@@ -177,6 +177,38 @@ TEST_F(TrainingTest, ResumeContinuesExactly) {
   }
 }
 
+// Fine-tuning: resume on other data. The step counter and schedule continue, the
+// new data become the description, the old one moves to the lineage (in the saved
+// checkpoint too), and data normalised differently are refused.
+TEST_F(TrainingTest, FineTuningOnNewDataRecordsTheLineage) {
+  auto dir = test::scratch_dir("prior_finetune");
+  PriorTrainer first(tiny_config(), tiny_info(), tiny_data(16));
+  for (int i = 0; i < 3; ++i) first.step();
+  first.save(dir / "base.ckpt");
+  // The same description: a plain resume, no lineage.
+  auto info = tiny_info();
+  EXPECT_TRUE(PriorTrainer::resume(dir / "base.ckpt", tiny_data(16), &info).data_info().lineage.empty());
+  info.source = "disks";
+  info.count = 8;
+  auto disks = torch::rand({8, 16, 16});
+  auto tuned = PriorTrainer::resume(dir / "base.ckpt", disks, &info);
+  EXPECT_EQ(tuned.steps_done(), 3);
+  for (int i = 0; i < 2; ++i) EXPECT_TRUE(std::isfinite(tuned.step()));
+  EXPECT_EQ(tuned.steps_done(), 5);
+  tuned.save(dir / "tuned.ckpt");
+  auto again = PriorTrainer::resume(dir / "tuned.ckpt", disks);
+  EXPECT_EQ(again.steps_done(), 5);
+  EXPECT_EQ(again.data_info().source, "disks");
+  EXPECT_EQ(again.data_info().count, 8);
+  ASSERT_EQ(again.data_info().lineage.size(), 1u);
+  EXPECT_EQ(again.data_info().lineage[0]["source"], "test");
+  EXPECT_EQ(again.data_info().lineage[0]["until_step"], 3);
+  EXPECT_EQ(DiffusionPrior::load(dir / "tuned.ckpt")->data_info().lineage.size(), 1u);
+  info.source = "calibrated";
+  info.normalisation = "flux";
+  EXPECT_THROW(PriorTrainer::resume(dir / "base.ckpt", disks, &info), DataError);
+}
+
 TEST_F(CheckpointTest, RoundTripAndEveryKindOfBadFile) {
   auto dir = test::scratch_dir("prior_checkpoint");
   PriorTrainer tr(tiny_config(), tiny_info(), tiny_data(16));
