@@ -80,6 +80,18 @@ std::vector<double> parse_doubles(const std::string& s, const std::string& what)
   return out;
 }
 
+// Every training option that can be checked without data, so that a bad one
+// stops with a usage error before the run folder exists (nothing written).
+void validate_train_options(const TrainOptions& t) {
+  check_backbone_options(t.backbone, t.group);
+  make_weight_prior(t.prior);
+  parse_tempering(t.tempering);
+  if (t.epochs < 1 || t.batch < 1) throw UsageError("--epochs and --batch must be ≥ 1");
+  if (!(t.temperature > 0)) throw UsageError(fmt::format("--temperature {} must be > 0", t.temperature));
+  if (!(t.lr > 0)) throw UsageError(fmt::format("--lr {} must be > 0", t.lr));
+  if (t.mc_kl < 1 || t.eval_samples < 1) throw UsageError("--mc-kl and --eval-samples must be ≥ 1");
+}
+
 void add_data_options(CLI::App* c, DataOptions& d) {
   c->add_option("--data", d.data, "mirabest:DIR (pickled batches) or synthetic (seeded FRI/FRII generator)")
       ->capture_default_str();
@@ -137,8 +149,7 @@ struct TrainResult {
 TrainResult train_classifier(const TrainOptions& t, const DataOptions& d, const LabelledImages& train,
                              const LabelledImages& val, std::uint64_t seed, const fs::path& log_csv) {
   if (train.size() == 0) throw DataError("training split is empty");
-  if (t.epochs < 1 || t.batch < 1) throw UsageError("--epochs and --batch must be ≥ 1");
-  ClassifierConfig cfg;
+  ClassifierConfig cfg;  // options were checked by validate_train_options
   cfg.backbone = t.backbone;
   cfg.bayesian = !t.deterministic;
   cfg.image_size = train.height;
@@ -216,7 +227,10 @@ TrainResult train_classifier(const TrainOptions& t, const DataOptions& d, const 
     return e;
   };
   VariationalInference vi(model.parameters(), t.lr, es, terms);
-  std::string log = "epoch,loss,nll,kl,val_accuracy_mean_weights,seconds\n";
+  // The penalty column: KL[q‖p] (nats) for Bayesian models; for deterministic
+  // (MAP) ones the penalty is −log p(μ) summed over the weights, not a KL.
+  const char* penalty = cfg.bayesian ? "kl" : "prior_nll";
+  std::string log = fmt::format("epoch,loss,nll,{},val_accuracy_mean_weights,seconds\n", penalty);
   Progress progress(fmt::format("train {}{}", cfg.bayesian ? "bayesian " : "", t.backbone),
                     steps_per_epoch * t.epochs, "step");
   double total_seconds = 0;
@@ -242,8 +256,8 @@ TrainResult train_classifier(const TrainOptions& t, const DataOptions& d, const 
       val_acc = calibration_report(p, 1, static_cast<std::int64_t>(val.size()), cfg.n_classes, val.labels).accuracy;
     }
     log += fmt::format("{},{:.6f},{:.6f},{:.3f},{:.4f},{:.2f}\n", epoch + 1, loss, nll, kl, val_acc, sec);
-    spdlog::info("epoch {}/{}: loss {:.4f} nll {:.4f} kl {:.1f} val acc (mean weights) {:.3f} ({:.1f} s)", epoch + 1,
-                 t.epochs, loss, nll, kl, val_acc, sec);
+    spdlog::info("epoch {}/{}: loss {:.4f} nll {:.4f} {} {:.1f} val acc (mean weights) {:.3f} ({:.1f} s)", epoch + 1,
+                 t.epochs, loss, nll, penalty, kl, val_acc, sec);
     if (!log_csv.empty()) write_text_atomic(log_csv, log);
   }
   progress.finish();
@@ -411,6 +425,7 @@ Runner add_classify(CLI::App& root) {
   return [=](Context& ctx) {
     auto& s = *st;
     if (train->parsed()) {
+      validate_train_options(s.train);
       LabelledImages tr, va;
       load_split(s.data, ctx.seed(), tr, va);
       auto& run = ctx.run("classify-train");
@@ -547,13 +562,17 @@ Runner add_classify(CLI::App& root) {
       }
       run.finish({{"images", N}});
     } else if (sweep->parsed()) {
+      validate_train_options(s.train);
+      auto temperatures = parse_doubles(s.temperatures, "--temperatures");
+      for (double T : temperatures)
+        if (!(T > 0)) throw UsageError(fmt::format("--temperatures: {} must be > 0", T));
       LabelledImages tr, va;
       load_split(s.data, ctx.seed(), tr, va);
       if (va.size() == 0) throw UsageError("temperature-sweep needs a validation split (--val-fraction > 0)");
       auto& run = ctx.run("classify-temperature-sweep");
       std::string csv = "temperature,tempering,accuracy,ece,uce,nll,brier,mutual_information\n";
       Series acc{{}, {}, "accuracy", false}, ece{{}, {}, "ECE", true}, uce{{}, {}, "UCE", true};
-      for (double T : parse_doubles(s.temperatures, "--temperatures")) {
+      for (double T : temperatures) {
         auto t = s.train;
         t.temperature = T;
         auto sub = run.path(fmt::format("T={:g}", T));

@@ -38,6 +38,12 @@ ClassifierConfig ClassifierConfig::from_json(const nlohmann::json& j, const std:
   return c;
 }
 
+void check_backbone_options(const std::string& backbone, const std::string& group) {
+  if (backbone != "lenet" && backbone != "attention" && backbone != "equivariant")
+    throw UsageError(fmt::format("backbone '{}' unknown; expected lenet, attention or equivariant", backbone));
+  if (backbone == "equivariant") nn::Group::parse(group);
+}
+
 struct Classifier::Impl {
   std::shared_ptr<nn::BackboneImpl> net;
 };
@@ -50,7 +56,8 @@ std::shared_ptr<nn::BackboneImpl> make_backbone(const ClassifierConfig& c) {
   if (c.backbone == "attention") return std::make_shared<nn::AttentionNetImpl>(c.image_size, c.n_classes, opt);
   if (c.backbone == "equivariant")
     return std::make_shared<nn::EquivariantNetImpl>(c.image_size, c.n_classes, nn::Group::parse(c.group), opt);
-  throw UsageError(fmt::format("backbone '{}' unknown; expected lenet, attention or equivariant", c.backbone));
+  check_backbone_options(c.backbone, c.group);  // throws the UsageError for an unknown name
+  throw InternalError(fmt::format("backbone '{}' passed the check but has no constructor", c.backbone));
 }
 }  // namespace
 

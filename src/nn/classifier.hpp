@@ -76,5 +76,8 @@ class Classifier {
 
 // Names of the backbones with one-line help, for --help.
 std::string backbone_help();
+// Throws UsageError if `backbone` is unknown or (equivariant) `group` is not
+// C<N>/D<N>: lets the CLI refuse bad options before it creates a run folder.
+void check_backbone_options(const std::string& backbone, const std::string& group);
 
 }  // namespace penumbra

@@ -31,6 +31,8 @@ TEST(ClassifyCli, TrainEvalPredictPrune) {
   EXPECT_TRUE(m.contains("accuracy") && m.contains("ece") && m.contains("uce"));
   EXPECT_TRUE(std::filesystem::exists(dir / "model" / "reliability.png"));
   EXPECT_TRUE(std::filesystem::exists(dir / "model" / "weights.pt"));
+  // A Bayesian model logs its KL[q‖p].
+  EXPECT_EQ(read_text(dir / "model" / "train_log.csv").rfind("epoch,loss,nll,kl,", 0), 0u);
 
   ASSERT_EQ(test::run_command(bin + " --threads 1 --out " + (dir / "eval").string() + " classify eval --samples 2 --model " +
                                   (dir / "model").string(),
@@ -88,13 +90,36 @@ TEST(ClassifyCli, TrainEvalPredictPrune) {
   EXPECT_TRUE(std::filesystem::exists(dir / "prune" / "pruning.csv"));
 }
 
+// A deterministic (MAP) model's penalty is −log p(μ), not a KL: the log says so.
+TEST(ClassifyCli, DeterministicLogNamesPriorNll) {
+  auto dir = test::scratch_dir("classify_cli_det");
+  std::string out;
+  ASSERT_EQ(test::run_command(test::penumbra_bin() + " --threads 1 --out " + (dir / "m").string() +
+                                  " classify train --backbone attention --deterministic" + kTiny,
+                              &out),
+            0)
+      << out;
+  auto log = read_text(dir / "m" / "train_log.csv");
+  EXPECT_EQ(log.rfind("epoch,loss,nll,prior_nll,val_accuracy_mean_weights,seconds\n", 0), 0u) << log;
+}
+
 TEST(ClassifyCli, BadOptionsAreUsageErrors) {
   auto dir = test::scratch_dir("classify_cli_bad");
   std::string bin = test::penumbra_bin();
   std::string out;
-  EXPECT_EQ(test::run_command(bin + " --out " + (dir / "a").string() + " classify train --prior cauchy" + kTiny, &out), 64);
-  EXPECT_NE(out.find("weight prior 'cauchy' unknown"), std::string::npos) << out;
-  EXPECT_EQ(test::run_command(bin + " --out " + (dir / "b").string() + " classify train --tempering cold" + kTiny, &out), 64);
+  // Each bad option: exit 64, one line, and no run folder left behind.
+  auto refused = [&](const std::string& name, const std::string& args, const std::string& msg) {
+    EXPECT_EQ(test::run_command(bin + " --out " + (dir / name).string() + " classify " + args, &out), 64) << args;
+    EXPECT_NE(out.find(msg), std::string::npos) << out;
+    EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
+    EXPECT_FALSE(std::filesystem::exists(dir / name)) << args;
+  };
+  refused("a", "train --prior cauchy" + kTiny, "weight prior 'cauchy' unknown");
+  refused("b", "train --tempering cold" + kTiny, "tempering 'cold' unknown");
+  refused("b2", "train --backbone resnet" + kTiny, "backbone 'resnet' unknown");
+  refused("b3", "train --backbone equivariant --group E4" + kTiny, "group 'E4' unknown");
+  refused("b4", "train --temperature 0" + kTiny, "--temperature 0 must be > 0");
+  refused("b5", "temperature-sweep --temperatures 1,-1" + kTiny, "must be > 0");
   EXPECT_EQ(test::run_command(bin + " --out " + (dir / "c").string() + " classify train --data mirabest:" +
                                   (dir / "nowhere").string() + " --epochs 1",
                               &out),
