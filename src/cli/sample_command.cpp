@@ -31,22 +31,15 @@
 #include <vector>
 
 #include "instruments/dirty_image.hpp"
-#include "instruments/gridded_visibilities.hpp"
-#include "instruments/torch/convolved_likelihood.hpp"
-#include "instruments/torch/exact_likelihood.hpp"
-#include "instruments/torch/nufft_operator.hpp"
-#include "priors/analytic_priors.hpp"
 #include "priors/diffusion_prior.hpp"
-#include "samplers/diffusion_samplers.hpp"
-#include "samplers/driver.hpp"
-#include "samplers/mcmc.hpp"
+#include "samplers/sampler.hpp"
 #include "src/cli/commands.hpp"
 #include "src/core/errors.hpp"
 #include "src/core/log.hpp"
 #include "src/core/progress.hpp"
-#include "src/core/rng.hpp"
 #include "src/core/run_folder.hpp"
 #include "src/core/units.hpp"
+#include "src/diagnostics/posterior_pipeline.hpp"
 #include "src/diagnostics/posterior_summary.hpp"
 #include "src/io/fits_image.hpp"
 #include "src/io/hdf5_store.hpp"
@@ -64,12 +57,9 @@ namespace sample_detail {
 struct SampleOptions {
   std::string ms, uvtable, prior, scale, truth, column = "DATA";
   int size = 0;
-  std::int64_t nsamples = 16, steps = 1000, batch = 16;
-  std::string sampler = "pc", likelihood = "convolved";
-  int pad = 2;
-  double snr = 0.16, epsilon = 0, likelihood_weight = 1.0, temperature = 1.0;
-  std::int64_t levels = 10, corrector = 1;
-  double sigma_min = 0, sigma_max = 0, nufft_eps = 1e-6, flux_scale = 0;
+  std::int64_t nsamples = 16, batch = 16;
+  SamplerSettings sampler;  // sampler, steps, likelihood, pad, snr, …, tempering (posterior_pipeline.hpp)
+  double flux_scale = 0;
   std::string wavelength;
   bool resume = false;
   int stop_after = 0;  // testing aid: stop after this many batches (simulates an interruption)
@@ -88,68 +78,6 @@ fs::path data_dir() {
   return "data";
 }
 
-// --prior: an analytic spec ("gaussian:MEAN,STD", "laplace:LOC,SCALE",
-// "spectrum:VARIANCE,SLOPE", Jy/pixel; the image size comes from --size) or a
-// diffusion-prior checkpoint (its normalisation maps prior units to Jy/pixel).
-struct LoadedPrior {
-  std::shared_ptr<const Prior> prior;
-  PixelUnits units;            // Jy/pixel = scale · prior units + offset (scale 0: to be set from the data)
-  std::string normalisation;   // of the training images ("peak": network unit ≈ image peak)
-};
-
-std::vector<double> spec_numbers(const std::string& spec, std::size_t n) {
-  std::vector<double> v;
-  auto rest = spec.substr(spec.find(':') + 1);
-  std::size_t pos = 0;
-  while (pos <= rest.size()) {
-    auto comma = rest.find(',', pos);
-    auto item = rest.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-    try {
-      std::size_t used = 0;
-      v.push_back(std::stod(item, &used));
-      if (used != item.size()) throw std::invalid_argument(item);
-    } catch (const std::exception&) {
-      throw UsageError(fmt::format("--prior {}: '{}' is not a number", spec, item));
-    }
-    if (comma == std::string::npos) break;
-    pos = comma + 1;
-  }
-  if (v.size() != n) throw UsageError(fmt::format("--prior {}: expected {} numbers after ':', got {}", spec, n, v.size()));
-  return v;
-}
-
-// A trained diffusion prior. The sampler works in its network units; when the
-// checkpoint's data carry a physical unit (DataInfo::unit == "Jy/pixel") that
-// fixes the map, otherwise (peak-normalised training images) units.scale stays 0
-// and the caller sets it from --flux-scale or from the data.
-LoadedPrior load_checkpoint_prior(const std::string& path) {
-  auto dp = DiffusionPrior::load(path);
-  LoadedPrior lp;
-  lp.prior = dp;
-  lp.units.scale = dp->data_info().unit == "Jy/pixel" ? dp->data_info().scale : 0.0;
-  lp.normalisation = dp->data_info().normalisation;
-  return lp;
-}
-
-LoadedPrior load_prior(const std::string& spec, int size) {
-  LoadedPrior lp;
-  if (spec.rfind("gaussian:", 0) == 0) {
-    auto v = spec_numbers(spec, 2);
-    lp.prior = std::make_shared<GaussianPrior>(v[0], v[1]);
-  } else if (spec.rfind("laplace:", 0) == 0) {
-    auto v = spec_numbers(spec, 2);
-    lp.prior = std::make_shared<LaplacePrior>(v[0], v[1]);
-  } else if (spec.rfind("spectrum:", 0) == 0) {
-    auto v = spec_numbers(spec, 2);
-    if (size <= 0) throw UsageError("--prior spectrum:... needs --size");
-    lp.prior = std::make_shared<StationaryGaussianPrior>(0.0, power_law_spectrum(size, size, v[0], v[1]));
-  } else {
-    require_exists(spec, "prior checkpoint");
-    lp = load_checkpoint_prior(spec);
-  }
-  return lp;
-}
-
 fs::path first_existing(const fs::path& dir, const std::vector<std::string>& names) {
   for (auto& n : names)
     if (fs::exists(dir / n)) return dir / n;
@@ -157,55 +85,14 @@ fs::path first_existing(const fs::path& dir, const std::vector<std::string>& nam
 }
 
 std::string fingerprint(const SampleOptions& o, std::uint64_t seed, const std::string& input) {
+  const SamplerSettings& ss = o.sampler;
   nlohmann::json j = {{"input", input}, {"prior", o.prior}, {"size", o.size}, {"scale", o.scale},
-                      {"nsamples", o.nsamples}, {"sampler", o.sampler}, {"steps", o.steps}, {"batch", o.batch},
-                      {"likelihood", o.likelihood}, {"pad", o.pad}, {"snr", o.snr}, {"epsilon", o.epsilon},
-                      {"levels", o.levels}, {"corrector", o.corrector}, {"sigma_min", o.sigma_min},
-                      {"sigma_max", o.sigma_max}, {"likelihood_weight", o.likelihood_weight},
-                      {"temperature", o.temperature}, {"flux_scale", o.flux_scale}, {"seed", seed}};
+                      {"nsamples", o.nsamples}, {"sampler", ss.sampler}, {"steps", ss.steps}, {"batch", o.batch},
+                      {"likelihood", ss.likelihood}, {"pad", ss.pad}, {"snr", ss.snr}, {"epsilon", ss.epsilon},
+                      {"levels", ss.levels}, {"corrector", ss.corrector}, {"sigma_min", ss.sigma_min},
+                      {"sigma_max", ss.sigma_max}, {"likelihood_weight", ss.tempering.likelihood_weight},
+                      {"temperature", ss.tempering.temperature}, {"flux_scale", o.flux_scale}, {"seed", seed}};
   return j.dump();
-}
-
-std::unique_ptr<Sampler> make_sampler(const SampleOptions& o, std::shared_ptr<const Posterior> post) {
-  NoiseLevels noise{o.sigma_max, o.sigma_min};
-  if (o.sampler == "pc") {
-    PredictorCorrectorOptions p;
-    p.noise = noise;
-    p.corrector_steps = o.corrector;
-    p.levels = std::max<std::int64_t>(1, o.steps / (1 + o.corrector));
-    p.snr = o.snr;
-    return std::make_unique<PredictorCorrector>(post, p);
-  }
-  if (o.sampler == "ald") {
-    AnnealedLangevinOptions a;
-    a.noise = noise;
-    a.levels = std::min(o.levels, o.steps);
-    a.steps_per_level = std::max<std::int64_t>(1, o.steps / a.levels);
-    if (o.epsilon > 0) a.epsilon = o.epsilon;
-    return std::make_unique<AnnealedLangevin>(post, a);
-  }
-  if (o.sampler == "em") {
-    EulerMaruyamaOptions e;
-    e.noise = noise;
-    e.steps = o.steps;
-    return std::make_unique<EulerMaruyama>(post, e);
-  }
-  if (o.sampler == "mala") {
-    MalaOptions m;
-    m.steps = o.steps;
-    m.adapt_steps = o.steps / 2;
-    if (o.epsilon > 0) m.step_size = o.epsilon;
-    return std::make_unique<Mala>(post, m);
-  }
-  if (o.sampler == "hmc") {
-    HmcOptions h;
-    h.leapfrog_steps = 10;
-    h.steps = std::max<std::int64_t>(1, o.steps / h.leapfrog_steps);
-    h.adapt_steps = h.steps / 2;
-    if (o.epsilon > 0) h.step_size = o.epsilon;
-    return std::make_unique<Hmc>(post, h);
-  }
-  throw UsageError(fmt::format("--sampler must be pc, ald, em, mala or hmc, got '{}'", o.sampler));
 }
 
 FitsImage fits_of(const std::vector<double>& pix, const ImageGrid& grid, double freq, const std::string& bunit,
@@ -272,12 +159,9 @@ void run_sample(Context& ctx, SampleOptions o) {
     auto p = first_existing(data_dir() / "prior", {"default.ckpt"});
     o.prior = p.empty() ? DiffusionPrior::default_checkpoint_path().string() : p.string();
   }
-  LoadedPrior lp = load_prior(o.prior, o.size);
+  PipelinePrior lp = load_pipeline_prior(o.prior, o.size);  // a checkpoint's size ≠ --size → UsageError
   if (o.size == 0) o.size = lp.prior->height() > 0 ? lp.prior->height() : (truth ? truth->grid.nx : 0);
   if (o.size <= 0) throw UsageError("--size is required (the prior does not fix the image size)");
-  if (lp.prior->height() > 0 && (lp.prior->height() != o.size || lp.prior->width() != o.size))
-    throw UsageError(fmt::format("prior {} is defined on {}x{} images but --size is {}", o.prior,
-                                 lp.prior->width(), lp.prior->height(), o.size));
   double cell = 0;
   if (!o.scale.empty()) cell = parse_angle(o.scale, "asec");
   else if (truth) cell = truth->grid.cell;
@@ -288,108 +172,82 @@ void run_sample(Context& ctx, SampleOptions o) {
   if (truth && (truth->grid.nx != o.size || truth->grid.ny != o.size))
     throw UsageError(fmt::format("truth image {} is {}x{} but --size is {}", o.truth, truth->grid.nx,
                                  truth->grid.ny, o.size));
-  if (o.nsamples < 1 || o.batch < 1 || o.steps < 1)
-    throw UsageError("--nsamples, --batch and --steps must be >= 1");
+  const std::int64_t nbatch = batch_count(o.nsamples, o.batch);
   double freq = obs.freq.empty() ? 0.0 : obs.freq[0];
   DirtyImageOptions dopt;
-  dopt.epsilon = o.nufft_eps;
+  dopt.epsilon = o.sampler.nufft_epsilon;
   auto dirty = make_dirty_image(vis, vis.weight, grid, dopt);
-  std::string scale_source = "prior";
+  std::string scale_source;
   if (o.flux_scale > 0) {
+    if (!std::dynamic_pointer_cast<const DiffusionPrior>(lp.prior))
+      throw UsageError(fmt::format("--flux-scale applies to checkpoint priors; {} is already in Jy/pixel", o.prior));
     lp.units.scale = o.flux_scale;
     scale_source = "--flux-scale";
-  } else if (!(lp.units.scale > 0)) {
-    // Peak-normalised prior: one network unit ≈ the image peak. Estimate the peak
-    // brightness (Jy/pixel) as the dirty peak (Jy/beam) over the beam area in
-    // pixels; for a Gaussian beam the area is (1/ln 2)·(pixels above half maximum).
-    double above = 0;
-    for (double p : dirty.psf) above += p > 0.5;
-    double beam_pix = std::max(1.0, above / std::log(2.0));
-    double peak = *std::max_element(dirty.dirty.begin(), dirty.dirty.end());
-    if (!(peak > 0))
-      throw DataError(fmt::format("{}: the dirty image has no positive peak; give --flux-scale (Jy/pixel per prior "
-                                  "unit)",
-                                  input));
-    lp.units.scale = peak / beam_pix;
-    scale_source = fmt::format("dirty peak {:.4g} Jy/beam / beam area {:.1f} px", peak, beam_pix);
+  } else {
+    scale_source = set_units_from_dirty(lp.units, dirty.dirty, dirty.psf, input);
   }
   log().info("sample: prior units -> Jy/pixel: x = {:.5g} * u + {:.3g} ({})", lp.units.scale, lp.units.offset,
-           scale_source);
+             scale_source);
 
   RunFolder& run = ctx.run("sample");
   log().info("sample: {} visibilities from {}, grid {}x{} of {}, prior {} ({})", vis.size(), input, o.size, o.size,
-           format_angle(cell), o.prior, lp.prior->name());
+             format_angle(cell), o.prior, lp.prior->name());
+  PosteriorModel model = make_posterior_model(vis, grid, lp, o.sampler);
+  const Likelihood& lik = *model.likelihood;
+  const std::int64_t steps_per_batch = model.sampler->total_steps();
+  log().info("sample: {}", model.describe());
 
-  // ---- likelihood
-  auto op = std::make_shared<NufftOperator>(vis.u, vis.v, grid, o.nufft_eps);
-  std::shared_ptr<const Likelihood> lik;
-  std::int64_t occupied = 0;
-  if (o.likelihood == "convolved") {
-    int m = o.pad * o.size;
-    auto g = grid_visibilities(vis, ImageGrid{m, m, cell, obs.ra, obs.dec});
-    auto c = std::make_shared<ConvolvedGriddedLikelihood>(g, o.size, lp.units, torch::kFloat);
-    occupied = c->occupied_cells();
-    lik = c;
-  } else if (o.likelihood == "exact") {
-    lik = std::make_shared<NufftLikelihood>(op, vis, lp.units);
-  } else {
-    throw UsageError(fmt::format("--likelihood must be convolved or exact, got '{}'", o.likelihood));
-  }
-  auto post = std::make_shared<Posterior>(lp.prior, lik, Tempering{o.likelihood_weight, o.temperature});
-  auto sampler = make_sampler(o, post);
-  log().info("sample: {}; {}", post->describe(), sampler->describe());
-
-  // ---- batches with checkpoints
+  // ---- batches with checkpoints (one HDF5 file per finished batch)
   fs::path bdir = run.path("batches");
   fs::path state_path = run.path("sample_state.json");
+  auto batch_file = [&](std::int64_t b) { return bdir / fmt::format("batch_{:05}.h5", b); };
   std::string fp = fingerprint(o, ctx.seed(), input);
-  std::int64_t nbatch = (o.nsamples + o.batch - 1) / o.batch;
-  std::int64_t first = 0;
+  BatchHooks hooks;
   if (o.resume && fs::exists(state_path)) {
     auto st = nlohmann::json::parse(read_text(state_path));
     if (st.value("fingerprint", "") != fp)
       throw UsageError(fmt::format("--resume: {} was made with other options or seed; rerun without --resume or "
                                    "with the same options",
                                    state_path.string()));
-    while (first < nbatch && fs::exists(bdir / fmt::format("batch_{:05}.h5", first))) ++first;
-    log().info("sample: resuming after {} finished batches", first);
+    while (hooks.first_batch < nbatch && fs::exists(batch_file(hooks.first_batch))) ++hooks.first_batch;
+    log().info("sample: resuming after {} finished batches", hooks.first_batch);
   } else {
     std::error_code ec;
     fs::remove_all(bdir, ec);
   }
+  const std::int64_t first = hooks.first_batch;
   fs::create_directories(bdir);
   write_text_atomic(state_path, nlohmann::json{{"fingerprint", fp}}.dump(2) + "\n");
 
-  Progress bar("sample", nbatch * sampler->total_steps(), "step");
-  bar.set_done(first * sampler->total_steps());
-  for (std::int64_t b = first; b < nbatch; ++b) {
-    if (o.stop_after > 0 && b - first >= o.stop_after) {
-      log().info("sample: stopping after {} batches (--stop-after)", o.stop_after);
-      return;
-    }
-    std::int64_t nb = std::min(o.batch, o.nsamples - b * o.batch);
-    // One stream per batch: a resumed run draws exactly what an uninterrupted one would.
-    auto gen = make_generator(derive_seed(ctx.seed(), 1000 + static_cast<std::uint64_t>(b)));
-    DriverOptions d;
-    d.progress = &bar;
-    d.check_every = 10;
-    auto x = sample_chains(*sampler, {nb, o.size, o.size, torch::kFloat}, gen, d);
-    auto jy = (x.to(torch::kFloat64) * lp.units.scale + lp.units.offset).to(torch::kFloat).contiguous();
-    write_atomic(bdir / fmt::format("batch_{:05}.h5", b), [&](const fs::path& tmp) {
+  Progress bar("sample", nbatch * steps_per_batch, "step");
+  bar.set_done(first * steps_per_batch);
+  hooks.progress = &bar;
+  bool interrupted = false;
+  hooks.on_batch = [&](std::int64_t b, const at::Tensor& x) {
+    auto jy = x.to(torch::kFloat).contiguous();
+    write_atomic(batch_file(b), [&](const fs::path& tmp) {
       Hdf5Store s(tmp, Hdf5Store::Mode::kCreate);
       Array<float> a;
       a.data.assign(jy.data_ptr<float>(), jy.data_ptr<float>() + jy.numel());
-      a.shape = {static_cast<std::size_t>(nb), static_cast<std::size_t>(o.size), static_cast<std::size_t>(o.size)};
+      a.shape = {static_cast<std::size_t>(jy.size(0)), static_cast<std::size_t>(o.size),
+                 static_cast<std::size_t>(o.size)};
       s.write("/samples", a, "Jy/pixel");
     });
+    interrupted = o.stop_after > 0 && b + 1 - first >= o.stop_after && b + 1 < nbatch;
+    return !interrupted;
+  };
+  sample_batches(model, o.nsamples, o.batch, ctx.seed(), hooks);
+  if (interrupted) {
+    log().info("sample: stopping after {} batches (--stop-after)", o.stop_after);
+    return;
   }
   bar.finish();
   double sample_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
 
-  // ---- gather
+  // ---- gather (the checkpoints, so a resumed run summarises exactly what an uninterrupted one would)
   std::vector<at::Tensor> parts;
   for (std::int64_t b = 0; b < nbatch; ++b) {
-    Hdf5Store s(bdir / fmt::format("batch_{:05}.h5", b), Hdf5Store::Mode::kRead);
+    Hdf5Store s(batch_file(b), Hdf5Store::Mode::kRead);
     auto a = s.read_float("/samples");
     parts.push_back(torch::from_blob(a.data.data(), {static_cast<std::int64_t>(a.shape[0]), o.size, o.size},
                                      torch::kFloat)
@@ -398,24 +256,11 @@ void run_sample(Context& ctx, SampleOptions o) {
   auto samples = torch::cat(parts, 0).to(torch::kFloat64);  // [K, N, N] Jy/pixel
 
   // ---- diagnostics
+  const double eps = o.sampler.nufft_epsilon;
   PosteriorSummary sum = summarize_posterior(samples);
-  auto y = torch::empty({static_cast<std::int64_t>(vis.size())}, torch::kComplexDouble);
-  auto w = torch::tensor(vis.weight, torch::kFloat64);
-  for (std::size_t k = 0; k < vis.size(); ++k)
-    y[static_cast<std::int64_t>(k)] = c10::complex<double>(vis.vis[k].real(), vis.vis[k].imag());
-  std::vector<at::Tensor> chis;
-  for (std::int64_t k = 0; k < samples.size(0); k += 16)
-    chis.push_back(reduced_chi2(op->apply(samples.narrow(0, k, std::min<std::int64_t>(16, samples.size(0) - k))), y, w));
-  auto chi2 = torch::cat(chis);
-  auto mean_vis = op->apply(sum.mean.unsqueeze(0)).squeeze(0);
-  VisibilitySet resid = vis;
-  {
-    auto mv = mean_vis.contiguous();
-    auto* p = mv.data_ptr<c10::complex<double>>();
-    for (std::size_t k = 0; k < resid.size(); ++k) resid.vis[k] -= std::complex<double>(p[k].real(), p[k].imag());
-  }
-  dopt.make_psf = false;
-  auto residual = make_dirty_image(resid, vis.weight, grid, dopt);
+  auto chi2 = images_reduced_chi2(vis, grid, samples, eps);
+  auto mean = to_vec(sum.mean);
+  auto residual = residual_dirty_image(vis, vis.weight, grid, mean, eps);
 
   // ---- write
   write_atomic(run.path("samples.h5"), [&](const fs::path& tmp) {
@@ -427,21 +272,21 @@ void run_sample(Context& ctx, SampleOptions o) {
     c.data = to_vec(chi2);
     c.shape = {c.data.size()};
     s.write("/chi2_reduced", c, "");
-    s.set_attr("/samples", "sampler", sampler->describe());
-    s.set_attr("/samples", "posterior", post->describe());
-    s.set_attr("/samples", "likelihood", lik->name());
+    s.set_attr("/samples", "sampler", model.sampler->describe());
+    s.set_attr("/samples", "posterior", model.posterior->describe());
+    s.set_attr("/samples", "likelihood", lik.name());
     s.set_attr("/samples", "cell_rad", cell);
     s.set_attr("/samples", "ra_rad", obs.ra);
     s.set_attr("/samples", "dec_rad", obs.dec);
   });
-  write_fits_image(run.path("mean.fits"), fits_of(to_vec(sum.mean), grid, freq, "Jy/pixel", "posterior mean"));
+  write_fits_image(run.path("mean.fits"), fits_of(mean, grid, freq, "Jy/pixel", "posterior mean"));
   write_fits_image(run.path("std.fits"), fits_of(to_vec(sum.std), grid, freq, "Jy/pixel", "posterior std"));
   write_fits_image(run.path("q16.fits"), fits_of(to_vec(sum.q16), grid, freq, "Jy/pixel", "16% quantile"));
   write_fits_image(run.path("q50.fits"), fits_of(to_vec(sum.q50), grid, freq, "Jy/pixel", "median"));
   write_fits_image(run.path("q84.fits"), fits_of(to_vec(sum.q84), grid, freq, "Jy/pixel", "84% quantile"));
   write_fits_image(run.path("dirty.fits"), fits_of(dirty.dirty, grid, freq, "Jy/beam", "dirty image"));
   write_fits_image(run.path("residual.fits"),
-                   fits_of(residual.dirty, grid, freq, "Jy/beam", "residual dirty image of the mean"));
+                   fits_of(residual, grid, freq, "Jy/beam", "residual dirty image of the mean"));
 
   std::vector<ImagePanel> panels;
   auto panel = [&](const std::vector<double>& pix, const std::string& title, ColorMap cm, const std::string& unit) {
@@ -455,9 +300,9 @@ void run_sample(Context& ctx, SampleOptions o) {
   };
   if (truth) panels.push_back(panel(truth->pixels, "truth", ColorMap::kInferno, "Jy/pixel"));
   panels.push_back(panel(dirty.dirty, "dirty", ColorMap::kInferno, "Jy/beam"));
-  panels.push_back(panel(to_vec(sum.mean), "posterior mean", ColorMap::kInferno, "Jy/pixel"));
+  panels.push_back(panel(mean, "posterior mean", ColorMap::kInferno, "Jy/pixel"));
   panels.push_back(panel(to_vec(sum.std), "posterior std", ColorMap::kViridis, "Jy/pixel"));
-  panels.push_back(panel(residual.dirty, "residual (mean)", ColorMap::kCoolwarm, "Jy/beam"));
+  panels.push_back(panel(residual, "residual (mean)", ColorMap::kCoolwarm, "Jy/beam"));
   for (std::int64_t k = 0; k < std::min<std::int64_t>(3, samples.size(0)); ++k)
     panels.push_back(panel(to_vec(samples[k]), fmt::format("sample {}", k), ColorMap::kInferno, "Jy/pixel"));
   write_panels_png(run.path("panel.png"), panels, 4);
@@ -469,19 +314,19 @@ void run_sample(Context& ctx, SampleOptions o) {
       {"prior_name", lp.prior->name()},
       {"prior_units",
        {{"scale_jy_per_pixel", lp.units.scale}, {"offset_jy_per_pixel", lp.units.offset}, {"source", scale_source}}},
-      {"likelihood", lik->name()},
-      {"likelihood_weight", o.likelihood_weight},
-      {"temperature", o.temperature},
-      {"gridded_cells", occupied},
-      {"pad", o.pad},
-      {"sampler", sampler->describe()},
-      {"score_evaluations_per_sample", sampler->total_steps()},
+      {"likelihood", lik.name()},
+      {"likelihood_weight", o.sampler.tempering.likelihood_weight},
+      {"temperature", o.sampler.tempering.temperature},
+      {"gridded_cells", model.gridded_cells},
+      {"pad", o.sampler.pad},
+      {"sampler", model.sampler->describe()},
+      {"score_evaluations_per_sample", steps_per_batch},
       {"nsamples", samples.size(0)},
       {"size", o.size},
       {"cell_arcsec", cell / kArcsec},
       {"reduced_chi2", to_vec(chi2)},
       {"reduced_chi2_mean", chi2.mean().item<double>()},
-      {"reduced_chi2_of_mean", reduced_chi2(mean_vis.unsqueeze(0), y, w)[0].item<double>()},
+      {"reduced_chi2_of_mean", images_reduced_chi2(vis, grid, sum.mean.unsqueeze(0), eps)[0].item<double>()},
       {"flux_mean_jy", sum.mean.sum().item<double>()},
       {"flux_std_jy", samples.sum({1, 2}).std().item<double>()},
       {"seconds_sampling", sample_seconds},
@@ -500,7 +345,7 @@ void run_sample(Context& ctx, SampleOptions o) {
     summary["flux_truth_jy"] = t.sum().item<double>();
   }
   write_text_atomic(run.path("summary.json"), summary.dump(2) + "\n");
-  nlohmann::json results = {{"reduced_chi2_mean", summary["reduced_chi2_mean"]}, {"likelihood", lik->name()}};
+  nlohmann::json results = {{"reduced_chi2_mean", summary["reduced_chi2_mean"]}, {"likelihood", lik.name()}};
   if (truth) {
     results["rmse_vs_truth"] = summary["rmse_vs_truth"];
     results["coverage_68"] = summary["coverage_68"];
@@ -508,8 +353,8 @@ void run_sample(Context& ctx, SampleOptions o) {
   }
   run.finish(results);
   fmt::print("samples: {} of {}x{} in {} ({} per sample), likelihood {}, sampler {}\n", samples.size(0), o.size,
-             o.size, format_seconds(sample_seconds), format_seconds(sample_seconds / samples.size(0)), lik->name(),
-             o.sampler);
+             o.size, format_seconds(sample_seconds), format_seconds(sample_seconds / samples.size(0)), lik.name(),
+             o.sampler.sampler);
   fmt::print("reduced chi2 (mean over samples): {:.4f}\n", summary["reduced_chi2_mean"].get<double>());
   if (truth)
     fmt::print("rmse vs truth: {:.4g} Jy/pixel ({:.2f}% of peak); coverage 68%: {:.3f}, 95%: {:.3f}\n",
@@ -537,25 +382,25 @@ Runner add_sample(CLI::App& root) {
   app->add_option("--size", o->size, "Image size N (pixels per side); default: the prior's");
   app->add_option("--scale", o->scale, "Pixel size (e.g. 0.008asec; a bare number is arcsec)");
   app->add_option("--nsamples", o->nsamples, "Number of posterior samples")->capture_default_str();
-  app->add_option("--sampler", o->sampler, "pc (predictor-corrector), ald (annealed Langevin), em (Euler-Maruyama); "
+  app->add_option("--sampler", o->sampler.sampler, "pc (predictor-corrector), ald (annealed Langevin), em (Euler-Maruyama); "
                                            "mala, hmc for analytic priors")
       ->capture_default_str();
-  app->add_option("--steps", o->steps, "Score evaluations per sample (sampler steps)")->capture_default_str();
+  app->add_option("--steps", o->sampler.steps, "Score evaluations per sample (sampler steps)")->capture_default_str();
   app->add_option("--batch", o->batch, "Chains advanced together (one checkpoint per batch)")->capture_default_str();
-  app->add_option("--likelihood", o->likelihood,
+  app->add_option("--likelihood", o->sampler.likelihood,
                   "convolved (gridded convolved-likelihood approximation) or exact (NUFFT, sigma-independent)")
       ->capture_default_str();
-  app->add_option("--pad", o->pad, "Padding factor of the uv grid of the convolved likelihood")->capture_default_str();
-  app->add_option("--snr", o->snr, "Langevin corrector signal-to-noise ratio (pc)")->capture_default_str();
-  app->add_option("--corrector-steps", o->corrector, "Corrector steps per level (pc)")->capture_default_str();
-  app->add_option("--levels", o->levels, "Noise levels (ald)")->capture_default_str();
-  app->add_option("--epsilon", o->epsilon, "Step size: ald epsilon, mala/hmc initial step (0 = default)");
-  app->add_option("--sigma-min", o->sigma_min, "Smallest noise level, prior units (0 = the prior's)");
-  app->add_option("--sigma-max", o->sigma_max, "Largest noise level, prior units (0 = the prior's)");
-  app->add_option("--likelihood-weight", o->likelihood_weight, "Likelihood weight lambda (tempering)")
+  app->add_option("--pad", o->sampler.pad, "Padding factor of the uv grid of the convolved likelihood")->capture_default_str();
+  app->add_option("--snr", o->sampler.snr, "Langevin corrector signal-to-noise ratio (pc)")->capture_default_str();
+  app->add_option("--corrector-steps", o->sampler.corrector, "Corrector steps per level (pc)")->capture_default_str();
+  app->add_option("--levels", o->sampler.levels, "Noise levels (ald)")->capture_default_str();
+  app->add_option("--epsilon", o->sampler.epsilon, "Step size: ald epsilon, mala/hmc initial step (0 = default)");
+  app->add_option("--sigma-min", o->sampler.sigma_min, "Smallest noise level, prior units (0 = the prior's)");
+  app->add_option("--sigma-max", o->sampler.sigma_max, "Largest noise level, prior units (0 = the prior's)");
+  app->add_option("--likelihood-weight", o->sampler.tempering.likelihood_weight, "Likelihood weight lambda (tempering)")
       ->capture_default_str();
-  app->add_option("--temperature", o->temperature, "Posterior temperature T")->capture_default_str();
-  app->add_option("--nufft-epsilon", o->nufft_eps, "NUFFT accuracy")->capture_default_str();
+  app->add_option("--temperature", o->sampler.tempering.temperature, "Posterior temperature T")->capture_default_str();
+  app->add_option("--nufft-epsilon", o->sampler.nufft_epsilon, "NUFFT accuracy")->capture_default_str();
   app->add_option("--flux-scale", o->flux_scale,
                   "Jy/pixel per prior unit (default: from the checkpoint, or estimated from the dirty image for "
                   "peak-normalised priors)");

@@ -92,7 +92,7 @@ PipelinePrior load_pipeline_prior(const std::string& spec, int size) {
     lp.units.scale = dp->data_info().unit == "Jy/pixel" ? dp->data_info().scale : 0.0;
   }
   if (size > 0 && lp.prior->height() > 0 && (lp.prior->height() != size || lp.prior->width() != size))
-    throw UsageError(fmt::format("prior {} is defined on {}x{} images but the image size is {}", spec,
+    throw UsageError(fmt::format("prior {} is defined on {}x{} images but --size is {}", spec,
                                  lp.prior->width(), lp.prior->height(), size));
   return lp;
 }
@@ -163,47 +163,89 @@ double dirty_peak_jy_per_pixel(const std::vector<double>& dirty, const std::vect
   return peak / psf_beam_area_pixels(psf);
 }
 
+std::string set_units_from_dirty(PixelUnits& units, const std::vector<double>& dirty, const std::vector<double>& psf,
+                                 const std::string& where) {
+  if (units.scale > 0) return "prior";
+  // Peak-normalised prior: one network unit ≈ the image peak.
+  units.scale = dirty_peak_jy_per_pixel(dirty, psf, where);
+  return fmt::format("dirty peak {:.4g} Jy/beam / beam area {:.1f} px",
+                     *std::max_element(dirty.begin(), dirty.end()), psf_beam_area_pixels(psf));
+}
+
+std::string PosteriorModel::describe() const { return posterior->describe() + "; " + sampler->describe(); }
+
+PosteriorModel make_posterior_model(const VisibilitySet& vis, const ImageGrid& grid, const PipelinePrior& lp,
+                                    const SamplerSettings& s) {
+  s.validate();
+  if (grid.nx != grid.ny) throw UsageError(fmt::format("square images only, got {}x{}", grid.nx, grid.ny));
+  if (!(lp.units.scale > 0))
+    throw InternalError(fmt::format("make_posterior_model: prior {} has no Jy/pixel scale", lp.spec));
+  PosteriorModel m;
+  m.size = grid.nx;
+  m.units = lp.units;
+  const int n = grid.nx;
+  if (s.likelihood == "convolved") {
+    int pad = s.pad * n;
+    if ((pad - n) % 2) ++pad;  // the image sits centred in the padded grid
+    auto g = grid_visibilities(vis, ImageGrid{pad, pad, grid.cell, grid.ra, grid.dec});
+    auto c = std::make_shared<ConvolvedGriddedLikelihood>(g, n, lp.units, torch::kFloat);
+    m.gridded_cells = c->occupied_cells();
+    m.likelihood = c;
+  } else {
+    auto op = std::make_shared<NufftOperator>(vis.u, vis.v, grid, s.nufft_epsilon, s.threads);
+    m.likelihood = std::make_shared<NufftLikelihood>(op, vis, lp.units);
+  }
+  auto post = std::make_shared<Posterior>(lp.prior, m.likelihood, s.tempering);
+  m.sampler = make_pipeline_sampler(s, post);
+  m.posterior = post;
+  return m;
+}
+
+std::int64_t batch_count(std::int64_t nsamples, std::int64_t batch) {
+  if (nsamples < 1 || batch < 1) throw UsageError("--nsamples and --batch must be >= 1");
+  return (nsamples + batch - 1) / batch;
+}
+
+at::Tensor sample_batches(const PosteriorModel& m, std::int64_t nsamples, std::int64_t batch, std::uint64_t seed,
+                          const BatchHooks& hooks) {
+  const std::int64_t nbatch = batch_count(nsamples, batch);
+  const int n = m.size;
+  std::vector<at::Tensor> parts;
+  for (std::int64_t b = hooks.first_batch; b < nbatch; ++b) {
+    std::int64_t nb = std::min(batch, nsamples - b * batch);
+    // One stream per batch: a resumed run draws exactly what an uninterrupted one would.
+    auto gen = make_generator(derive_seed(seed, 1000 + static_cast<std::uint64_t>(b)));
+    DriverOptions d;
+    d.progress = hooks.progress;
+    d.check_every = 10;
+    auto x = sample_chains(*m.sampler, {nb, n, n, torch::kFloat}, gen, d);
+    parts.push_back(x.to(torch::kFloat64) * m.units.scale + m.units.offset);
+    if (hooks.on_batch && !hooks.on_batch(b, parts.back())) break;
+  }
+  if (parts.empty()) return torch::empty({0, n, n}, torch::kFloat64);
+  return torch::cat(parts, 0);
+}
+
 PosteriorRun sample_observation(const VisibilitySet& vis, const ImageGrid& grid, PipelinePrior lp,
                                 const SamplerSettings& s, std::int64_t nsamples, std::int64_t batch,
                                 std::uint64_t seed, Progress* progress) {
   s.validate();
-  if (nsamples < 1 || batch < 1) throw UsageError("--nsamples and --batch must be >= 1");
-  if (grid.nx != grid.ny) throw UsageError(fmt::format("square images only, got {}x{}", grid.nx, grid.ny));
-  const int n = grid.nx;
+  batch_count(nsamples, batch);  // validates before the dirty image is made
   if (!(lp.units.scale > 0)) {
     DirtyImageOptions dopt;
     dopt.epsilon = s.nufft_epsilon;
     dopt.threads = s.threads;
     auto d = make_dirty_image(vis, vis.weight, grid, dopt);
-    lp.units.scale = dirty_peak_jy_per_pixel(d.dirty, d.psf, "observation");
+    set_units_from_dirty(lp.units, d.dirty, d.psf, "observation");
   }
-  std::shared_ptr<const Likelihood> lik;
-  if (s.likelihood == "convolved") {
-    int m = s.pad * n;
-    if ((m - n) % 2) ++m;
-    auto g = grid_visibilities(vis, ImageGrid{m, m, grid.cell, grid.ra, grid.dec});
-    lik = std::make_shared<ConvolvedGriddedLikelihood>(g, n, lp.units, torch::kFloat);
-  } else {
-    auto op = std::make_shared<NufftOperator>(vis.u, vis.v, grid, s.nufft_epsilon, s.threads);
-    lik = std::make_shared<NufftLikelihood>(op, vis, lp.units);
-  }
-  auto post = std::make_shared<Posterior>(lp.prior, lik);
-  auto sampler = make_pipeline_sampler(s, post);
-  std::vector<at::Tensor> parts;
-  for (std::int64_t b = 0; b * batch < nsamples; ++b) {
-    std::int64_t nb = std::min(batch, nsamples - b * batch);
-    auto gen = make_generator(derive_seed(seed, 1000 + static_cast<std::uint64_t>(b)));
-    DriverOptions d;
-    d.progress = progress;
-    d.check_every = 10;
-    auto x = sample_chains(*sampler, {nb, n, n, torch::kFloat}, gen, d);
-    parts.push_back(x.to(torch::kFloat64) * lp.units.scale + lp.units.offset);
-  }
+  auto m = make_posterior_model(vis, grid, lp, s);
+  BatchHooks hooks;
+  hooks.progress = progress;
   PosteriorRun r;
-  r.samples = torch::cat(parts, 0);
-  r.units = lp.units;
-  r.describe = post->describe() + "; " + sampler->describe();
-  r.score_evaluations = sampler->total_steps();
+  r.samples = sample_batches(m, nsamples, batch, seed, hooks);
+  r.units = m.units;
+  r.describe = m.describe();
+  r.score_evaluations = m.sampler->total_steps();
   return r;
 }
 
@@ -216,15 +258,24 @@ void MapImagingOptions::validate() const {
   if (!(tolerance > 0)) throw UsageError(fmt::format("--tolerance must be > 0, got {}", tolerance));
 }
 
+at::Tensor images_reduced_chi2(const VisibilitySet& vis, const ImageGrid& grid, const at::Tensor& images,
+                               double eps) {
+  NufftOperator op(vis.u, vis.v, grid, eps);
+  auto y = pipeline_impl::complex_data(vis);
+  auto w = torch::tensor(vis.weight, torch::kFloat64);
+  auto x = images.to(torch::kFloat64);
+  std::vector<at::Tensor> chis;
+  for (std::int64_t k = 0; k < x.size(0); k += 16)
+    chis.push_back(reduced_chi2(op.apply(x.narrow(0, k, std::min<std::int64_t>(16, x.size(0) - k))), y, w));
+  return torch::cat(chis);
+}
+
 double image_reduced_chi2(const VisibilitySet& vis, const ImageGrid& grid, const std::vector<double>& image,
                           double eps) {
   if (image.size() != grid.size())
     throw InternalError(fmt::format("image_reduced_chi2: {} pixels for a {}x{} grid", image.size(), grid.nx, grid.ny));
-  NufftOperator op(vis.u, vis.v, grid, eps);
   auto x = torch::from_blob(const_cast<double*>(image.data()), {1, grid.ny, grid.nx}, torch::kFloat64).clone();
-  auto y = pipeline_impl::complex_data(vis);
-  auto w = torch::tensor(vis.weight, torch::kFloat64);
-  return reduced_chi2(op.apply(x), y, w)[0].item<double>();
+  return images_reduced_chi2(vis, grid, x, eps)[0].item<double>();
 }
 
 std::vector<double> residual_dirty_image(const VisibilitySet& vis, const std::vector<double>& imaging_weight,

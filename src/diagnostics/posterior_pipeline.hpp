@@ -5,8 +5,10 @@
 //  * load_pipeline_prior: an analytic prior spec or a diffusion-prior checkpoint,
 //    with the map from prior units to Jy/pixel (PixelUnits);
 //  * make_pipeline_sampler: the sampler kernel named on the command line;
-//  * sample_observation: prior ⊕ likelihood (convolved-gridded or NUFFT-exact)
-//    → K posterior samples in Jy/pixel, seeded;
+//  * make_posterior_model + sample_batches: prior ⊕ likelihood (convolved-gridded
+//    or NUFFT-exact) ⊕ sampler, then K posterior samples in Jy/pixel drawn in
+//    seeded batches with a per-batch hook (penumbra sample checkpoints there and
+//    resumes from a batch index); sample_observation does both in one call;
 //  * map_image: MAP / regularised maximum likelihood with MEM, TV or L1
 //    (samplers/map_estimate.hpp) and its χ² history.
 //
@@ -18,18 +20,19 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "instruments/torch/exact_likelihood.hpp"
+#include "samplers/posterior.hpp"
 #include "src/core/image_grid.hpp"
 #include "src/core/model.hpp"
 #include "src/core/observation.hpp"
 
 namespace penumbra {
 
-class Posterior;
 class Sampler;
 class Progress;
 
@@ -39,7 +42,8 @@ struct PipelinePrior {
   std::string spec;
 };
 // UsageError for a malformed spec; MissingInputError for a missing checkpoint.
-// `size` is needed by "spectrum:" and checked against a checkpoint's image size.
+// `size` (--size; 0: not given) is needed by "spectrum:" and checked against a
+// checkpoint's image size.
 PipelinePrior load_pipeline_prior(const std::string& spec, int size);
 
 struct SamplerSettings {
@@ -51,6 +55,7 @@ struct SamplerSettings {
   int pad = 2;                           // uv-grid padding of the convolved likelihood
   double nufft_epsilon = 1e-6;
   int threads = 0;  // NUFFT/dirty-image threads (0: thread_count())
+  Tempering tempering;  // likelihood weight λ and temperature T (1, 1: the Bayesian posterior)
   void validate() const;  // UsageError naming the option
 };
 std::unique_ptr<Sampler> make_pipeline_sampler(const SamplerSettings& s, std::shared_ptr<const Posterior> post);
@@ -63,15 +68,51 @@ double dirty_peak_jy_per_pixel(const std::vector<double>& dirty, const std::vect
 // Beam area in pixels from a PSF (peak 1), as above.
 double psf_beam_area_pixels(const std::vector<double>& psf);
 
+// A peak-normalised prior (units.scale 0) gets its Jy/pixel scale from the data:
+// the dirty-peak estimate above. Returns where the scale came from ("prior" when
+// it was already set), for logs and summaries. DataError as above.
+std::string set_units_from_dirty(PixelUnits& units, const std::vector<double>& dirty, const std::vector<double>& psf,
+                                 const std::string& where);
+
+// Prior ⊕ likelihood ⊕ sampler for one observation, built once and run by
+// sample_batches.
+struct PosteriorModel {
+  std::shared_ptr<const Likelihood> likelihood;
+  std::shared_ptr<const Posterior> posterior;
+  std::shared_ptr<const Sampler> sampler;
+  PixelUnits units;
+  int size = 0;                     // image side N
+  std::int64_t gridded_cells = 0;   // convolved likelihood: occupied cells of the padded uv grid (else 0)
+  std::string describe() const;     // posterior + sampler description
+};
+// `prior.units.scale` must be set (> 0): the prior's own, --flux-scale, or set_units_from_dirty.
+PosteriorModel make_posterior_model(const VisibilitySet& vis, const ImageGrid& grid, const PipelinePrior& prior,
+                                    const SamplerSettings& settings);
+
+struct BatchHooks {
+  std::int64_t first_batch = 0;  // resume: batches before this one were drawn earlier and are not redrawn
+  Progress* progress = nullptr;  // ticked once per sampler step
+  // After batch b with its samples [nb, N, N] float64 Jy/pixel (a caller's
+  // checkpoint); returning false stops before the next batch.
+  std::function<bool(std::int64_t b, const at::Tensor& samples)> on_batch;
+};
+std::int64_t batch_count(std::int64_t nsamples, std::int64_t batch);
+// Draws batches first_batch, first_batch+1, … of `batch` chains (the last one
+// smaller) until `nsamples` or until on_batch says stop; batch b uses stream
+// derive_seed(seed, 1000 + b), so a resumed run draws exactly what an
+// uninterrupted one would. Returns the samples of the batches it drew [K', N, N]
+// float64 Jy/pixel.
+at::Tensor sample_batches(const PosteriorModel& model, std::int64_t nsamples, std::int64_t batch,
+                          std::uint64_t seed, const BatchHooks& hooks = {});
+
 struct PosteriorRun {
   at::Tensor samples;   // [K, H, W] float64, Jy/pixel
   PixelUnits units;     // used
   std::string describe; // posterior + sampler description
   std::int64_t score_evaluations = 0;  // per sample
 };
-// Samples the posterior of `vis` on `grid` (grid.nx == grid.ny). Chains run in
-// batches of `batch`; batch b draws from stream derive_seed(seed, 1000 + b) (as
-// penumbra sample does). Ticks `progress` once per sampler step when given.
+// Samples the posterior of `vis` on `grid` (grid.nx == grid.ny): the unit scale
+// from the dirty image when the prior has none, make_posterior_model, sample_batches.
 PosteriorRun sample_observation(const VisibilitySet& vis, const ImageGrid& grid, PipelinePrior prior,
                                 const SamplerSettings& settings, std::int64_t nsamples, std::int64_t batch,
                                 std::uint64_t seed, Progress* progress = nullptr);
@@ -102,7 +143,11 @@ struct MapImagingResult {
 // smoothing ε 1e-3 and the Laplace scale 1/λ are in those units.
 MapImagingResult map_image(const VisibilitySet& vis, const ImageGrid& grid, const MapImagingOptions& options);
 
-// χ²_red of an image (Jy/pixel, [ny][nx]) against `vis` (posterior_summary.hpp's definition).
+// χ²_red of each image of `images` [K, ny, nx] (Jy/pixel) against `vis`
+// (posterior_summary.hpp's definition) → [K] float64; one NUFFT plan, 16 images at a time.
+at::Tensor images_reduced_chi2(const VisibilitySet& vis, const ImageGrid& grid, const at::Tensor& images,
+                               double nufft_epsilon = 1e-8);
+// The same for one image ([ny][nx]).
 double image_reduced_chi2(const VisibilitySet& vis, const ImageGrid& grid, const std::vector<double>& image,
                           double nufft_epsilon = 1e-8);
 // Dirty image (Jy/beam) of the residual visibilities vis − A·image with the given imaging weights.
