@@ -1,0 +1,62 @@
+// train-prior fine-tuning on another kind of data (the lineage in run.json and the
+// checkpoint) and prior-validate against held-out disks, with a tiny network.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "src/core/run_folder.hpp"
+#include "tests/support/paths.hpp"
+
+using namespace penumbra::test;
+
+TEST(PriorValidateCommand, FineTunesOnDisksAndValidatesAgainstHeldOutImages) {
+  auto dir = scratch_dir("prior_validate_cmd");
+  const std::string tiny = " --size 16 --width 8 --mult 1,2 --patch 1 --no-attention --batch 4 --warmup 1";
+  std::string out;
+  ASSERT_EQ(run_command(penumbra_bin() + " --threads 1 --seed 1 --out " + (dir / "base").string() +
+                            " train-prior --generate 16 --steps 3 --checkpoint-every 2" + tiny,
+                        &out),
+            0)
+      << out;
+  auto ckpt = (dir / "base" / "checkpoint.ckpt").string();
+  // Fine-tune on disks: --steps is the total, so training continues from step 3 to 6.
+  ASSERT_EQ(run_command(penumbra_bin() + " --threads 1 --seed 2 --out " + (dir / "tuned").string() +
+                            " train-prior --generate 16 --kind disks --size 16 --steps 6 --resume " + ckpt,
+                        &out),
+            0)
+      << out;
+  auto j = nlohmann::json::parse(penumbra::read_text(dir / "tuned" / "run.json"))["results"];
+  EXPECT_EQ(j["steps"], 6);
+  EXPECT_NE(j["data"]["source"].get<std::string>().find("generator disks n=16"), std::string::npos) << j.dump();
+  ASSERT_EQ(j["data"]["lineage"].size(), 1u) << j.dump();
+  EXPECT_EQ(j["data"]["lineage"][0]["until_step"], 3);
+  EXPECT_NE(j["data"]["lineage"][0]["source"].get<std::string>().find("generator galaxies n=16"), std::string::npos);
+
+  ASSERT_EQ(run_command(penumbra_bin() + " --threads 1 --seed 3 --out " + (dir / "val").string() +
+                            " prior-validate --prior " + (dir / "tuned" / "checkpoint.ckpt").string() +
+                            " --n 4 --steps 5 --reference 8 --kind disks",
+                        &out),
+            0)
+      << out;
+  for (auto f : {"power_spectrum.png", "pixel_histogram.png", "flux_cdf.png", "size_cdf.png", "run.json"})
+    EXPECT_TRUE(std::filesystem::exists(dir / "val" / f)) << f;
+  auto v = nlohmann::json::parse(penumbra::read_text(dir / "val" / "run.json"))["results"];
+  EXPECT_EQ(v["training_steps"], 6);
+  EXPECT_EQ(v["samples"], 4);
+  EXPECT_EQ(v["reference_kind"], "disks");
+  EXPECT_TRUE(v["held_out_dsm_loss"].get<double>() > 0) << v.dump();
+  EXPECT_GE(v["flux_ks"].get<double>(), 0.0);
+  EXPECT_LE(v["flux_ks"].get<double>(), 1.0);
+
+  // Bad input: an unknown reference kind (64) and a missing checkpoint (66).
+  EXPECT_EQ(run_command(penumbra_bin() + " --out " + (dir / "bad").string() + " prior-validate --prior " + ckpt +
+                            " --kind spirals",
+                        &out),
+            64)
+      << out;
+  EXPECT_EQ(run_command(penumbra_bin() + " --out " + (dir / "bad2").string() + " prior-validate --prior " +
+                            (dir / "missing.ckpt").string(),
+                        &out),
+            66)
+      << out;
+}
