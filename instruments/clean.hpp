@@ -4,6 +4,8 @@
 // Cotton–Schwab (major cycles that recompute the residual from the
 // visibilities with the NUFFT, minor cycles on the residual image).
 //
+// The clean beam is fitted to the PSF by instruments/beam_fit.hpp.
+//
 // Units: residual and restored images in Jy/beam (the dirty-image
 // normalisation of instruments/dirty_image.hpp, PSF peak 1), the model in
 // Jy/pixel, so a point source of S Jy ends as S Jy in one model pixel. The
@@ -14,6 +16,7 @@
 
 #include "src/core/image_grid.hpp"
 #include "src/core/observation.hpp"
+#include "instruments/multiscale_clean.hpp"
 #include "src/io/fits_image.hpp"
 
 namespace penumbra {
@@ -26,6 +29,12 @@ struct CleanOptions {
   int max_major_cycles = 20;
   double major_gain = 0.8;    // a minor cycle stops once the peak fell by this fraction
   double epsilon = 1e-6;      // NUFFT accuracy
+  // Multiscale minor cycles (instruments/multiscale_clean.hpp); `scales` in
+  // pixels (FWHM), empty: default_scales() of the fitted clean beam.
+  bool multiscale = false;
+  std::vector<double> scales;
+  ScaleShape scale_shape = ScaleShape::TaperedParaboloid;
+  double scale_bias = 0.6;
 };
 
 struct CleanResult {
@@ -37,17 +46,15 @@ struct CleanResult {
   int iterations = 0;
   int major_cycles = 0;
   double final_peak = 0;         // |residual| peak at the end, Jy/beam
+  // Multiscale only: the scales used (pixels), components and flux (Jy) per scale.
+  std::vector<double> scales;
+  std::vector<int> scale_components;
+  std::vector<double> scale_flux;
 };
 
 // `imaging_weight` has one entry per visibility (instruments/weighting.hpp).
 CleanResult clean(const VisibilitySet& vis, std::span<const double> imaging_weight, const ImageGrid& grid,
                   const CleanOptions& options);
-
-// Least-squares elliptical Gaussian fit to the PSF's main lobe (the connected
-// pixels above half of the peak around the centre): FWHM axes and position
-// angle (East of North), radians. Throws DataError when the lobe is too small
-// to fit (fewer than 6 pixels: the cell does not sample the beam).
-Beam fit_clean_beam(std::span<const double> psf, const ImageGrid& grid);
 
 // Adds each model pixel convolved with the clean beam (peak 1) to `image`.
 void restore(std::span<const double> model, const Beam& beam, const ImageGrid& grid, std::span<double> image);

@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cmath>
 #include <complex>
-#include <numbers>
 #include <vector>
 
 #include "instruments/nufft.hpp"
@@ -33,82 +32,6 @@ ImageStats image_stats(std::span<const double> image, int nx, int ny) {
     }
   s.rms = std::sqrt(sum2 / image.size());
   return s;
-}
-
-FittedBeam fit_beam(std::span<const double> psf, const ImageGrid& grid) {
-  grid.validate();
-  if (psf.size() != grid.size())
-    throw UsageError(fmt::format("beam fit: PSF has {} pixels for a {}x{} grid", psf.size(), grid.nx, grid.ny));
-  const int nx = grid.nx, ny = grid.ny, cx = nx / 2, cy = ny / 2;
-  const double peak = psf[static_cast<std::size_t>(cy) * nx + cx];
-  // Flood fill of the main lobe from the centre (4-connected, > half maximum).
-  std::vector<char> in(psf.size(), 0);
-  std::vector<std::pair<int, int>> stack{{cx, cy}}, lobe;
-  in[static_cast<std::size_t>(cy) * nx + cx] = 1;
-  while (!stack.empty()) {
-    auto [x, y] = stack.back();
-    stack.pop_back();
-    lobe.emplace_back(x, y);
-    const int nb[4][2] = {{x + 1, y}, {x - 1, y}, {x, y + 1}, {x, y - 1}};
-    for (auto& q : nb) {
-      if (q[0] < 0 || q[0] >= nx || q[1] < 0 || q[1] >= ny) continue;
-      const std::size_t j = static_cast<std::size_t>(q[1]) * nx + q[0];
-      if (!in[j] && psf[j] > 0.5 * peak) {
-        in[j] = 1;
-        stack.push_back({q[0], q[1]});
-      }
-    }
-  }
-  if (!(peak > 0) || lobe.size() < 5)
-    throw UsageError(fmt::format("beam fit: the PSF main lobe has {} pixels above half maximum; the cell {} is too "
-                                    "coarse to resolve the beam",
-                                    lobe.size(), format_angle(grid.cell)));
-  // ln(p/peak) = −½ (A l² + 2B l m + C m²), l, m in cells; weighted normal equations.
-  double n[3][3] = {}, r[3] = {};
-  for (auto [x, y] : lobe) {
-    const double p = psf[static_cast<std::size_t>(y) * nx + x] / peak;
-    const double l = -(x - cx), m = y - cy;
-    const double f[3] = {l * l, 2 * l * m, m * m};
-    const double t = -2.0 * std::log(p), w = p * p;
-    for (int i = 0; i < 3; ++i) {
-      r[i] += w * f[i] * t;
-      for (int j = 0; j < 3; ++j) n[i][j] += w * f[i] * f[j];
-    }
-  }
-  // Solve the 3×3 system by Cramer's rule.
-  auto det3 = [](const double a[3][3]) {
-    return a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1]) - a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0]) +
-           a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0]);
-  };
-  const double d = det3(n);
-  double abc[3];
-  for (int k = 0; k < 3; ++k) {
-    double a[3][3];
-    for (int i = 0; i < 3; ++i)
-      for (int j = 0; j < 3; ++j) a[i][j] = j == k ? r[i] : n[i][j];
-    abc[k] = det3(a) / d;
-  }
-  const double A = abc[0], B = abc[1], C = abc[2];
-  // Eigenvalues of [[A, B], [B, C]] are 1/σ² along the principal axes.
-  const double tr = 0.5 * (A + C), disc = std::sqrt(0.25 * (A - C) * (A - C) + B * B);
-  const double lmin = tr - disc, lmax = tr + disc;  // lmin ↔ major axis
-  if (!(d != 0) || !(lmin > 0) || !std::isfinite(lmax))
-    throw InternalError("beam fit: the PSF main lobe is not an ellipse (degenerate least-squares fit)");
-  const double fwhm = 2.0 * std::sqrt(2.0 * std::numbers::ln2);
-  FittedBeam b;
-  b.bmaj = fwhm / std::sqrt(lmin) * grid.cell;
-  b.bmin = fwhm / std::sqrt(lmax) * grid.cell;
-  // Major-axis direction (l, m): eigenvector of lmin. PA from North (m) towards East (l).
-  double el = B, em = lmin - A;
-  if (std::abs(B) < 1e-14 * (std::abs(A) + std::abs(C))) {
-    el = A <= C ? 1.0 : 0.0;
-    em = A <= C ? 0.0 : 1.0;
-  }
-  double pa = std::atan2(el, em);
-  if (pa > std::numbers::pi / 2) pa -= std::numbers::pi;
-  if (pa <= -std::numbers::pi / 2) pa += std::numbers::pi;
-  b.bpa = pa;
-  return b;
 }
 
 void check_uv_fits_grid(std::span<const double> u, std::span<const double> v, const ImageGrid& grid) {

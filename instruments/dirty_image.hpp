@@ -46,17 +46,6 @@ struct DirtyImage {
   double plan_seconds = 0, grid_seconds = 0;
 };
 
-// Elliptical Gaussian fitted to the PSF's main lobe (the pixels above half
-// maximum connected to the phase centre), by least squares on ln(psf) with
-// weights psf², as imagers report the "restoring beam" of a dirty image.
-// FWHMs in radians; position angle of the major axis in radians East of North,
-// in (−π/2, π/2]. Throws UsageError when the main lobe has fewer than 5
-// pixels (a cell far too coarse for the PSF), InternalError for a degenerate fit.
-struct FittedBeam {
-  double bmaj = 0, bmin = 0, bpa = 0;
-};
-FittedBeam fit_beam(std::span<const double> psf, const ImageGrid& grid);
-
 // Throws UsageError when some |u| or |v| ≥ 1/(2·cell) (the image would alias
 // it), naming the visibility, its uv and the largest cell that would fit.
 void check_uv_fits_grid(std::span<const double> u, std::span<const double> v, const ImageGrid& grid);

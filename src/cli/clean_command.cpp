@@ -1,5 +1,5 @@
-// penumbra clean: the CLEAN baseline (Högbom or Cotton–Schwab) of a
-// MeasurementSet or uvtable. Writes model.fits (Jy/pixel), residual.fits and
+// penumbra clean: the CLEAN baseline (Högbom or Cotton–Schwab, point or
+// multiscale minor cycles) of a MeasurementSet or uvtable. Writes model.fits (Jy/pixel), residual.fits and
 // restored.fits (Jy/beam, fitted clean beam in BMAJ/BMIN/BPA), psf.fits, PNGs
 // and clean.json into the run folder.
 #include <fmt/format.h>
@@ -22,6 +22,7 @@ struct CleanCommandOptions {
   WeightingInput weighting;
   CleanOptions clean;
   std::string algorithm = "cotton-schwab";
+  std::string scale_shape = "paraboloid";
 };
 
 void run_clean(Context& ctx, CleanCommandOptions& o) {
@@ -30,6 +31,9 @@ void run_clean(Context& ctx, CleanCommandOptions& o) {
   if (o.algorithm != "cotton-schwab" && o.algorithm != "hogbom")
     throw UsageError(fmt::format("--algorithm '{}': expected hogbom or cotton-schwab", o.algorithm));
   o.clean.cotton_schwab = o.algorithm == "cotton-schwab";
+  o.clean.scale_shape = parse_scale_shape(o.scale_shape);
+  if (!o.clean.multiscale && !o.clean.scales.empty())
+    throw UsageError("--scales needs --multiscale");
 
   LoadedVisibilities data = load_visibilities(o.in, grid);
   ImagingWeights iw = compute_imaging_weights(data.vis, data.grid, wo);
@@ -63,8 +67,17 @@ void run_clean(Context& ctx, CleanCommandOptions& o) {
       {"model_flux_jy", flux},
       {"beam", {{"bmaj_arcsec", r.beam.bmaj / kArcsec}, {"bmin_arcsec", r.beam.bmin / kArcsec},
                 {"bpa_deg", r.beam.bpa / kDeg}}},
+      {"multiscale", o.clean.multiscale},
       {"files", {"model.fits", "residual.fits", "restored.fits", "psf.fits", "restored.png", "residual.png", "model.png"}},
   };
+  if (o.clean.multiscale) {
+    nlohmann::json per_scale = nlohmann::json::array();
+    for (std::size_t i = 0; i < r.scales.size(); ++i)
+      per_scale.push_back({{"scale_px", r.scales[i]}, {"components", r.scale_components[i]}, {"flux_jy", r.scale_flux[i]}});
+    summary["scales"] = per_scale;
+    summary["scale_shape"] = o.scale_shape;
+    summary["scale_bias"] = o.clean.scale_bias;
+  }
   write_text_atomic(run.path("clean.json"), summary.dump(2) + "\n");
   run.finish(summary);
   log().info("clean: model flux {:.4g} Jy, residual peak {:.3g} Jy/beam, beam {:.3g}\" × {:.3g}\" at {:.1f}° -> {}", flux,
@@ -75,7 +88,7 @@ void run_clean(Context& ctx, CleanCommandOptions& o) {
 
 Runner add_clean(CLI::App& root) {
   auto o = std::make_shared<CleanCommandOptions>();
-  auto* app = root.add_subcommand("clean", "CLEAN deconvolution (Högbom or Cotton–Schwab) with a fitted clean beam");
+  auto* app = root.add_subcommand("clean", "CLEAN deconvolution (Högbom or Cotton–Schwab, optionally multiscale) with a fitted clean beam");
   o->in.add_to(app);
   o->grid.add_to(app, 256);
   o->weighting.add_to(app);
@@ -87,6 +100,15 @@ Runner add_clean(CLI::App& root) {
   app->add_option("--major-gain", o->clean.major_gain, "Fraction of the peak a minor cycle removes before a major cycle")
       ->capture_default_str();
   app->add_option("--epsilon", o->clean.epsilon, "NUFFT accuracy")->capture_default_str();
+  app->add_flag("--multiscale", o->clean.multiscale, "Multiscale minor cycles (components of several sizes)");
+  app->add_option("--scales", o->clean.scales,
+                  "Multiscale scales, FWHM in pixels, comma-separated (0 = point, always included); default: 0, then "
+                  "2× the beam doubling up to 1/8 of the image")
+      ->delimiter(',');
+  app->add_option("--scale-shape", o->scale_shape, "Multiscale component shape: paraboloid or gaussian")
+      ->capture_default_str();
+  app->add_option("--scale-bias", o->clean.scale_bias, "Multiscale small-scale bias β in [0, 1): scale s is weighted 1 − β·s/s_max")
+      ->capture_default_str();
   return [o](Context& ctx) { run_clean(ctx, *o); };
 }
 

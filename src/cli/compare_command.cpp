@@ -40,6 +40,8 @@ struct Options {
   SamplerSettings sampler;
   std::int64_t nsamples = 16, batch = 16;
   std::string wsclean = "auto";  // auto | off
+  std::string scale_shape = "paraboloid";
+  std::string algorithm = "cotton-schwab";
 };
 
 int run_shell(const std::string& cmd, std::string* out = nullptr) {
@@ -96,6 +98,11 @@ void run(Context& ctx, Options& o) {
   if (truth.grid.nx != grid.nx || truth.grid.ny != grid.ny)
     throw UsageError(fmt::format("truth {} is {}x{} but --size is {}", o.truth, truth.grid.nx, truth.grid.ny, grid.nx));
   o.base.weighting = o.weighting.options();
+  if (o.algorithm != "cotton-schwab" && o.algorithm != "hogbom")
+    throw UsageError(fmt::format("--algorithm '{}': expected hogbom or cotton-schwab", o.algorithm));
+  o.base.clean.cotton_schwab = o.algorithm == "cotton-schwab";
+  o.base.clean.scale_shape = parse_scale_shape(o.scale_shape);
+  if (!o.base.clean.multiscale && !o.base.clean.scales.empty()) throw UsageError("--scales needs --multiscale");
   o.base.map.validate();
   if (o.posterior.empty() && !o.prior.empty()) o.sampler.validate();
 
@@ -131,10 +138,10 @@ void run(Context& ctx, Options& o) {
     if (weight == "briggs") weight = fmt::format("briggs {}", o.base.weighting.robust);
     auto prefix = run.path("wsclean") / "ws";
     std::string cmd = fmt::format("{}wsclean -quiet -j 1 -size {} {} -scale {}asec -weight {} -niter {} -gain {} "
-                                  "-mgain {} -threshold {} -no-update-model-required -name '{}' '{}'",
+                                  "-mgain {} -threshold {} {}-no-update-model-required -name '{}' '{}'",
                                   launcher, grid.nx, grid.ny, grid.cell / kArcsec, weight, o.base.clean.niter,
-                                  o.base.clean.gain, o.base.clean.major_gain, o.base.clean.threshold, prefix.string(),
-                                  o.in.input);
+                                  o.base.clean.gain, o.base.clean.major_gain, o.base.clean.threshold,
+                                  o.base.clean.multiscale ? "-multiscale " : "", prefix.string(), o.in.input);
     std::string out;
     int rc = run_shell(cmd, &out);
     auto image = prefix.string() + "-image.fits";
@@ -215,6 +222,13 @@ Runner add_compare(CLI::App& root) {
   app->add_option("--niter", o->base.clean.niter, "CLEAN minor-cycle iterations")->capture_default_str();
   app->add_option("--gain", o->base.clean.gain, "CLEAN loop gain")->capture_default_str();
   app->add_option("--threshold", o->base.clean.threshold, "CLEAN threshold, Jy/beam")->capture_default_str();
+  app->add_option("--algorithm", o->algorithm, "CLEAN: hogbom or cotton-schwab")->capture_default_str();
+  app->add_flag("--multiscale", o->base.clean.multiscale,
+                "Multiscale CLEAN (and WSClean's -multiscale with its own scales)");
+  app->add_option("--scales", o->base.clean.scales, "Multiscale scales, FWHM in pixels (see penumbra clean)")
+      ->delimiter(',');
+  app->add_option("--scale-shape", o->scale_shape, "Multiscale component shape: paraboloid or gaussian")
+      ->capture_default_str();
   app->add_option("--map-prior", o->base.map.prior, "MAP regulariser: mem, tv or l1")->capture_default_str();
   app->add_option("--lambda", o->base.map.lambda, "MAP regularisation weight")->capture_default_str();
   app->add_flag("--positive", o->base.map.positive, "Non-negative MAP image");

@@ -50,7 +50,8 @@ std::vector<ComparisonRow> compare_baselines(const VisibilitySet& vis, const Ima
   std::vector<double> restored = c.restored;
   for (auto& p : restored) p /= area;
   rows.push_back(score_image("clean", restored, truth, vis, grid, c.model,
-                             fmt::format("{} iterations, restored / clean-beam area {:.2f} px; χ² of the components",
+                             fmt::format("{}{}{} iterations, restored / clean-beam area {:.2f} px; χ² of the components",
+                                         o.clean.multiscale ? "multiscale, " : "", o.clean.cotton_schwab ? "" : "Högbom, ",
                                          c.iterations, area)));
 
   MapImagingResult m = map_image(vis, grid, o.map);

@@ -16,6 +16,7 @@
 #include "src/core/image_grid.hpp"
 #include "src/core/observation.hpp"
 #include "src/core/units.hpp"
+#include "src/io/uvtable.hpp"
 
 namespace penumbra::test {
 
@@ -76,6 +77,22 @@ inline Observation small_observation(const ImageGrid& grid, const std::vector<Po
     }
   }
   return obs;
+}
+
+// The tiny input of the map and clean tests: a 32² × 0.1″ grid and a uvtable
+// (dir/vis.txt) of two point sources on it, 1 Jy at pixel (12, 20) and 0.5 Jy at (20, 10).
+inline ImageGrid two_source_grid() {
+  ImageGrid g;
+  g.nx = g.ny = 32;
+  g.cell = 0.1 * kArcsec;
+  g.ra = 1.0;
+  g.dec = -30 * kDeg;
+  return g;
+}
+inline std::filesystem::path two_source_uvtable(const std::filesystem::path& dir) {
+  auto obs = small_observation(two_source_grid(), {{12, 20, 1.0}, {20, 10, 0.5}});
+  write_uvtable(dir / "vis.txt", obs.stokes_i());
+  return dir / "vis.txt";
 }
 
 }  // namespace penumbra::test

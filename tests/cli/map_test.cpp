@@ -8,7 +8,6 @@
 #include "src/core/run_folder.hpp"
 #include "src/core/units.hpp"
 #include "src/io/fits_image.hpp"
-#include "src/io/uvtable.hpp"
 #include "tests/cli/imaging_fixture.hpp"
 #include "tests/support/paths.hpp"
 
@@ -16,19 +15,6 @@ using namespace penumbra;
 using namespace penumbra::test;
 
 namespace {
-ImageGrid map_grid() {
-  ImageGrid g;
-  g.nx = g.ny = 32;
-  g.cell = 0.1 * kArcsec;
-  g.ra = 1.0;
-  g.dec = -30 * kDeg;
-  return g;
-}
-std::filesystem::path tiny_uvtable(const std::filesystem::path& dir) {
-  auto obs = small_observation(map_grid(), {{12, 20, 1.0}, {20, 10, 0.5}});
-  write_uvtable(dir / "vis.txt", obs.stokes_i());
-  return dir / "vis.txt";
-}
 int map(const std::string& args, const std::filesystem::path& out, std::string* log = nullptr) {
   return run_command(penumbra_bin() + " --threads 1 --out " + out.string() + " map " + args, log);
 }
@@ -36,7 +22,7 @@ int map(const std::string& args, const std::filesystem::path& out, std::string* 
 
 TEST(MapCommand, TvAndMemOnATinyUvtable) {
   auto dir = scratch_dir("map_cli");
-  auto uvt = tiny_uvtable(dir);
+  auto uvt = two_source_uvtable(dir);
   for (std::string prior : {"tv", "mem", "l1"}) {
     std::string log;
     auto out = dir / ("run_" + prior);
@@ -60,7 +46,7 @@ TEST(MapCommand, TvAndMemOnATinyUvtable) {
 
 TEST(MapCommand, BadOptionsExit64) {
   auto dir = scratch_dir("map_cli_bad");
-  auto uvt = tiny_uvtable(dir);
+  auto uvt = two_source_uvtable(dir);
   std::string log;
   EXPECT_EQ(map(uvt.string() + " --size 32 --scale 0.1asec --prior maxent", dir / "a", &log), 64);
   EXPECT_NE(log.find("--prior must be mem, tv or l1"), std::string::npos) << log;

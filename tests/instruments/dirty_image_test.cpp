@@ -107,30 +107,6 @@ TEST(DirtyImage, ZeroWeightVisibilitiesAreIgnored) {
   EXPECT_LT(relative_l2_error(a.dirty, b.dirty), 1e-12);
 }
 
-TEST(DirtyImage, BeamFitRecoversAnEllipticalGaussian) {
-  ImageGrid g = grid_of(64, 1e-7);
-  const double bmaj = 7.0, bmin = 4.0;  // FWHM in cells
-  for (double pa_deg : {30.0, -60.0, 0.0, 90.0}) {
-    const double pa = pa_deg * std::numbers::pi / 180;
-    std::vector<double> psf(g.size());
-    for (int y = 0; y < g.ny; ++y)
-      for (int x = 0; x < g.nx; ++x) {
-        const double l = g.l(x) / g.cell, m = g.m(y) / g.cell;
-        const double a = l * std::sin(pa) + m * std::cos(pa), b = l * std::cos(pa) - m * std::sin(pa);
-        psf[y * g.nx + x] = std::exp(-4 * std::numbers::ln2 * (a * a / (bmaj * bmaj) + b * b / (bmin * bmin)));
-      }
-    auto beam = fit_beam(psf, g);
-    EXPECT_NEAR(beam.bmaj / g.cell, bmaj, 1e-6) << pa_deg;
-    EXPECT_NEAR(beam.bmin / g.cell, bmin, 1e-6) << pa_deg;
-    double dpa = std::remainder(beam.bpa - pa, std::numbers::pi);
-    EXPECT_NEAR(dpa, 0.0, 1e-6) << pa_deg;
-  }
-  // A PSF narrower than a pixel cannot be fitted.
-  std::vector<double> spike(g.size(), 0.0);
-  spike[32 * 64 + 32] = 1;
-  EXPECT_THROW(fit_beam(spike, g), UsageError);
-}
-
 TEST(DirtyImage, ClearErrorsForBadInput) {
   ImageGrid g = grid_of(32, 3e-7);
   auto vs = point_source(g, 10, 12, 1.0, 50, 4);
