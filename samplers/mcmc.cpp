@@ -46,6 +46,29 @@ void adapt(at::Tensor& h, const at::Tensor& log_ratio, double target) {
   h = h * torch::exp(kAdaptRate * (a - target));
 }
 
+// The Metropolis–Hastings end of a MALA or HMC step: accept per chain, keep the
+// accepted proposal with its log density and score (st.aux = {lp, g, h}),
+// report, and adapt the step size during warm-up.
+StepInfo accept_and_adapt(SamplerState& st, const at::Tensor& prop, const at::Tensor& lp_new, const at::Tensor& g_new,
+                          const at::Tensor& log_ratio, at::Generator& gen, std::int64_t adapt_steps, double target) {
+  auto& lp = st.aux[0];
+  auto& g = st.aux[1];
+  auto& h = st.aux[2];
+  auto acc = accept_mask(log_ratio, gen);
+  auto accb = acc.view({-1, 1, 1});
+  st.x = torch::where(accb, prop, st.x);
+  lp = torch::where(acc, lp_new, lp);
+  g = torch::where(accb, g_new, g);
+  StepInfo info;
+  info.step = st.step;
+  info.step_size = h.mean().item<double>();
+  info.acceptance = acc.to(torch::kDouble).mean().item<double>();
+  info.energy = -lp.mean().item<double>();
+  if (st.step < adapt_steps) adapt(h, log_ratio, target);
+  ++st.step;
+  return info;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- MALA
@@ -79,19 +102,7 @@ StepInfo Mala::step(SamplerState& st, at::Generator& gen) const {
   auto lq_fwd = -(prop - mean_fwd).pow(2).flatten(1).sum(1) / (4 * h);
   auto lq_bwd = -(st.x - mean_bwd).pow(2).flatten(1).sum(1) / (4 * h);
   auto log_ratio = lp_new - lp + lq_bwd - lq_fwd;
-  auto acc = accept_mask(log_ratio, gen);
-  auto accb = acc.view({-1, 1, 1});
-  st.x = torch::where(accb, prop, st.x);
-  lp = torch::where(acc, lp_new, lp);
-  g = torch::where(accb, g_new, g);
-  StepInfo info;
-  info.step = st.step;
-  info.step_size = h.mean().item<double>();
-  info.acceptance = acc.to(torch::kDouble).mean().item<double>();
-  info.energy = -lp.mean().item<double>();
-  if (st.step < opt_.adapt_steps) adapt(h, log_ratio, opt_.target_acceptance);
-  ++st.step;
-  return info;
+  return accept_and_adapt(st, prop, lp_new, g_new, log_ratio, gen, opt_.adapt_steps, opt_.target_acceptance);
 }
 
 // ---------------------------------------------------------------- HMC
@@ -129,19 +140,7 @@ StepInfo Hmc::step(SamplerState& st, at::Generator& gen) const {
   }
   auto lp_new = posterior_->log_prob(x);
   auto log_ratio = (lp_new - 0.5 * p.pow(2).flatten(1).sum(1)) - (lp - 0.5 * p0.pow(2).flatten(1).sum(1));
-  auto acc = accept_mask(log_ratio, gen);
-  auto accb = acc.view({-1, 1, 1});
-  st.x = torch::where(accb, x, st.x);
-  lp = torch::where(acc, lp_new, lp);
-  g = torch::where(accb, gx, g);
-  StepInfo info;
-  info.step = st.step;
-  info.step_size = h.mean().item<double>();
-  info.acceptance = acc.to(torch::kDouble).mean().item<double>();
-  info.energy = -lp.mean().item<double>();
-  if (st.step < opt_.adapt_steps) adapt(h, log_ratio, opt_.target_acceptance);
-  ++st.step;
-  return info;
+  return accept_and_adapt(st, x, lp_new, gx, log_ratio, gen, opt_.adapt_steps, opt_.target_acceptance);
 }
 
 }  // namespace penumbra
