@@ -12,18 +12,17 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <complex>
 #include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
-#include <ctime>
 #include <vector>
 
 #include "instruments/dft.hpp"
 #include "instruments/es_kernel.hpp"
 #include "instruments/nufft.hpp"
+#include "instruments/nufft_timing.hpp"
 
 using namespace penumbra;
 using cd = std::complex<double>;
@@ -40,18 +39,6 @@ struct Args {
   int support = 0, degree = 0, tile = 0;
   double sigma = 0;
 };
-
-// CPU time of the process (all threads): on a shared machine, wall time counts
-// the time other jobs held the cores; CPU time does not (1-thread runs).
-double cpu_now() {
-  timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
-double now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 struct Data {
   ImageGrid grid;
@@ -167,27 +154,15 @@ int throughput(const Args& args) {
   o.sigma = args.sigma;
   o.degree = args.degree;
   o.tile = args.tile;
-  double t0 = now();
+  double t0 = wall_seconds();
   NufftPlan<T> plan(d.u, d.v, d.grid, args.eps, o, args.threads);
-  double plan_wall = now() - t0;
+  double plan_wall = wall_seconds() - t0;
   std::vector<T> img(d.image.begin(), d.image.end()), back(d.grid.size());
   std::vector<std::complex<T>> vis(d.u.size()), yin(d.vis.begin(), d.vis.end());
-  plan.degrid(img, vis);  // warm-up (first touch of buffers)
-  plan.grid(yin, back);
-  double best_d = 1e30, best_g = 1e30, cpu_d = 1e30, cpu_g = 1e30;
-  for (int r = 0; r < args.repeat; ++r) {
-    double a = now(), ac = cpu_now();
-    plan.degrid(img, vis);
-    double b = now(), bc = cpu_now();
-    plan.grid(yin, back);
-    double c = now(), cc = cpu_now();
-    best_d = std::min(best_d, b - a);
-    best_g = std::min(best_g, c - b);
-    cpu_d = std::min(cpu_d, bc - ac);
-    cpu_g = std::min(cpu_g, cc - bc);
-    fmt::print(stderr, "  run {}: degrid {:.1f} ms (cpu {:.1f}), grid {:.1f} ms (cpu {:.1f})\n", r, 1e3 * (b - a),
-               1e3 * (bc - ac), 1e3 * (c - b), 1e3 * (cc - bc));
-  }
+  const NufftTimes best = time_nufft<T>(plan, img, vis, yin, back, args.repeat, [](int r, const NufftTimes& t) {
+    fmt::print(stderr, "  run {}: degrid {:.1f} ms (cpu {:.1f}), grid {:.1f} ms (cpu {:.1f})\n", r, 1e3 * t.degrid_s,
+               1e3 * t.degrid_cpu_s, 1e3 * t.grid_s, 1e3 * t.grid_cpu_s);
+  });
   // Accuracy on a subsample against the direct transform.
   const std::size_t ns = std::min<std::size_t>(1000, d.u.size());
   std::vector<double> su(d.u.begin(), d.u.begin() + ns), sv(d.v.begin(), d.v.begin() + ns);
@@ -200,8 +175,8 @@ int throughput(const Args& args) {
       "\"degrid_vis_per_s\": {:.4g}, \"grid_vis_per_s\": {:.4g}, \"degrid_cpu_s\": {:.5f}, \"grid_cpu_s\": {:.5f}, "
       "\"achieved_error\": {:.3e}}}\n",
       args.npix, args.nvis, args.eps, sizeof(T) == 4 ? "float" : "double", plan.threads(), plan.support(),
-      plan.oversampling(), plan.padded_size(), plan.isa(), plan_wall, best_d, best_g, args.nvis / best_d,
-      args.nvis / best_g, cpu_d, cpu_g, err);
+      plan.oversampling(), plan.padded_size(), plan.isa(), plan_wall, best.degrid_s, best.grid_s,
+      args.nvis / best.degrid_s, args.nvis / best.grid_s, best.degrid_cpu_s, best.grid_cpu_s, err);
   return 0;
 }
 

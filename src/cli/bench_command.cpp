@@ -8,9 +8,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <complex>
-#include <ctime>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
@@ -18,6 +16,7 @@
 
 #include "instruments/dft.hpp"
 #include "instruments/nufft.hpp"
+#include "instruments/nufft_timing.hpp"
 #include "src/cli/commands.hpp"
 #include "src/core/errors.hpp"
 #include "src/core/log.hpp"
@@ -35,16 +34,6 @@ struct NufftBenchOptions {
   int repeat = 5;
   std::size_t check = 1000;  // visibilities compared with the direct transform
 };
-
-double bench_wall_now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-// CPU time of the process: on a shared machine it excludes time other jobs held the cores.
-double bench_cpu_now() {
-  timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
 
 template <class T>
 nlohmann::json bench_nufft(const NufftBenchOptions& o, std::uint64_t seed) {
@@ -67,30 +56,18 @@ nlohmann::json bench_nufft(const NufftBenchOptions& o, std::uint64_t seed) {
 
   log().info("bench nufft: {}² image, {} random visibilities, epsilon {:g}, {} precision, {} thread(s)", o.npix,
              o.nvis, o.epsilon, o.precision, thread_count());
-  double t0 = bench_wall_now();
+  double t0 = wall_seconds();
   NufftPlan<T> plan(u, v, grid, o.epsilon);
-  double plan_s = bench_wall_now() - t0;
+  double plan_s = wall_seconds() - t0;
   log().info("plan: {:.3f} s (W {}, sigma {}, FFT {}², {} kernels)", plan_s, plan.support(), plan.oversampling(),
              plan.padded_size(), plan.isa());
 
   std::vector<std::complex<T>> vis(o.nvis);
   std::vector<T> back(grid.size());
-  plan.degrid(image, vis);  // first touch of every buffer
-  plan.grid(yin, back);
-  double best_d = 1e300, best_g = 1e300, cpu_d = 1e300, cpu_g = 1e300;
-  for (int r = 0; r < o.repeat; ++r) {
-    double a = bench_wall_now(), ac = bench_cpu_now();
-    plan.degrid(image, vis);
-    double b = bench_wall_now(), bc = bench_cpu_now();
-    plan.grid(yin, back);
-    double c = bench_wall_now(), cc = bench_cpu_now();
-    best_d = std::min(best_d, b - a);
-    best_g = std::min(best_g, c - b);
-    cpu_d = std::min(cpu_d, bc - ac);
-    cpu_g = std::min(cpu_g, cc - bc);
+  const NufftTimes best = time_nufft<T>(plan, image, vis, yin, back, o.repeat, [&](int r, const NufftTimes& t) {
     log().info("run {}/{}: degrid {:.1f} ms (cpu {:.1f}), grid {:.1f} ms (cpu {:.1f})", r + 1, o.repeat,
-               1e3 * (b - a), 1e3 * (bc - ac), 1e3 * (c - b), 1e3 * (cc - bc));
-  }
+               1e3 * t.degrid_s, 1e3 * t.degrid_cpu_s, 1e3 * t.grid_s, 1e3 * t.grid_cpu_s);
+  });
 
   // Accuracy against the direct transform on a subsample: degrid on the first
   // `check` points of the full plan; grid through a plan of the subsample alone.
@@ -121,12 +98,12 @@ nlohmann::json bench_nufft(const NufftBenchOptions& o, std::uint64_t seed) {
   j["padded"] = plan.padded_size();
   j["isa"] = plan.isa();
   j["plan_s"] = plan_s;
-  j["degrid_s"] = best_d;
-  j["grid_s"] = best_g;
-  j["degrid_cpu_s"] = cpu_d;
-  j["grid_cpu_s"] = cpu_g;
-  j["degrid_vis_per_s"] = o.nvis / best_d;
-  j["grid_vis_per_s"] = o.nvis / best_g;
+  j["degrid_s"] = best.degrid_s;
+  j["grid_s"] = best.grid_s;
+  j["degrid_cpu_s"] = best.degrid_cpu_s;
+  j["grid_cpu_s"] = best.grid_cpu_s;
+  j["degrid_vis_per_s"] = o.nvis / best.degrid_s;
+  j["grid_vis_per_s"] = o.nvis / best.grid_s;
   j["checked_vis"] = ns;
   j["degrid_error"] = degrid_err;
   j["grid_error"] = grid_err;
