@@ -18,6 +18,7 @@
 #include "src/io/measurement_set.hpp"
 #include "src/io/uvtable.hpp"
 #include "tests/support/paths.hpp"
+#include "tests/support/wsclean.hpp"
 
 using namespace penumbra;
 using namespace penumbra::test;
@@ -299,22 +300,8 @@ TEST(Simulate, BadInputIsOneLineAndTheRightExitCode) {
 
 // WSClean, following CASA, must see a point source of the simulated MS where the
 // truth image has it (the MS sign convention of REFERENCE.md §1).
-std::optional<std::string> wsclean_prefix() {
-  if (run_command("command -v wsclean") != 0) return std::nullopt;
-  std::vector<std::string> candidates = {"env OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 "};
-  const char* env_dir = std::getenv("PENUMBRA_OPENBLAS_PTHREAD_DIR");
-  for (const char* d : {env_dir, static_cast<const char*>("/usr/lib/x86_64-linux-gnu/openblas-pthread")})
-    if (d && std::filesystem::exists(std::filesystem::path(d) / "libopenblas.so.0"))
-      candidates.push_back(std::string("env OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 LD_LIBRARY_PATH=") + d + " ");
-  for (const auto& c : candidates) {
-    std::string out;
-    if (run_command(c + "wsclean --version", &out) == 0 && out.find("WSClean version") != std::string::npos) return c;
-  }
-  return std::nullopt;
-}
-
 TEST(Simulate, WscleanImagesAnOffCentrePointSourceWhereTheTruthHasIt) {
-  auto prefix = wsclean_prefix();
+  auto prefix = wsclean_launcher();
   if (!prefix) GTEST_SKIP() << "wsclean is not installed or cannot start";
   auto dir = scratch_dir("simulate_wsclean");
   // A point source East and North of the phase centre: pixel (x, y) = (20, 45) of 64² × 0.1″.

@@ -8,9 +8,7 @@
 // CASA's definition, and ours, do not).
 // After peak normalisation the dirty images agree to ≤ 1e-3 of the peak, with
 // the peak in the same pixel. Skipped when wsclean is not installed or cannot
-// start (Debian's wsclean 3.1 refuses an OpenMP build of OpenBLAS, which is the
-// default BLAS here; it runs against the pthread build from libopenblas0-pthread,
-// found in /usr/lib/x86_64-linux-gnu/openblas-pthread or $PENUMBRA_OPENBLAS_PTHREAD_DIR).
+// start (tests/support/wsclean.hpp).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -23,35 +21,12 @@
 #include "src/io/measurement_set.hpp"
 #include "tests/cli/imaging_fixture.hpp"
 #include "tests/support/paths.hpp"
+#include "tests/support/wsclean.hpp"
 
 using namespace penumbra;
 using namespace penumbra::test;
 
 namespace {
-
-// The environment prefix under which `wsclean` starts, or nothing.
-std::optional<std::string> wsclean_launcher() {
-  static std::optional<std::string> cached;
-  static bool probed = false;
-  if (probed) return cached;
-  probed = true;
-  if (run_command("command -v wsclean") != 0) return cached;
-  std::vector<std::string> candidates = {"env OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 "};
-  std::vector<std::string> dirs;
-  if (const char* d = std::getenv("PENUMBRA_OPENBLAS_PTHREAD_DIR")) dirs.push_back(d);
-  dirs.push_back("/usr/lib/x86_64-linux-gnu/openblas-pthread");
-  for (const auto& d : dirs)
-    if (std::filesystem::exists(std::filesystem::path(d) / "libopenblas.so.0"))
-      candidates.push_back("env OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 LD_LIBRARY_PATH=" + d + " ");
-  for (const auto& c : candidates) {
-    std::string out;
-    if (run_command(c + "wsclean --version", &out) == 0 && out.find("WSClean version") != std::string::npos) {
-      cached = c;
-      break;
-    }
-  }
-  return cached;
-}
 
 struct Case {
   std::string name, penumbra_args, wsclean_args;

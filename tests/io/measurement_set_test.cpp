@@ -18,6 +18,7 @@
 #include "src/io/describe.hpp"
 #include "tests/io/synthetic_ms.hpp"
 #include "tests/support/paths.hpp"
+#include "tests/support/wsclean.hpp"
 
 namespace penumbra {
 namespace {
@@ -255,26 +256,6 @@ t.close()
   EXPECT_EQ(d.json["weight"]["min"], 2.0);
 }
 
-// Debian 12's wsclean 3.1 refuses to start when libopenblas0-openmp is the
-// OpenBLAS (our LibTorch/Eigen stack installs it), even with
-// OPENBLAS_NUM_THREADS=1. A two-line LD_PRELOAD shim that reports the pthreads
-// build lets it run; OPENBLAS_NUM_THREADS=1 keeps BLAS single-threaded.
-// Returns the environment prefix for wsclean, or nullopt when it cannot run.
-std::optional<std::string> wsclean_env(const std::filesystem::path& dir) {
-  if (std::system("command -v wsclean >/dev/null 2>&1") != 0) return std::nullopt;
-  std::string env = "OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1";
-  std::string out;
-  if (test::run_command(env + " wsclean --version", &out) == 0 && out.find("OpenMP version of OpenBLAS") == std::string::npos)
-    return env;
-  std::ofstream(dir / "openblas_shim.c") << "int openblas_get_parallel(void) { return 1; }\n";
-  if (test::run_command(fmt::format("cc -shared -fPIC -o {0}/openblas_shim.so {0}/openblas_shim.c", dir.string()), &out) != 0)
-    return std::nullopt;
-  env = fmt::format("LD_PRELOAD={}/openblas_shim.so {}", dir.string(), env);
-  if (test::run_command(env + " wsclean --version", &out) != 0 || out.find("OpenMP version") != std::string::npos)
-    return std::nullopt;
-  return env;
-}
-
 // WSClean (which follows CASA) images the MS penumbra wrote, and the point
 // source lands East-left / North-up where it was put: the end-to-end check of
 // the stored sign convention.
@@ -287,7 +268,7 @@ TEST(MeasurementSet, WscleanImagesWrittenMsWithSourceInPlace) {
   o.m = 0.2 * kArcsec;   // North: 10 pixels up
   o.nant = 10;
   o.ntime = 24;
-  auto env = wsclean_env(dir);
+  auto env = test::wsclean_launcher();
   if (!env) GTEST_SKIP() << "wsclean not installed or cannot start";
   Observation obs = synthetic_observation(o);
   write_measurement_set(dir / "w.ms", obs);
