@@ -7,7 +7,8 @@
 // Outputs (run folder): coverage.png (ECP vs α, bootstrap band, diagonal),
 // coverage.csv (alpha,ecp,ecp_low,ecp_high), pixel_coverage.csv
 // (level,coverage), coverage.json (max_abs_ecp_minus_alpha, ...), and
-// simulations/ (one file per finished simulation: what --resume continues from).
+// simulations/ (one file per finished simulation: what --resume continues or,
+// with a larger --n, extends).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -147,7 +148,7 @@ Runner add_coverage(CLI::App& root) {
   app->add_option("--noise-rms", o->noise_rms, "Noise rms per Stokes-I visibility, Jy (0: radiometer equation)");
   app->add_option("--bootstrap", s.n_bootstrap, "Bootstrap replicates for the ECP band")->capture_default_str();
   app->add_option("--workers", s.workers, "Simulations in flight (0: as many as threads)")->capture_default_str();
-  app->add_flag("--resume", o->resume, "Continue an interrupted study in the same --out folder");
+  app->add_flag("--resume", o->resume, "Continue an interrupted study in the same --out folder, or extend a finished one to a larger --n");
   return [o](Context& ctx) { coverage_impl::run(ctx, *o); };
 }
 

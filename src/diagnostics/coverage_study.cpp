@@ -47,6 +47,15 @@ std::pair<double, double> gaussian_spec(const std::string& spec) {
   return {std::stod(rest.substr(0, comma)), std::stod(rest.substr(comma + 1))};
 }
 
+// A stored fingerprint in the form fingerprint() has now: studies written before
+// N could be extended kept "n" in it.
+std::string comparable_fingerprint(const std::string& stored) {
+  auto j = nlohmann::json::parse(stored, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return stored;
+  j.erase("n");
+  return j.dump();
+}
+
 fs::path sim_path(const fs::path& dir, int j) { return dir / "simulations" / fmt::format("sim_{:05}.h5", j); }
 
 }  // namespace coverage_impl
@@ -70,7 +79,8 @@ void CoverageStudyOptions::validate() const {
 }
 
 std::string CoverageStudyOptions::fingerprint() const {
-  nlohmann::json j = {{"n", n}, {"size", size}, {"cell", cell}, {"sky", sky}, {"prior", prior},
+  // Not n: simulation j depends on (seed, j) alone, so a resumed study may extend N.
+  nlohmann::json j = {{"size", size}, {"cell", cell}, {"sky", sky}, {"prior", prior},
                       {"sampler", sampler.sampler}, {"steps", sampler.steps}, {"levels", sampler.levels},
                       {"corrector", sampler.corrector}, {"snr", sampler.snr}, {"epsilon", sampler.epsilon},
                       {"sigma_min", sampler.sigma_min}, {"sigma_max", sampler.sigma_max},
@@ -157,16 +167,20 @@ CoverageStudyResult run_coverage_study(const CoverageStudyOptions& o, const fs::
   const std::string fp = o.fingerprint();
   if (resume && fs::exists(study)) {
     auto st = nlohmann::json::parse(read_text(study));
-    if (st.value("fingerprint", "") != fp)
+    if (coverage_impl::comparable_fingerprint(st.value("fingerprint", "")) != fp)
       throw UsageError(fmt::format("--resume: {} was made with other options or seed; rerun without --resume or with "
-                                   "the same options",
+                                   "the same options (only --n may change)",
                                    study.string()));
+    const int before = st.value("n", o.n);
+    if (before != o.n)
+      log().info("coverage: resuming a study of {} simulations with --n {}: simulations 0..{} are reused", before, o.n,
+                 std::min(before, o.n) - 1);
   } else {
     std::error_code ec;
     fs::remove_all(sims_dir, ec);
   }
   fs::create_directories(sims_dir);
-  write_text_atomic(study, nlohmann::json{{"fingerprint", fp}}.dump(2) + "\n");
+  write_text_atomic(study, nlohmann::json{{"fingerprint", fp}, {"n", o.n}}.dump(2) + "\n");
 
   std::vector<int> todo;
   for (int j = 0; j < o.n; ++j) {

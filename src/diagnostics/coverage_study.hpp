@@ -20,7 +20,10 @@
 //
 // Per-simulation results are written to DIR/simulations/sim_NNNNN.h5 (/samples
 // [K, H, W] float Jy/pixel, /truth [H, W]); a resumed study skips the files that
-// exist. DIR/study.json holds the options' fingerprint.
+// exist. DIR/study.json holds the options' fingerprint (all but N) and N.
+// Simulation j depends only on (seed, j), so a resume with a larger N extends a
+// finished study: simulations 0..N_old−1 are reused as they are and N_old..N−1
+// are run with their own seeds, exactly as a fresh study of N would run them.
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -91,7 +94,8 @@ struct CoverageStudyResult {
 
 // Runs (or resumes) the study in `dir`. With resume = false an existing
 // simulations/ folder is cleared; with resume = true its options must match
-// (UsageError otherwise). `on_done` is called (serialised) after each simulation.
+// except N (UsageError otherwise); a smaller N measures simulations 0..N−1 and
+// leaves the others on disk. `on_done` is called (serialised) after each simulation.
 CoverageStudyResult run_coverage_study(const CoverageStudyOptions& o, const std::filesystem::path& dir, bool resume,
                                        const std::function<void(int done, int total)>& on_done = {});
 

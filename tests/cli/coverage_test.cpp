@@ -45,6 +45,13 @@ TEST(CoverageCommand, GaussianPriorStudyIsCalibratedAndResumes) {
   EXPECT_EQ(j2["simulated_now"], 1);
   EXPECT_EQ(j2["resumed"], 23);
   EXPECT_DOUBLE_EQ(j2["max_abs_ecp_minus_alpha"].get<double>(), m);
+  // A larger --n extends the finished study: the 24 are reused, 2 are new.
+  log.clear();
+  ASSERT_EQ(coverage(std::string("--n 26 --resume") + kTiny, dir / "run", &log), 0) << log;
+  auto j3 = nlohmann::json::parse(penumbra::read_text(dir / "run" / "coverage.json"));
+  EXPECT_EQ(j3["n_simulations"], 26);
+  EXPECT_EQ(j3["simulated_now"], 2);
+  EXPECT_EQ(j3["resumed"], 24);
   // --resume with other options is refused.
   EXPECT_EQ(coverage(std::string("--n 24 --resume --steps 200") + kTiny, dir / "run"), 64);
 }

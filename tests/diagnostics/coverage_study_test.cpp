@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "src/core/errors.hpp"
+#include "src/core/run_folder.hpp"
 #include "src/core/units.hpp"
 #include "tests/support/paths.hpp"
 
@@ -76,6 +77,38 @@ TEST(CoverageStudy, GaussianPriorDrawsAreCalibratedAndResumeIsExact) {
   // Other options with --resume: refused.
   o.nsamples = 16;
   EXPECT_THROW(run_coverage_study(o, dir, true), UsageError);
+}
+
+// Extending a finished study with --resume and a larger N gives exactly the
+// study that N simulations from scratch give: old files untouched, new ones
+// with their own seeds.
+TEST(CoverageStudy, ResumeWithLargerNExtendsTheStudyExactly) {
+  auto extended = test::scratch_dir("coverage_study_extend"), fresh = test::scratch_dir("coverage_study_fresh");
+  CoverageStudyOptions o = tiny_gaussian_study(3);
+  o.sampler.steps = 60;
+  o.nsamples = o.batch = 8;
+  o.n_bootstrap = 20;
+  o.workers = 1;  // the same threads per simulation in every run, whatever N
+  run_coverage_study(o, extended, false);
+  const auto sim1 = read_text(extended / "simulations" / "sim_00001.h5");
+  const auto mtime = std::filesystem::last_write_time(extended / "simulations" / "sim_00001.h5");
+  o.n = 5;
+  auto grown = run_coverage_study(o, extended, true);
+  EXPECT_EQ(grown.resumed, 3);
+  EXPECT_EQ(grown.simulated, 2);
+  EXPECT_EQ(std::filesystem::last_write_time(extended / "simulations" / "sim_00001.h5"), mtime);
+  EXPECT_EQ(read_text(extended / "simulations" / "sim_00001.h5"), sim1);
+  auto scratch = run_coverage_study(o, fresh, false);
+  EXPECT_EQ(scratch.simulated, 5);
+  EXPECT_EQ(grown.tarp.ecp, scratch.tarp.ecp);
+  EXPECT_EQ(grown.rmse, scratch.rmse);
+  EXPECT_DOUBLE_EQ(grown.coverage_68, scratch.coverage_68);
+  // A smaller N measures the first simulations only.
+  o.n = 2;
+  auto shrunk = run_coverage_study(o, extended, true);
+  EXPECT_EQ(shrunk.resumed, 2);
+  EXPECT_EQ(shrunk.simulated, 0);
+  EXPECT_EQ(shrunk.rmse, std::vector<double>(scratch.rmse.begin(), scratch.rmse.begin() + 2));
 }
 
 TEST(CoverageStudy, MisspecifiedPriorIsDetected) {
