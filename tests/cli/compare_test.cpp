@@ -17,14 +17,6 @@ using namespace penumbra;
 using namespace penumbra::test;
 
 namespace {
-ImageGrid cmp_grid() {
-  ImageGrid g;
-  g.nx = g.ny = 32;
-  g.cell = 0.1 * kArcsec;
-  g.ra = 1.0;
-  g.dec = -30 * kDeg;
-  return g;
-}
 int compare(const std::string& args, const std::filesystem::path& out, std::string* log = nullptr) {
   return run_command(penumbra_bin() + " --threads 1 --out " + out.string() + " compare " + args, log);
 }
@@ -33,11 +25,11 @@ struct Case {
 };
 Case tiny_case(const std::filesystem::path& dir) {
   std::vector<PointSource> src = {{12, 20, 1.0}, {20, 10, 0.5}};
-  auto obs = small_observation(cmp_grid(), src);
+  auto obs = small_observation(two_source_grid(), src);
   Case c{dir / "obs.ms", dir / "truth.fits"};
   write_measurement_set(c.ms, obs);
   FitsImage t;
-  t.grid = cmp_grid();
+  t.grid = two_source_grid();
   t.pixels.assign(t.grid.size(), 0.0);
   for (auto& s : src) t.pixels[static_cast<std::size_t>(s.py) * 32 + s.px] = s.flux;
   t.bunit = "Jy/pixel";
