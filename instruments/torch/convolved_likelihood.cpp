@@ -76,15 +76,24 @@ ConvolvedGriddedLikelihood::ConvolvedGriddedLikelihood(const GriddedVisibilities
       pb[M * M + c] = 0.5 * (npix - dk.real());
       pb[2 * M * M + c] = 0.5 * dk.imag();
     }
+  // Half spectrum (rfft2 layout): columns 0..M/2. Columns with a partner column
+  // in the dropped half count twice in the energy.
+  const std::int64_t mh = M / 2 + 1;
+  auto half = [&](const at::Tensor& t) { return t.narrow(-1, 0, mh).contiguous(); };
+  auto mult = torch::full({mh}, 2.0, f64);
+  mult[0] = 1.0;
+  if (M % 2 == 0) mult[mh - 1] = 1.0;
   auto opt = torch::TensorOptions().dtype(dtype);
-  y_re_ = y_re.to(opt);
-  y_im_ = y_im.to(opt);
-  var_ = var.to(opt);
-  half_re_ = h_re.to(opt);
-  half_im_ = h_im.to(opt);
-  c_re_ = blocks_[0].to(opt);
-  c_im_ = blocks_[1].to(opt);
-  c_ri_ = blocks_[2].to(opt);
+  y_ = torch::complex(half(y_re), half(y_im)).to(opt.dtype(c10::toComplexType(dtype)));
+  var_ = half(var).to(opt);
+  half_re_ = half(h_re).to(opt);
+  half_im_ = half(h_im).to(opt);
+  c_re_ = half(blocks_[0]).to(opt);
+  c_im_ = half(blocks_[1]).to(opt);
+  c_ri_ = half(blocks_[2]).to(opt);
+  self_ = half(h_re) == 1.0;
+  e_re_ = (half(h_re) * mult / half(var)).to(opt);
+  e_im_ = (half(h_im) * mult / half(var)).to(opt);
 }
 
 at::Tensor ConvolvedGriddedLikelihood::apply(const at::Tensor& x) const {
@@ -107,33 +116,71 @@ at::Tensor ConvolvedGriddedLikelihood::adjoint(const at::Tensor& g) const {
   return img.index({Slice(), Slice(0, n_), Slice(0, n_)}).contiguous();
 }
 
-at::Tensor ConvolvedGriddedLikelihood::score(const at::Tensor& x, const at::Tensor& sigma) const {
-  auto xp = units_.scale == 1.0 && units_.offset == 0.0 ? x : x * units_.scale + units_.offset;
-  auto ax = apply(xp.to(y_re_.scalar_type()));
-  auto r_re = y_re_ - torch::real(ax);
-  auto r_im = y_im_ - torch::imag(ax);
-  auto s2 = (sigma.to(y_re_.scalar_type()) * units_.scale).pow(2).view({-1, 1, 1});
-  // Per-cell 2×2 solve of (v I + σ² C) g = r.
+at::Tensor ConvolvedGriddedLikelihood::apply_half(const at::Tensor& x) const {
+  // Pixel p goes to index p − N/2 (mod M), placed by quadrants: no roll, no full-size copy.
+  const std::int64_t n = n_, m = m_, h = n_ / 2;
+  auto pad = torch::zeros({x.size(0), m, m}, x.options());
+  auto put = [&](std::int64_t py, std::int64_t jy, std::int64_t ly, std::int64_t px, std::int64_t jx, std::int64_t lx) {
+    pad.narrow(1, jy, ly).narrow(2, jx, lx).copy_(x.narrow(1, py, ly).narrow(2, px, lx));
+  };
+  put(0, m - h, h, 0, m - h, h);
+  put(0, m - h, h, h, 0, n - h);
+  put(h, 0, n - h, 0, m - h, h);
+  put(h, 0, n - h, h, 0, n - h);
+  return torch::fft::rfft2(pad);
+}
+
+at::Tensor ConvolvedGriddedLikelihood::adjoint_half(const at::Tensor& g) const {
+  // Σ_k g_k e^{+2πi k·j/M} over the Hermitian extension: irfft2 without its 1/M².
+  auto img = torch::fft::irfft2(g, std::vector<std::int64_t>{m_, m_}, {-2, -1}, "forward");
+  const std::int64_t n = n_, m = m_, h = n_ / 2;
+  auto out = torch::empty({g.size(0), n, n}, img.options());
+  auto get = [&](std::int64_t py, std::int64_t jy, std::int64_t ly, std::int64_t px, std::int64_t jx, std::int64_t lx) {
+    out.narrow(1, py, ly).narrow(2, px, lx).copy_(img.narrow(1, jy, ly).narrow(2, jx, lx));
+  };
+  get(0, m - h, h, 0, m - h, h);
+  get(0, m - h, h, h, 0, n - h);
+  get(h, 0, n - h, 0, m - h, h);
+  get(h, 0, n - h, h, 0, n - h);
+  return out;
+}
+
+std::pair<at::Tensor, at::Tensor> ConvolvedGriddedLikelihood::solve_coefficients(const at::Tensor& sigma) const {
+  auto s = sigma.to(var_.scalar_type());
+  // The samplers pass one σ for every chain: solve once, broadcast over the batch.
+  if (s.numel() > 1 && (s == s[0]).all().item<bool>()) s = s.narrow(0, 0, 1);
+  auto s2 = (s * units_.scale).pow(2).view({-1, 1, 1});
+  // Per-cell 2×2 solve of (v I + σ² C) g = r, times the cell's weight f_c:
+  //   g_re = P r_re − Q r_im,  g_im = S r_im − T r_re;
+  // self-conjugate cells carry Re only: g_re = r_re / a.
   auto a = var_ + s2 * c_re_;
   auto b = var_ + s2 * c_im_;
   auto c = s2 * c_ri_;
-  auto det = a * b - c * c;
-  auto g_full_re = (b * r_re - c * r_im) / det;
-  auto g_full_im = (a * r_im - c * r_re) / det;
-  // Self-conjugate cells carry Re only: g = r_re / a.
-  auto self = (half_re_ == 1.0);
-  auto g_re = torch::where(self, r_re / a, g_full_re) * half_re_;
-  auto g_im = g_full_im * half_im_;
-  auto out = adjoint(torch::complex(g_re, g_im)) * units_.scale;
+  auto inv_det = 1.0 / (a * b - c * c);
+  auto p = torch::where(self_, 1.0 / a, half_re_ * b * inv_det);
+  auto q = torch::where(self_, torch::zeros_like(c), half_re_ * c * inv_det);
+  auto sm = half_im_ * a * inv_det;
+  auto t = half_im_ * c * inv_det;
+  // In complex form g = α r + β conj(r).
+  auto alpha = torch::complex(0.5 * (p + sm), 0.5 * (q - t));
+  auto beta = torch::complex(0.5 * (p - sm), -0.5 * (q + t));
+  return {alpha, beta};
+}
+
+at::Tensor ConvolvedGriddedLikelihood::score(const at::Tensor& x, const at::Tensor& sigma) const {
+  auto xp = units_.scale == 1.0 && units_.offset == 0.0 ? x : x * units_.scale + units_.offset;
+  auto r = y_ - apply_half(xp.to(var_.scalar_type()));
+  auto [alpha, beta] = solve_coefficients(sigma);
+  auto g = alpha * r + beta * r.conj();
+  auto out = adjoint_half(g);
+  if (units_.scale != 1.0) out.mul_(units_.scale);
   return out.to(x.scalar_type());
 }
 
 at::Tensor ConvolvedGriddedLikelihood::energy(const at::Tensor& x) const {
   auto xp = units_.scale == 1.0 && units_.offset == 0.0 ? x : x * units_.scale + units_.offset;
-  auto ax = apply(xp.to(y_re_.scalar_type()));
-  auto r_re = y_re_ - torch::real(ax);
-  auto r_im = y_im_ - torch::imag(ax);
-  auto e = (half_re_ * r_re * r_re + half_im_ * r_im * r_im) / var_;
+  auto r = y_ - apply_half(xp.to(var_.scalar_type()));
+  auto e = e_re_ * torch::real(r).pow(2) + e_im_ * torch::imag(r).pow(2);
   return (0.5 * e.to(torch::kFloat64).sum({1, 2})).to(x.scalar_type());
 }
 

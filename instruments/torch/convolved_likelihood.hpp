@@ -60,8 +60,21 @@ class ConvolvedGriddedLikelihood final : public Likelihood {
   PixelUnits units_;
   std::int64_t occupied_ = 0;
   at::Tensor blocks_;                         // float64 [3, M, M]
-  at::Tensor y_re_, y_im_, var_, half_re_, half_im_;  // dtype [M, M]; half_* = f_c masks (0 where unused)
-  at::Tensor c_re_, c_im_, c_ri_;             // dtype [M, M]
+  // The sampling path works on the half spectrum (rfft2 columns 0..M/2): the
+  // image is real and the gridded data Hermitian, so the residual and the
+  // per-cell solve are Hermitian too and the other half adds nothing.
+  // All [M, M/2+1], the sampler's dtype (y_: its complex dtype).
+  at::Tensor y_;                              // gridded data
+  at::Tensor var_, half_re_, half_im_;        // variance; f_c masks (0 where unused)
+  at::Tensor c_re_, c_im_, c_ri_;             // AAᵀ blocks
+  at::Tensor self_;                           // bool: self-conjugate occupied cells (Re only)
+  at::Tensor e_re_, e_im_;                    // energy weights: multiplicity·f_c/v
+  // x [B, N, N] (physical units) → A x on the half spectrum, complex [B, M, M/2+1].
+  at::Tensor apply_half(const at::Tensor& x) const;
+  // Hermitian g on the half spectrum → Aᵀ g [B, N, N].
+  at::Tensor adjoint_half(const at::Tensor& g) const;
+  // The per-cell solve as g = α r + β conj(r) for noise level(s) σ [B] (one set when all equal).
+  std::pair<at::Tensor, at::Tensor> solve_coefficients(const at::Tensor& sigma) const;
 };
 
 }  // namespace penumbra

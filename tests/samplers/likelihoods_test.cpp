@@ -103,6 +103,53 @@ TEST_P(PaddedGrid, AdjointAndDiagonalBlocksOfAATMatchTheOperator) {
 INSTANTIATE_TEST_SUITE_P(Pads, PaddedGrid, ::testing::Values(std::make_pair(8, 16), std::make_pair(8, 12),
                                                              std::make_pair(6, 6)));
 
+// The score at σ > 0 is Aᵀ (per-cell 2×2 solve of (v I + σ² C_k) g = r) on the
+// full M×M grid, written out here cell by cell with the public operator; the
+// class computes it on the half spectrum. Even and odd grids, per-chain σ.
+TEST(ConvolvedGriddedLikelihood, ScoreAtEveryNoiseLevelIsThePerCellSolve) {
+  for (auto [n, m] : {std::make_pair(6, 12), std::make_pair(8, 16), std::make_pair(5, 9)}) {
+    ImageGrid grid{n, n, 1e-6};
+    auto vs = random_vis(grid, 30, 0.8, 7);
+    auto g = grid_visibilities(vs, ImageGrid{m, m, grid.cell});
+    PixelUnits units{0.3, 0.05};
+    ConvolvedGriddedLikelihood lik(g, n, units, torch::kFloat64);
+    auto x = torch::randn({3, n, n}, lf64());
+    for (auto sigma : {torch::tensor({0.0, 0.7, 4.0}, lf64()), torch::full({3}, 0.2, lf64())}) {
+      auto r = -lik.apply(x * units.scale + units.offset);  // −A x; the data added per cell below
+      auto blocks = lik.aat_blocks();
+      auto gr = torch::zeros({3, m, m}, torch::kComplexDouble);
+      std::vector<double> energy(3, 0.0);  // ½ Σ f_c (r_re² + r_im²)/v, Re only on self-conjugate cells
+      for (int b = 0; b < 3; ++b) {
+        double s2 = std::pow(sigma[b].item<double>() * units.scale, 2);
+        for (int ky = 0; ky < m; ++ky)
+          for (int kx = 0; kx < m; ++kx) {
+            auto c = g.index(ky, kx);
+            if (!(g.weight[c] > 0)) continue;
+            auto rk = r[b][ky][kx].item<c10::complex<double>>();
+            double rre = g.mean[c].real() + rk.real(), rim = g.mean[c].imag() + rk.imag();
+            double a = g.variance[c] + s2 * blocks[0][ky][kx].item<double>();
+            double bb = g.variance[c] + s2 * blocks[1][ky][kx].item<double>();
+            double cc = s2 * blocks[2][ky][kx].item<double>();
+            double det = a * bb - cc * cc;
+            c10::complex<double> gk = g.self_conjugate(ky, kx)
+                                          ? c10::complex<double>(rre / a, 0.0)
+                                          : c10::complex<double>(0.5 * (bb * rre - cc * rim) / det,
+                                                                 0.5 * (a * rim - cc * rre) / det);
+            gr[b][ky][kx] = gk;
+            bool self = g.self_conjugate(ky, kx);
+            energy[b] += 0.5 * (self ? rre * rre : 0.5 * (rre * rre + rim * rim)) / g.variance[c];
+          }
+      }
+      auto want = lik.adjoint(gr) * units.scale;
+      auto got = lik.score(x, sigma);
+      EXPECT_LT((got - want).abs().max().item<double>(), 1e-10 * want.abs().max().item<double>())
+          << "n " << n << " m " << m << " sigma " << sigma;
+      auto e = lik.energy(x);
+      for (int b = 0; b < 3; ++b) EXPECT_NEAR(e[b].item<double>(), energy[b], 1e-10 * energy[b]) << n << " " << m;
+    }
+  }
+}
+
 TEST(ConvolvedGriddedLikelihood, SigmaZeroScoreIsMinusEnergyGradientAndUnitsApply) {
   int n = 6, m = 12;
   ImageGrid grid{n, n, 1e-6};
