@@ -311,6 +311,17 @@ PriorTrainer PriorTrainer::resume(const std::filesystem::path& checkpoint, at::T
     DataInfo next = *current;
     next.lineage = info.lineage;
     next.lineage.push_back({{"source", info.source}, {"count", info.count}, {"until_step", step}});
+    // A VE prior must start from noise that drowns every data point (σ_max ≥ the largest
+    // pairwise distance, as for a fresh run); new data may be farther apart (peak-normalised
+    // disks fill the image: ≈ 18 against ≈ 8 for galaxies at 64²). Raising σ_max only adds
+    // noise levels, which the network, conditioned on log σ, learns while fine-tuning.
+    if (cfg.sde.kind == Sde::Kind::kVE) {
+      double d = max_pairwise_distance(data, 1000, cfg.seed);
+      if (d > cfg.sde.sigma_max) {
+        next.lineage.back()["sigma_max"] = cfg.sde.sigma_max;
+        cfg.sde.sigma_max = d;
+      }
+    }
     info = next;
   }
   PriorTrainer tr(cfg, info, data);

@@ -85,8 +85,10 @@ class PriorTrainer {
   // With `current` (the description of `data`) whose source differs from the
   // checkpoint's, this is fine-tuning on new data: the checkpoint's source moves to
   // the lineage (until its step) and `current` becomes the data description; its
-  // normalisation and unit must match the checkpoint's (DataError otherwise).
-  // Step counter, learning-rate schedule, EMA and Adam state all continue.
+  // normalisation and unit must match the checkpoint's (DataError otherwise). A VE
+  // σ_max below the new data's largest pairwise distance is raised to it (the old
+  // value is kept in the lineage entry). Step counter, learning-rate schedule, EMA
+  // and Adam state all continue.
   static PriorTrainer resume(const std::filesystem::path& checkpoint, at::Tensor data,
                              const DataInfo* current = nullptr);
   ~PriorTrainer();

@@ -190,9 +190,11 @@ TEST_F(TrainingTest, FineTuningOnNewDataRecordsTheLineage) {
   EXPECT_TRUE(PriorTrainer::resume(dir / "base.ckpt", tiny_data(16), &info).data_info().lineage.empty());
   info.source = "disks";
   info.count = 8;
-  auto disks = torch::rand({8, 16, 16});
+  auto disks = 2 * torch::rand({8, 16, 16});  // farther apart than tiny_config's σ_max = 5
   auto tuned = PriorTrainer::resume(dir / "base.ckpt", disks, &info);
   EXPECT_EQ(tuned.steps_done(), 3);
+  EXPECT_DOUBLE_EQ(tuned.config().sde.sigma_max, max_pairwise_distance(disks, 1000, tiny_config().seed));
+  EXPECT_GT(tuned.config().sde.sigma_max, 5.0);
   for (int i = 0; i < 2; ++i) EXPECT_TRUE(std::isfinite(tuned.step()));
   EXPECT_EQ(tuned.steps_done(), 5);
   tuned.save(dir / "tuned.ckpt");
@@ -203,6 +205,8 @@ TEST_F(TrainingTest, FineTuningOnNewDataRecordsTheLineage) {
   ASSERT_EQ(again.data_info().lineage.size(), 1u);
   EXPECT_EQ(again.data_info().lineage[0]["source"], "test");
   EXPECT_EQ(again.data_info().lineage[0]["until_step"], 3);
+  EXPECT_EQ(again.data_info().lineage[0]["sigma_max"], 5.0);
+  EXPECT_EQ(again.config().sde.sigma_max, tuned.config().sde.sigma_max);
   EXPECT_EQ(DiffusionPrior::load(dir / "tuned.ckpt")->data_info().lineage.size(), 1u);
   info.source = "calibrated";
   info.normalisation = "flux";
