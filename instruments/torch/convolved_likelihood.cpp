@@ -76,24 +76,52 @@ ConvolvedGriddedLikelihood::ConvolvedGriddedLikelihood(const GriddedVisibilities
       pb[M * M + c] = 0.5 * (npix - dk.real());
       pb[2 * M * M + c] = 0.5 * dk.imag();
     }
-  // Half spectrum (rfft2 layout): columns 0..M/2. Columns with a partner column
+  // Half spectrum (rfft layout): columns 0..M/2. Columns with a partner column
   // in the dropped half count twice in the energy.
   const std::int64_t mh = M / 2 + 1;
-  auto half = [&](const at::Tensor& t) { return t.narrow(-1, 0, mh).contiguous(); };
-  auto mult = torch::full({mh}, 2.0, f64);
-  mult[0] = 1.0;
-  if (M % 2 == 0) mult[mh - 1] = 1.0;
+  mh_ = mh;
+  const long h = n_ / 2;
+  auto ey_re = torch::zeros({M, mh}, f64), ey_im = torch::zeros({M, mh}, f64);
+  auto er = torch::zeros({M, mh}, f64), ei = torch::zeros({M, mh}, f64);
+  auto* p_yr = ey_re.data_ptr<double>();
+  auto* p_yi = ey_im.data_ptr<double>();
+  auto* p_er = er.data_ptr<double>();
+  auto* p_ei = ei.data_ptr<double>();
+  for (int ky = 0; ky < m_; ++ky)
+    for (int kx = 0; kx < mh; ++kx) {
+      std::size_t c = static_cast<std::size_t>(ky) * m_ + kx;
+      if (!(phr[c] > 0)) {
+        empty_.push_back(static_cast<std::int64_t>(ky) * mh + kx);
+        continue;
+      }
+      double mult = (kx == 0 || (m_ % 2 == 0 && kx == m_ / 2)) ? 1.0 : 2.0;
+      // φ = 2π(kx + ky)·h/M, reduced exactly in integers first.
+      long t = (static_cast<long>(kx + ky) * h) % m_;
+      double ang = 2 * M_PI * static_cast<double>(t) / m_;
+      Cell cell;
+      cell.index = static_cast<std::int64_t>(ky) * mh + kx;
+      cell.var = pv[c];
+      cell.c_re = pb[c];
+      cell.c_im = pb[M * M + c];
+      cell.c_ri = pb[2 * M * M + c];
+      cell.f_re = phr[c];
+      cell.f_im = phi[c];
+      cell.cos_phi = std::cos(ang);
+      cell.sin_phi = std::sin(ang);
+      // y' = e^{−iφ} y
+      cell.y_re = cell.cos_phi * pyr[c] + cell.sin_phi * pyi[c];
+      cell.y_im = cell.cos_phi * pyi[c] - cell.sin_phi * pyr[c];
+      cells_.push_back(cell);
+      cell_index_.push_back(cell.index);
+      p_yr[cell.index] = cell.y_re;
+      p_yi[cell.index] = cell.y_im;
+      p_er[cell.index] = mult * phr[c] / pv[c];
+      p_ei[cell.index] = mult * phi[c] / pv[c];
+    }
   auto opt = torch::TensorOptions().dtype(dtype);
-  y_ = torch::complex(half(y_re), half(y_im)).to(opt.dtype(c10::toComplexType(dtype)));
-  var_ = half(var).to(opt);
-  half_re_ = half(h_re).to(opt);
-  half_im_ = half(h_im).to(opt);
-  c_re_ = half(blocks_[0]).to(opt);
-  c_im_ = half(blocks_[1]).to(opt);
-  c_ri_ = half(blocks_[2]).to(opt);
-  self_ = half(h_re) == 1.0;
-  e_re_ = (half(h_re) * mult / half(var)).to(opt);
-  e_im_ = (half(h_im) * mult / half(var)).to(opt);
+  y_ = torch::complex(ey_re, ey_im).to(opt.dtype(c10::toComplexType(dtype)));
+  e_re_ = er.to(opt);
+  e_im_ = ei.to(opt);
 }
 
 at::Tensor ConvolvedGriddedLikelihood::apply(const at::Tensor& x) const {
@@ -116,70 +144,111 @@ at::Tensor ConvolvedGriddedLikelihood::adjoint(const at::Tensor& g) const {
   return img.index({Slice(), Slice(0, n_), Slice(0, n_)}).contiguous();
 }
 
-at::Tensor ConvolvedGriddedLikelihood::apply_half(const at::Tensor& x) const {
-  // Pixel p goes to index p − N/2 (mod M), placed by quadrants: no roll, no full-size copy.
-  const std::int64_t n = n_, m = m_, h = n_ / 2;
-  auto pad = torch::zeros({x.size(0), m, m}, x.options());
-  auto put = [&](std::int64_t py, std::int64_t jy, std::int64_t ly, std::int64_t px, std::int64_t jx, std::int64_t lx) {
-    pad.narrow(1, jy, ly).narrow(2, jx, lx).copy_(x.narrow(1, py, ly).narrow(2, px, lx));
-  };
-  put(0, m - h, h, 0, m - h, h);
-  put(0, m - h, h, h, 0, n - h);
-  put(h, 0, n - h, 0, m - h, h);
-  put(h, 0, n - h, h, 0, n - h);
-  return torch::fft::rfft2(pad);
+at::Tensor ConvolvedGriddedLikelihood::forward_plain(const at::Tensor& x) const {
+  if (x.dim() != 3 || x.size(1) != n_ || x.size(2) != n_)
+    throw UsageError(fmt::format("convolved likelihood: expected images [B, {0}, {0}], got {1}", n_,
+                                 fmt::join(x.sizes(), "x")));
+  // Rows first (the image's N rows, zero-padded to M by the transform), then the
+  // columns: the padded image's M − N zero rows are never transformed.
+  return torch::fft::fft(torch::fft::rfft(x, m_, -1), m_, 1).contiguous();
 }
 
-at::Tensor ConvolvedGriddedLikelihood::adjoint_half(const at::Tensor& g) const {
-  // Σ_k g_k e^{+2πi k·j/M} over the Hermitian extension: irfft2 without its 1/M².
-  auto img = torch::fft::irfft2(g, std::vector<std::int64_t>{m_, m_}, {-2, -1}, "forward");
-  const std::int64_t n = n_, m = m_, h = n_ / 2;
-  auto out = torch::empty({g.size(0), n, n}, img.options());
-  auto get = [&](std::int64_t py, std::int64_t jy, std::int64_t ly, std::int64_t px, std::int64_t jx, std::int64_t lx) {
-    out.narrow(1, py, ly).narrow(2, px, lx).copy_(img.narrow(1, jy, ly).narrow(2, jx, lx));
-  };
-  get(0, m - h, h, 0, m - h, h);
-  get(0, m - h, h, h, 0, n - h);
-  get(h, 0, n - h, 0, m - h, h);
-  get(h, 0, n - h, h, 0, n - h);
-  return out;
+at::Tensor ConvolvedGriddedLikelihood::adjoint_plain(const at::Tensor& g) const {
+  // Σ_k g_k e^{+2πi k·j/M} over the Hermitian extension (no 1/M²), only for the
+  // N rows and columns of the image window.
+  auto rows = torch::fft::ifft(g, c10::nullopt, 1, "forward").narrow(1, 0, n_);
+  return torch::fft::irfft(rows, m_, -1, "forward").narrow(2, 0, n_).contiguous();
 }
 
-std::pair<at::Tensor, at::Tensor> ConvolvedGriddedLikelihood::solve_coefficients(const at::Tensor& sigma) const {
-  auto s = sigma.to(var_.scalar_type());
-  // The samplers pass one σ for every chain: solve once, broadcast over the batch.
-  if (s.numel() > 1 && (s == s[0]).all().item<bool>()) s = s.narrow(0, 0, 1);
-  auto s2 = (s * units_.scale).pow(2).view({-1, 1, 1});
-  // Per-cell 2×2 solve of (v I + σ² C) g = r, times the cell's weight f_c:
-  //   g_re = P r_re − Q r_im,  g_im = S r_im − T r_re;
-  // self-conjugate cells carry Re only: g_re = r_re / a.
-  auto a = var_ + s2 * c_re_;
-  auto b = var_ + s2 * c_im_;
-  auto c = s2 * c_ri_;
-  auto inv_det = 1.0 / (a * b - c * c);
-  auto p = torch::where(self_, 1.0 / a, half_re_ * b * inv_det);
-  auto q = torch::where(self_, torch::zeros_like(c), half_re_ * c * inv_det);
-  auto sm = half_im_ * a * inv_det;
-  auto t = half_im_ * c * inv_det;
-  // In complex form g = α r + β conj(r).
-  auto alpha = torch::complex(0.5 * (p + sm), 0.5 * (q - t));
-  auto beta = torch::complex(0.5 * (p - sm), -0.5 * (q + t));
-  return {alpha, beta};
+namespace {
+
+// g' = K (y' − F) per cell of chain b, with K the cell's 2×2 real map, in
+// place; cells without data get 0.
+template <typename T>
+void solve_cells(T* f, std::int64_t batch_stride, const std::vector<std::int64_t>& index,
+                 const std::vector<std::int64_t>& empty, const std::vector<T>& k, const std::vector<T>& c0,
+                 std::int64_t b) {
+  T* fb = f + 2 * b * batch_stride;
+  for (auto e : empty) fb[2 * e] = fb[2 * e + 1] = 0;
+  const std::size_t nc = index.size();
+  for (std::size_t i = 0; i < nc; ++i) {
+    T* z = fb + 2 * index[i];
+    const T* ki = &k[4 * i];
+    T fr = z[0], fi = z[1];
+    z[0] = c0[2 * i] - (ki[0] * fr + ki[1] * fi);
+    z[1] = c0[2 * i + 1] - (ki[2] * fr + ki[3] * fi);
+  }
+}
+
+}  // namespace
+
+void ConvolvedGriddedLikelihood::solve_in_place(at::Tensor& f, const at::Tensor& sigma) const {
+  auto sig = sigma.to(torch::kFloat64).cpu().contiguous();
+  const double* sp = sig.data_ptr<double>();
+  const std::int64_t batch = f.size(0), stride = static_cast<std::int64_t>(m_) * mh_;
+  auto run = [&](auto* data, auto tag) {
+    using T = decltype(tag);
+    std::vector<T> k(4 * cells_.size()), c0(2 * cells_.size());
+    auto fill = [&](double s) {
+      double s2 = std::pow(s * units_.scale, 2);
+      for (std::size_t i = 0; i < cells_.size(); ++i) {
+        const Cell& c = cells_[i];
+        // G: the weighted 2×2 solve of (v I + σ² C) g = r (self-conjugate cells: Re only).
+        double a = c.var + s2 * c.c_re, bb = c.var + s2 * c.c_im, cc = s2 * c.c_ri;
+        double g11, g12, g21, g22;
+        if (c.f_im == 0) {
+          g11 = c.f_re / a;
+          g12 = g21 = g22 = 0;
+        } else {
+          double inv = 1.0 / (a * bb - cc * cc);
+          g11 = c.f_re * bb * inv;
+          g12 = -c.f_re * cc * inv;
+          g21 = -c.f_im * cc * inv;
+          g22 = c.f_im * a * inv;
+        }
+        // K = R(−φ) G R(φ), R(φ) the rotation by e^{iφ} on (Re, Im).
+        double co = c.cos_phi, si = c.sin_phi;
+        double m11 = g11 * co + g12 * si, m12 = -g11 * si + g12 * co;  // G R(φ)
+        double m21 = g21 * co + g22 * si, m22 = -g21 * si + g22 * co;
+        double k11 = co * m11 + si * m21, k12 = co * m12 + si * m22;   // R(−φ) · (G R(φ))
+        double k21 = -si * m11 + co * m21, k22 = -si * m12 + co * m22;
+        k[4 * i] = static_cast<T>(k11);
+        k[4 * i + 1] = static_cast<T>(k12);
+        k[4 * i + 2] = static_cast<T>(k21);
+        k[4 * i + 3] = static_cast<T>(k22);
+        c0[2 * i] = static_cast<T>(k11 * c.y_re + k12 * c.y_im);
+        c0[2 * i + 1] = static_cast<T>(k21 * c.y_re + k22 * c.y_im);
+      }
+    };
+    double filled = std::nan("");
+    for (std::int64_t b = 0; b < batch; ++b) {
+      double s = sp[sig.numel() == 1 ? 0 : b];
+      if (!(s == filled)) {  // the samplers pass one σ for every chain: fill once
+        fill(s);
+        filled = s;
+      }
+      solve_cells(data, stride, cell_index_, empty_, k, c0, b);
+    }
+  };
+  if (f.scalar_type() == torch::kComplexFloat) run(reinterpret_cast<float*>(f.data_ptr()), float{});
+  else if (f.scalar_type() == torch::kComplexDouble) run(reinterpret_cast<double*>(f.data_ptr()), double{});
+  else throw InternalError("convolved likelihood: unsupported dtype");
 }
 
 at::Tensor ConvolvedGriddedLikelihood::score(const at::Tensor& x, const at::Tensor& sigma) const {
   auto xp = units_.scale == 1.0 && units_.offset == 0.0 ? x : x * units_.scale + units_.offset;
-  auto r = y_ - apply_half(xp.to(var_.scalar_type()));
-  auto [alpha, beta] = solve_coefficients(sigma);
-  auto g = alpha * r + beta * r.conj();
-  auto out = adjoint_half(g);
+  auto f = forward_plain(xp.to(e_re_.scalar_type()));
+  solve_in_place(f, sigma);
+  auto out = adjoint_plain(f);
   if (units_.scale != 1.0) out.mul_(units_.scale);
   return out.to(x.scalar_type());
 }
 
 at::Tensor ConvolvedGriddedLikelihood::energy(const at::Tensor& x) const {
+  // |r'| per component equals |r| where it matters: f_re = f_im off the
+  // self-conjugate cells, and e^{iφ} = ±1 on them.
   auto xp = units_.scale == 1.0 && units_.offset == 0.0 ? x : x * units_.scale + units_.offset;
-  auto r = y_ - apply_half(xp.to(var_.scalar_type()));
+  auto r = y_ - forward_plain(xp.to(e_re_.scalar_type()));
   auto e = e_re_ * torch::real(r).pow(2) + e_im_ * torch::imag(r).pow(2);
   return (0.5 * e.to(torch::kFloat64).sum({1, 2})).to(x.scalar_type());
 }

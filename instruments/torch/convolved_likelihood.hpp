@@ -26,6 +26,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <string>
+#include <vector>
 
 #include "instruments/gridded_visibilities.hpp"
 #include "instruments/torch/exact_likelihood.hpp"
@@ -60,21 +61,30 @@ class ConvolvedGriddedLikelihood final : public Likelihood {
   PixelUnits units_;
   std::int64_t occupied_ = 0;
   at::Tensor blocks_;                         // float64 [3, M, M]
-  // The sampling path works on the half spectrum (rfft2 columns 0..M/2): the
+  // The sampling path works on the half spectrum (rfft columns 0..M/2): the
   // image is real and the gridded data Hermitian, so the residual and the
-  // per-cell solve are Hermitian too and the other half adds nothing.
-  // All [M, M/2+1], the sampler's dtype (y_: its complex dtype).
-  at::Tensor y_;                              // gridded data
-  at::Tensor var_, half_re_, half_im_;        // variance; f_c masks (0 where unused)
-  at::Tensor c_re_, c_im_, c_ri_;             // AAᵀ blocks
-  at::Tensor self_;                           // bool: self-conjugate occupied cells (Re only)
-  at::Tensor e_re_, e_im_;                    // energy weights: multiplicity·f_c/v
-  // x [B, N, N] (physical units) → A x on the half spectrum, complex [B, M, M/2+1].
-  at::Tensor apply_half(const at::Tensor& x) const;
-  // Hermitian g on the half spectrum → Aᵀ g [B, N, N].
-  at::Tensor adjoint_half(const at::Tensor& g) const;
-  // The per-cell solve as g = α r + β conj(r) for noise level(s) σ [B] (one set when all equal).
-  std::pair<at::Tensor, at::Tensor> solve_coefficients(const at::Tensor& sigma) const;
+  // per-cell solve are Hermitian too and the other half adds nothing. It also
+  // places the image at indices 0..N−1 (no roll): A x = e^{iφ_k} F_k with F the
+  // plain transform and φ_k = 2π(kx + ky)(N/2)/M, so the phase is folded into the
+  // data (y' = e^{−iφ} y) and into each cell's 2×2 solve, and the zero rows of
+  // the padded image are never transformed.
+  std::int64_t mh_ = 0;                       // M/2 + 1
+  at::Tensor y_;                              // y' [M, M/2+1], the complex sampler dtype (energy)
+  at::Tensor e_re_, e_im_;                    // energy weights multiplicity·f_c/v [M, M/2+1]
+  struct Cell {                               // one occupied half-spectrum cell, for the fused solve
+    std::int64_t index;                       // ky·(M/2+1) + kx
+    double var, c_re, c_im, c_ri;             // v and the AAᵀ block
+    double f_re, f_im;                        // weights f_c of Re and Im (self-conjugate: 1, 0)
+    double cos_phi, sin_phi;                  // e^{iφ}
+    double y_re, y_im;                        // y'
+  };
+  std::vector<Cell> cells_;
+  std::vector<std::int64_t> cell_index_, empty_;  // occupied cells' indices; half-spectrum cells without data
+  // F = plain transform [B, M, M/2+1]; and its adjoint back to [B, N, N].
+  at::Tensor forward_plain(const at::Tensor& x) const;
+  at::Tensor adjoint_plain(const at::Tensor& g) const;
+  // In place: F ← e^{−iφ} G_σ(e^{iφ}(y' − F)), the weighted per-cell solve, for each chain's σ.
+  void solve_in_place(at::Tensor& f, const at::Tensor& sigma) const;
 };
 
 }  // namespace penumbra
