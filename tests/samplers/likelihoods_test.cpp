@@ -103,15 +103,20 @@ TEST_P(PaddedGrid, AdjointAndDiagonalBlocksOfAATMatchTheOperator) {
 INSTANTIATE_TEST_SUITE_P(Pads, PaddedGrid, ::testing::Values(std::make_pair(8, 16), std::make_pair(8, 12),
                                                              std::make_pair(6, 6)));
 
+// Random visibilities on an n×n image gridded to m×m, with the units both convolved-likelihood tests use.
+constexpr PixelUnits kUnits{0.3, 0.05};
+GriddedVisibilities gridded_random_vis(int n, int m, int nvis, std::uint64_t seed) {
+  ImageGrid grid{n, n, 1e-6};
+  return grid_visibilities(random_vis(grid, nvis, 0.8, seed), ImageGrid{m, m, grid.cell});
+}
+
 // The score at σ > 0 is Aᵀ (per-cell 2×2 solve of (v I + σ² C_k) g = r) on the
 // full M×M grid, written out here cell by cell with the public operator; the
 // class computes it on the half spectrum. Even and odd grids, per-chain σ.
 TEST(ConvolvedGriddedLikelihood, ScoreAtEveryNoiseLevelIsThePerCellSolve) {
   for (auto [n, m] : {std::make_pair(6, 12), std::make_pair(8, 16), std::make_pair(5, 9)}) {
-    ImageGrid grid{n, n, 1e-6};
-    auto vs = random_vis(grid, 30, 0.8, 7);
-    auto g = grid_visibilities(vs, ImageGrid{m, m, grid.cell});
-    PixelUnits units{0.3, 0.05};
+    auto g = gridded_random_vis(n, m, 30, 7);
+    const PixelUnits units = kUnits;
     ConvolvedGriddedLikelihood lik(g, n, units, torch::kFloat64);
     auto x = torch::randn({3, n, n}, lf64());
     for (auto sigma : {torch::tensor({0.0, 0.7, 4.0}, lf64()), torch::full({3}, 0.2, lf64())}) {
@@ -151,12 +156,9 @@ TEST(ConvolvedGriddedLikelihood, ScoreAtEveryNoiseLevelIsThePerCellSolve) {
 }
 
 TEST(ConvolvedGriddedLikelihood, SigmaZeroScoreIsMinusEnergyGradientAndUnitsApply) {
-  int n = 6, m = 12;
-  ImageGrid grid{n, n, 1e-6};
-  auto vs = random_vis(grid, 25, 0.8, 3);
-  auto g = grid_visibilities(vs, ImageGrid{m, m, grid.cell});
-  PixelUnits units{0.3, 0.05};
-  ConvolvedGriddedLikelihood lik(g, n, units, torch::kFloat64);
+  int n = 6;
+  auto g = gridded_random_vis(n, 12, 25, 3);
+  ConvolvedGriddedLikelihood lik(g, n, kUnits, torch::kFloat64);
   auto x = torch::randn({1, n, n}, lf64());
   auto s = lik.score(x, torch::zeros({1}, lf64()));
   auto fd = torch::zeros_like(x);
