@@ -21,7 +21,7 @@ struct TarpResult {
   std::vector<double> ecp;        // expected coverage at each α
   std::vector<double> ecp_low;    // bootstrap 2.5 % band
   std::vector<double> ecp_high;   // bootstrap 97.5 % band
-  std::vector<double> f;          // per simulation: fraction of samples closer to r_j than the truth
+  std::vector<double> f;          // per simulation: (samples closer to r_j than the truth + U(0,1)) / (K + 1)
   double max_abs_ecp_minus_alpha = 0;
 };
 

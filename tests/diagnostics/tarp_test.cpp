@@ -38,6 +38,18 @@ TEST(Tarp, CalibratedPosteriorHasDiagonalCoverage) {
   EXPECT_NEAR(credible_interval_coverage(sims, 0.95), 0.95, 0.02);
 }
 
+TEST(Tarp, FewSamplesPerPosteriorStillGiveTheDiagonal) {
+  // With K = 4 the raw fraction of closer samples takes 5 values, which alone puts
+  // ECP(0+) at 1/5; the randomised rank must not.
+  auto sims = gaussian_sims(2000, 4, 3, 1.0, 4);
+  TarpResult r = tarp_coverage(sims, 11, 101, 0);
+  EXPECT_LT(r.max_abs_ecp_minus_alpha, 0.05);
+  for (double f : r.f) {
+    EXPECT_GE(f, 0.0);
+    EXPECT_LT(f, 1.0);
+  }
+}
+
 TEST(Tarp, OverconfidentPosteriorIsDetected) {
   auto sims = gaussian_sims(400, 200, 4, 3.0, 2);  // truths 3× wider than the samples
   TarpResult r = tarp_coverage(sims, 7, 51, 20);
