@@ -17,6 +17,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # cross-checks in the tests: an independent imager and Python readers
   wsclean python3-casacore python3-astropy python3-h5py python3-numpy
+  # scripts/train_prior_torch.py (the GPU trainer) is checked against penumbra on the CPU
+  python3-torch
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

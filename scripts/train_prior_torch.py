@@ -316,7 +316,7 @@ def load_network(header, tensors, prefix, device):
     return net
 
 
-def held_out_loss(net, header, data, levels=8, batch=256, seed=0):
+def held_out_loss(net, header, data, levels=6, batch=256, seed=0):
     """Mean over `levels` evenly spaced t ∈ [t_eps, 1] of the DSM loss on all of `data`."""
     import torch
 
@@ -350,7 +350,7 @@ def loss_command(args):
     header, tensors = read_checkpoint(args.ckpt)
     x, _ = read_images(args.data)
     data = torch.from_numpy(x[: args.n]).to(dev)
-    for prefix in ("ema/", "raw/"):
+    for prefix in [w + "/" for w in args.weights.split(",")]:
         net = load_network(header, tensors, prefix, dev).eval()
         print(json.dumps({"weights": prefix[:-1], "held_out_dsm_loss": held_out_loss(net, header, data, args.levels),
                           "images": len(data), "step": header["training"]["step"]}))
@@ -372,8 +372,8 @@ def train_command(args):
     dev = device_of(args.device)
     torch.manual_seed(args.seed)
     if dev == "cuda":
-        torch.backends.cuda.matmul.allow_tf32 = args.tf32
-        torch.backends.cudnn.allow_tf32 = args.tf32
+        torch.backends.cuda.matmul.allow_tf32 = bool(args.tf32)
+        torch.backends.cudnn.allow_tf32 = bool(args.tf32)
         torch.backends.cudnn.benchmark = True
     header, tensors = read_checkpoint(args.init)
     if header.get("format") != "penumbra-prior":
@@ -503,7 +503,8 @@ def main():
     p.add_argument("--ckpt", required=True)
     p.add_argument("--data", required=True)
     p.add_argument("--n", type=int, default=256)
-    p.add_argument("--levels", type=int, default=8)
+    p.add_argument("--levels", type=int, default=6, help="noise levels (6, as prior-validate)")
+    p.add_argument("--weights", default="ema", help="ema (what the samplers use), raw, or ema,raw")
     p.add_argument("--device", default="auto")
     args = ap.parse_args()
     {"pack": pack, "train": train_command, "loss": loss_command}[args.cmd](args)

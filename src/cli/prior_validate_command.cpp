@@ -25,7 +25,7 @@ namespace penumbra::cli {
 namespace {
 
 struct ValidateOptions {
-  std::string prior, samples, sampler = "em", kind = "galaxies";
+  std::string prior, samples, sampler = "em", kind = "galaxies", reference_file;
   std::int64_t n = 64, reference = 512;
   int steps = 500;
 };
@@ -119,6 +119,9 @@ Runner add_prior_validate(CLI::App& root) {
   app->add_option("--kind", o->kind, "Held-out images to compare with: galaxies, disks or mix")
       ->capture_default_str()
       ->check(CLI::IsMember({"galaxies", "disks", "mix"}));
+  app->add_option("--reference-file", o->reference_file,
+                  "Held-out images from an HDF5 stack (/images [N,H,W], e.g. from penumbra dataset) instead of "
+                  "the generator; the first --reference are used");
   return [o](Context& ctx) {
     std::filesystem::path ck = o->prior.empty() ? DiffusionPrior::default_checkpoint_path() : std::filesystem::path(o->prior);
     auto prior = DiffusionPrior::load(ck);
@@ -147,14 +150,27 @@ Runner add_prior_validate(CLI::App& root) {
       bar.finish();
       samples = torch::cat(parts, 0);
     }
-    // Held-out references: the generator with a seed stream that training (0xDA7A) never used.
-    GalaxyOptions go;
-    go.size = h;
-    const auto kind = parse_training_kind(o->kind);
-    TrainingSetGenerator gen(kind, std::size_t(o->reference), go, derive_seed(ctx.seed(), 0x4E1D0E7ull));
-    auto ref = torch::empty({o->reference, h, w});
-    gen.write_images(0, std::size_t(o->reference), ref.data_ptr<float>());
-    const std::string ref_label = "held-out " + o->kind;
+    // Held-out references: the generator with a seed stream that training (0xDA7A) never
+    // used, or a given stack (real images; or the same images another implementation saw).
+    torch::Tensor ref;
+    std::string ref_label = "held-out " + o->kind;
+    if (!o->reference_file.empty()) {
+      Hdf5Store st(o->reference_file, Hdf5Store::Mode::kRead);
+      auto a = st.read_float("/images");
+      if (a.shape.size() != 3 || int(a.shape[1]) != h || int(a.shape[2]) != w)
+        throw DataError(o->reference_file + ":/images is not [N," + std::to_string(h) + "," + std::to_string(w) +
+                        "] (the prior's image size)");
+      auto n = std::min<std::int64_t>(o->reference, std::int64_t(a.shape[0]));
+      ref = torch::from_blob(a.data.data(), {std::int64_t(a.shape[0]), h, w}, torch::kFloat32).slice(0, 0, n).clone();
+      ref_label = "held-out " + std::filesystem::path(o->reference_file).filename().string();
+    } else {
+      GalaxyOptions go;
+      go.size = h;
+      const auto kind = parse_training_kind(o->kind);
+      TrainingSetGenerator gen(kind, std::size_t(o->reference), go, derive_seed(ctx.seed(), 0x4E1D0E7ull));
+      ref = torch::empty({o->reference, h, w});
+      gen.write_images(0, std::size_t(o->reference), ref.data_ptr<float>());
+    }
     samples = samples / prior->physical_scale();
 
     auto ps = radial_power(samples), pr = radial_power(ref);
@@ -217,7 +233,7 @@ Runner add_prior_validate(CLI::App& root) {
     sp.ylabel = "fraction";
     write_line_plot_png(run.path("size_cdf.png"), {cdf(ss, "prior samples", false), cdf(sr, ref_label, true)}, sp);
 
-    double dsm = evaluate_dsm_loss(prior->network(), prior->sde(), ref.slice(0, 0, std::min<std::int64_t>(256, o->reference)),
+    double dsm = evaluate_dsm_loss(prior->network(), prior->sde(), ref.slice(0, 0, std::min<std::int64_t>(256, ref.size(0))),
                                    6, 32, 0x4E1Dull);
     double lps = 0;  // mean |log10 P_samples − log10 P_ref| over k ≥ 1
     for (std::size_t k = 1; k < ps.size(); ++k) lps += std::abs(std::log10(ps[k] / pr[k]));
@@ -225,8 +241,8 @@ Runner add_prior_validate(CLI::App& root) {
     nlohmann::json res{{"prior", ck.string()},
                        {"training_steps", prior->training_steps()},
                        {"samples", samples.size(0)},
-                       {"reference_images", o->reference},
-                       {"reference_kind", o->kind},
+                       {"reference_images", ref.size(0)},
+                       {"reference_kind", o->reference_file.empty() ? o->kind : o->reference_file},
                        {"held_out_dsm_loss", dsm},
                        {"power_spectrum_mean_abs_log10_ratio", lps},
                        {"flux_mean", {{"samples", mean(fs)}, {"reference", mean(fr)}}},
