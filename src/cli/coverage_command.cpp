@@ -131,7 +131,11 @@ Runner add_coverage(CLI::App& root) {
   app->add_option("--n", s.n, "Number of simulated observations")->capture_default_str();
   app->add_option("--prior", s.prior, "Diffusion-prior checkpoint, or gaussian:MEAN,STD | laplace:LOC,SCALE | "
                                       "spectrum:VARIANCE,SLOPE (Jy/pixel)");
-  app->add_option("--sky", s.sky, "Truth images: disk (held-out random disks) or gaussian-prior (prior draws)")
+  app->add_option("--sky", s.sky,
+                  "Truth images: disk (held-out random disks, any flux; scale from the data), prior-disk (held-out "
+                  "disks drawn as the prior's training set, × --flux-scale) or gaussian-prior (prior draws)")
+      ->capture_default_str();
+  app->add_option("--flux-scale", s.flux_scale, "prior-disk: Jy/pixel per prior unit (truths and sampler)")
       ->capture_default_str();
   app->add_option("--size", s.size, "Image side, pixels")->capture_default_str();
   app->add_option("--scale", o->scale, "Pixel size (bare number: arcsec)")->capture_default_str();

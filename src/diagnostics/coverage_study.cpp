@@ -24,6 +24,7 @@
 #include "src/core/threads.hpp"
 #include "src/core/units.hpp"
 #include "src/datasets/protoplanetary_disk.hpp"
+#include "src/datasets/training_set.hpp"
 #include "src/io/hdf5_store.hpp"
 
 namespace fs = std::filesystem;
@@ -64,8 +65,10 @@ void CoverageStudyOptions::validate() const {
   if (n < 1) throw UsageError(fmt::format("--n must be >= 1, got {}", n));
   if (size < 4) throw UsageError(fmt::format("--size must be >= 4, got {}", size));
   if (!(cell > 0)) throw UsageError("--scale must be a positive angle");
-  if (sky != "disk" && sky != "gaussian-prior")
-    throw UsageError(fmt::format("--sky must be disk or gaussian-prior, got '{}'", sky));
+  if (sky != "disk" && sky != "prior-disk" && sky != "gaussian-prior")
+    throw UsageError(fmt::format("--sky must be disk, prior-disk or gaussian-prior, got '{}'", sky));
+  if (sky == "prior-disk" && !(flux_scale > 0 && std::isfinite(flux_scale)))
+    throw UsageError(fmt::format("--flux-scale must be > 0 Jy/pixel, got {}", flux_scale));
   if (sky == "gaussian-prior") coverage_impl::gaussian_spec(prior);
   if (nsamples < 2) throw UsageError(fmt::format("--nsamples must be >= 2, got {}", nsamples));
   if (batch < 1) throw UsageError(fmt::format("--batch must be >= 1, got {}", batch));
@@ -88,6 +91,7 @@ std::string CoverageStudyOptions::fingerprint() const {
                       {"batch", batch}, {"layout", layout}, {"freq_hz", freq_hz}, {"dec", dec}, {"ra", ra},
                       {"ha_start", ha_start}, {"ha_end", ha_end}, {"integration", integration},
                       {"noise_rms", noise_rms}, {"seed", seed}, {"truth_scale", truth_scale}};
+  if (sky == "prior-disk") j["flux_scale"] = flux_scale;  // absent before prior-disk existed
   return j.dump();
 }
 
@@ -128,6 +132,15 @@ SimulatedObservation simulate_study_observation(const CoverageStudyOptions& o, c
     auto disk = random_disk(derive_seed(o.seed, kHeldOutDiskSeedOffset + ju), s.grid);
     s.truth = render_disk(disk, s.grid);
     s.sky = "disk " + disk.describe();
+  } else if (o.sky == "prior-disk") {
+    GalaxyOptions go;  // the training set's defaults: peak U(0.5, 1), no PSF, no noise
+    go.size = o.size;
+    DiskImageGenerator gen(1, go, derive_seed(o.seed, kHeldOutDiskSeedOffset + ju));
+    auto e = gen.get(0);
+    s.truth.resize(e.image.size());
+    for (std::size_t i = 0; i < e.image.size(); ++i) s.truth[i] = o.flux_scale * e.image[i];
+    s.sky = fmt::format("prior-disk {}, peak {:.3f} × {:.3g} Jy/pixel", gen.disk(0).describe(), gen.peak(0),
+                        o.flux_scale);
   } else {
     auto [mean, std] = coverage_impl::gaussian_spec(o.prior);
     NormalStream z(derive_seed(o.seed, coverage_impl::kTruthStream + ju));
@@ -156,6 +169,7 @@ CoverageStudyResult run_coverage_study(const CoverageStudyOptions& o, const fs::
   using coverage_impl::sim_path;
   o.validate();
   PipelinePrior prior = load_pipeline_prior(o.prior, o.size);
+  if (o.sky == "prior-disk") prior.units.scale = o.flux_scale;  // known, as the truths were made
   StudyUv uv = study_uv_coverage(o);
   CoverageStudyResult res;
   res.nvis = uv.u.size();

@@ -9,6 +9,14 @@
 //    simulation j uses generator seed derive_seed(seed, kHeldOutDiskSeedOffset + j).
 //    Training sets never draw disks from these streams (train-prior/dataset use
 //    derive_seed(seed, 0xDA7A) for their generators), so this is a held-out test set.
+//  * "prior-disk": disks drawn exactly as the prior's training set draws them
+//    (DiskImageGenerator: random_disk on the training grid, peak-normalised, peak
+//    U(0.5, 1) in prior units) from the held-out seed stream above, times a known
+//    `flux_scale` Jy/pixel per prior unit, which the sampler is given (not estimated
+//    from the dirty image). The truths are then draws from the distribution the prior
+//    learned, so a faithful prior and an exact sampler must be calibrated: the test
+//    of the learned prior and the sampler alone. "disk" adds what a user faces: truths
+//    of any flux (log-uniform 0.05–1 Jy) and a scale estimated from the data.
 //  * "gaussian-prior": the truth is a draw from the analytic prior
 //    "gaussian:MEAN,STD" itself (pixels i.i.d. N(MEAN, STD²), Jy/pixel), the case
 //    in which an exact sampler must be calibrated.
@@ -43,7 +51,7 @@ struct CoverageStudyOptions {
   int n = 100;                   // simulations
   int size = 64;                 // image side, pixels
   double cell = 0;               // radians (required)
-  std::string sky = "disk";      // disk | gaussian-prior
+  std::string sky = "disk";      // disk | prior-disk | gaussian-prior
   std::string prior;             // pipeline prior spec or checkpoint
   SamplerSettings sampler;
   std::int64_t nsamples = 64, batch = 64;
@@ -59,6 +67,8 @@ struct CoverageStudyOptions {
   // gaussian-prior sky only: truths are MEAN + truth_scale·STD·z. 1 = drawn from the
   // prior; ≠ 1 is a deliberately misspecified prior (the study must detect it).
   double truth_scale = 1.0;
+  // prior-disk sky only: Jy/pixel per prior unit, of the truths and given to the sampler.
+  double flux_scale = 1.5e-3;
   void validate() const;         // UsageError naming the option
   std::string fingerprint() const;
 };

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "src/core/errors.hpp"
@@ -48,6 +49,34 @@ TEST(CoverageStudy, SimulationsAreDeterministicAndDistinct) {
   EXPECT_EQ(a.vis.vis, b.vis.vis);
   EXPECT_NE(a.truth, c.truth);
   for (double u : uv.u) EXPECT_LT(std::abs(u) * o.cell, 0.49 + 1e-12);
+}
+
+TEST(CoverageStudy, PriorDisksAreTrainingSetDrawsTimesTheKnownScale) {
+  CoverageStudyOptions o;
+  o.size = 32;
+  o.cell = 10e-3 * kArcsec;
+  o.sky = "prior-disk";
+  o.flux_scale = 2e-3;
+  auto uv = study_uv_coverage(o);
+  for (int j = 0; j < 4; ++j) {
+    auto s = simulate_study_observation(o, uv, j);
+    // The training set's peak range U(0.5, 1) in prior units, times the scale.
+    double peak = *std::max_element(s.truth.begin(), s.truth.end());
+    EXPECT_GE(peak, 0.5 * o.flux_scale * (1 - 1e-9)) << s.sky;
+    EXPECT_LE(peak, 1.0 * o.flux_scale * (1 + 1e-9)) << s.sky;
+    EXPECT_NE(s.sky.find("prior-disk"), std::string::npos);
+    EXPECT_NE(s.sky.find("× 0.002 Jy/pixel"), std::string::npos) << s.sky;
+  }
+  EXPECT_NE(simulate_study_observation(o, uv, 0).truth, simulate_study_observation(o, uv, 1).truth);
+  // The fingerprint (what --resume compares) holds the scale for this sky only.
+  auto fp = o.fingerprint();
+  o.flux_scale = 3e-3;
+  EXPECT_NE(o.fingerprint(), fp);
+  o.sky = "disk";
+  EXPECT_EQ(o.fingerprint().find("flux_scale"), std::string::npos);
+  o.sky = "prior-disk";
+  o.flux_scale = 0;
+  EXPECT_THROW(o.validate(), UsageError);
 }
 
 TEST(CoverageStudy, GaussianPriorDrawsAreCalibratedAndResumeIsExact) {
