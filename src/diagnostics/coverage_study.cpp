@@ -290,6 +290,8 @@ CoverageStudyResult run_coverage_study(const CoverageStudyOptions& o, const fs::
     res.rmse.push_back(std::sqrt(se / static_cast<double>(d)));
   }
   res.tarp = tarp_coverage(sims, derive_seed(o.seed, coverage_impl::kTarpStream), o.n_alpha, o.n_bootstrap);
+  res.tarp_global = tarp_coverage(sims, derive_seed(o.seed, coverage_impl::kTarpStream), o.n_alpha, o.n_bootstrap,
+                                  TarpNormalisation::kGlobal);
   for (int i = 1; i < 20; ++i) {
     double level = 0.05 * i;
     res.levels.push_back(level);

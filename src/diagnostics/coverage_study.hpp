@@ -92,7 +92,8 @@ SimulatedObservation simulate_study_observation(const CoverageStudyOptions& o, c
                                                 int threads = 0);
 
 struct CoverageStudyResult {
-  TarpResult tarp;
+  TarpResult tarp;         // per-coordinate normalisation (the TARP paper's)
+  TarpResult tarp_global;  // one range for all pixels (distances in flux units); see tarp.hpp
   std::vector<double> levels, pixel_coverage;  // credible level → fraction of truth pixels inside
   double coverage_68 = 0, coverage_95 = 0;
   int simulated = 0, resumed = 0;              // simulations run now / found finished

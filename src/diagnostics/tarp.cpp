@@ -48,11 +48,11 @@ double tarp_quantile(std::vector<double> v, double q) {
 }  // namespace
 
 TarpResult tarp_coverage(const std::vector<CoverageSimulation>& sims, std::uint64_t seed, int n_alpha,
-                         int n_bootstrap) {
+                         int n_bootstrap, TarpNormalisation norm) {
   check(sims);
   if (n_alpha < 2) throw UsageError("tarp: need at least 2 credibility levels");
   const std::size_t d = sims[0].truth.size();
-  // Per-dimension normalisation over everything seen.
+  // Normalisation over everything seen (per coordinate, or one range for all).
   std::vector<float> lo(d, std::numeric_limits<float>::max()), hi(d, std::numeric_limits<float>::lowest());
   auto extend = [&](const float* x) {
     for (std::size_t k = 0; k < d; ++k) {
@@ -65,8 +65,13 @@ TarpResult tarp_coverage(const std::vector<CoverageSimulation>& sims, std::uint6
     extend(s.truth.data());
     for (int i = 0; i < s.n; ++i) extend(s.samples.data() + i * d);
   }
+  if (norm == TarpNormalisation::kGlobal) {
+    const float l = *std::min_element(lo.begin(), lo.end()), h = *std::max_element(hi.begin(), hi.end());
+    std::fill(lo.begin(), lo.end(), l);
+    std::fill(hi.begin(), hi.end(), h);
+  }
   std::vector<double> scale(d);
-  for (std::size_t k = 0; k < d; ++k) scale[k] = hi[k] > lo[k] ? 1.0 / (hi[k] - lo[k]) : 0.0;
+  for (std::size_t k = 0; k < d; ++k) scale[k] = hi[k] > lo[k] ? 1.0 / (double(hi[k]) - lo[k]) : 0.0;
 
   TarpResult r;
   Rng ref_rng = make_rng(seed, 0);

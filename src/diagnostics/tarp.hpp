@@ -25,13 +25,23 @@ struct TarpResult {
   double max_abs_ecp_minus_alpha = 0;
 };
 
+// How coordinates are scaled to [0, 1] before distances are taken (each reference
+// point is uniform over the unit box):
+//  * kPerCoordinate (the TARP paper's): each coordinate by its own range over all
+//    samples and truths. Every pixel then weighs the same, including pixels where
+//    truths are exactly 0 and the samples scatter by 1e-3 of the peak: for images
+//    with empty background those dominate the distance.
+//  * kGlobal: one range for all coordinates, so distances are in the image's own
+//    units (flux) and a pixel weighs by how much it varies.
+// Both are valid TARP tests (a calibrated posterior gives ECP(α) = α under either);
+// they are sensitive to different failures.
+enum class TarpNormalisation { kPerCoordinate, kGlobal };
+
 // `n_alpha` levels on [0, 1]; `n_bootstrap` replicates resample the simulations
 // with replacement, replicate b drawing from its own stream derive_seed(seed, b + 1);
-// the reference points use stream 0. Coordinates are normalised per dimension to
-// [0, 1] over the range of all samples and truths before distances are taken,
-// and each reference point is uniform over that unit box.
+// the reference points use stream 0.
 TarpResult tarp_coverage(const std::vector<CoverageSimulation>& sims, std::uint64_t seed, int n_alpha = 101,
-                         int n_bootstrap = 100);
+                         int n_bootstrap = 100, TarpNormalisation norm = TarpNormalisation::kPerCoordinate);
 
 // Fraction of truth coordinates inside the central credible interval of level
 // `level` (e.g. 0.68), pooled over simulations, from the empirical quantiles

@@ -64,3 +64,34 @@ TEST(Tarp, SameSeedSameCurveAndBadShapesAreRejected) {
   EXPECT_THROW(tarp_coverage(sims, 5), UsageError);
   EXPECT_THROW(credible_interval_coverage({}, 0.5), UsageError);
 }
+
+// Images with an empty background: 4 "disk" coordinates with a calibrated posterior,
+// and 12 background coordinates where every truth is exactly 0 and the samples
+// scatter by 1e-3 (a learned prior's residual). Per-coordinate normalisation blows
+// the background up to the unit range, where the truth sits at the centre and every
+// sample away from it: the truth is always nearer the reference point. With one range
+// for all coordinates, the background weighs by its flux and the study is calibrated.
+TEST(Tarp, GlobalNormalisationWeighsPixelsByTheirFlux) {
+  auto sims = gaussian_sims(300, 32, 4, 1.0, 5);
+  std::mt19937_64 rng(9);
+  std::normal_distribution<float> z;
+  for (auto& s : sims) {
+    std::vector<float> samples;
+    for (int i = 0; i < s.n; ++i) {
+      samples.insert(samples.end(), s.samples.begin() + i * 4, s.samples.begin() + (i + 1) * 4);
+      for (int k = 0; k < 12; ++k) samples.push_back(1e-3f * z(rng));
+    }
+    s.samples = samples;
+    s.truth.resize(16, 0.0f);
+  }
+  auto per = tarp_coverage(sims, 3, 51, 0);
+  auto global = tarp_coverage(sims, 3, 51, 0, TarpNormalisation::kGlobal);
+  EXPECT_GT(per.max_abs_ecp_minus_alpha, 0.5);
+  EXPECT_LT(global.max_abs_ecp_minus_alpha, 0.1);
+  // On a plain calibrated posterior both agree with the diagonal.
+  auto plain = gaussian_sims(300, 32, 4, 1.0, 6);
+  EXPECT_LT(tarp_coverage(plain, 3, 51, 0, TarpNormalisation::kGlobal).max_abs_ecp_minus_alpha, 0.1);
+  EXPECT_GT(tarp_coverage(gaussian_sims(300, 32, 4, 2.0, 6), 3, 51, 0, TarpNormalisation::kGlobal)
+                .max_abs_ecp_minus_alpha,
+            0.15);  // over-confident samples (truths 2× wider) are still caught
+}
