@@ -258,6 +258,7 @@ void PriorTrainer::save(const std::filesystem::path& path) const {
   h["training"] = cfg_.to_json();
   h["training"]["step"] = step_;
   h["training"]["rng"] = "per-step generators: derive_seed(seed, 0x7A1E57E9 + step)";
+  if (!gpu_runs_.is_null()) h["training"]["gpu_runs"] = gpu_runs_;
   h["parameters"] = s_->net.parameter_count();
   std::vector<std::pair<std::string, at::Tensor>> t;
   auto np = s_->net.named_parameters();
@@ -326,6 +327,7 @@ PriorTrainer PriorTrainer::resume(const std::filesystem::path& checkpoint, at::T
   }
   PriorTrainer tr(cfg, info, data);
   tr.step_ = step;
+  if (h.at("training").contains("gpu_runs")) tr.gpu_runs_ = h.at("training").at("gpu_runs");
   torch::NoGradGuard ng;
   auto copy_in = [&](const std::string& name, torch::Tensor& dst) {
     const auto& src = ck.tensor(name);

@@ -113,6 +113,8 @@ class PriorTrainer {
   DataInfo info_;
   std::int64_t step_ = 0;
   std::vector<LossRecord> history_;
+  // Runs of scripts/train_prior_torch.py (header training.gpu_runs), kept across saves.
+  nlohmann::json gpu_runs_;
   double pending_loss_ = 0;
   std::int64_t pending_n_ = 0;
   double last_lr_ = 0;

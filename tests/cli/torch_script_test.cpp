@@ -4,6 +4,7 @@
 // python3-torch / python3-h5py are missing (scripts/setup.sh installs them).
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "src/core/run_folder.hpp"
@@ -12,6 +13,20 @@
 using namespace penumbra::test;
 
 namespace {
+// The JSON header of a Penumbra checkpoint (priors/checkpoint.cpp: magic, u32 version,
+// u64 length, JSON).
+nlohmann::json checkpoint_header(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  char magic[8];
+  std::uint32_t version = 0;
+  std::uint64_t n = 0;
+  f.read(magic, 8);
+  f.read(reinterpret_cast<char*>(&version), 4);
+  f.read(reinterpret_cast<char*>(&n), 8);
+  std::string js(n, '\0');
+  f.read(js.data(), static_cast<std::streamsize>(n));
+  return nlohmann::json::parse(js);
+}
 std::string script() { return std::string("/usr/bin/python3 ") + PENUMBRA_SOURCE_DIR + "/scripts/train_prior_torch.py"; }
 }  // namespace
 
@@ -49,8 +64,25 @@ TEST(TorchTrainerScript, WritesCheckpointsPenumbraReadsWithTheSameLoss) {
             0)
       << out;
   auto v = nlohmann::json::parse(penumbra::read_text(dir / "val" / "run.json"))["results"];
-  EXPECT_EQ(v["training_steps"], 13502);
+  const auto shipped_step = checkpoint_header(shipped)["training"]["step"].get<std::int64_t>();
+  EXPECT_EQ(v["training_steps"], shipped_step + 2);
+  auto h = checkpoint_header(tuned);
+  const auto before = checkpoint_header(shipped)["training"].value("gpu_runs", nlohmann::json::array()).size();
+  ASSERT_EQ(h["training"]["gpu_runs"].size(), before + 1) << h["training"].dump();
+  EXPECT_EQ(h["training"]["gpu_runs"].back()["steps"], 2);
+  EXPECT_EQ(h["data"]["lineage"].back()["until_step"], shipped_step);  // fine-tuned on new data
   double cpp_loss = v["held_out_dsm_loss"].get<double>();
+
+  // train-prior continues it on the CPU and keeps the GPU run record.
+  ASSERT_EQ(run_command(penumbra_bin() + " --threads 1 --seed 4 --out " + (dir / "cpu").string() + " train-prior --data " +
+                            (dir / "data" / "disks.h5").string() + " --steps " + std::to_string(shipped_step + 3) +
+                            " --resume " + tuned,
+                        &out),
+            0)
+      << out;
+  auto hc = checkpoint_header((dir / "cpu" / "checkpoint.ckpt").string());
+  EXPECT_EQ(hc["training"]["step"], shipped_step + 3);
+  EXPECT_EQ(hc["training"]["gpu_runs"], h["training"]["gpu_runs"]);
 
   // The same measure in Python on the same 64 disks (uint16-packed: 8e-6 quantisation)
   // at the same 6 noise levels: equal up to the noise draws (≈ 1 %). A network that
