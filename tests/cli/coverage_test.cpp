@@ -36,7 +36,8 @@ TEST(CoverageCommand, GaussianPriorStudyIsCalibratedAndResumes) {
   std::ifstream csv(dir / "run" / "coverage.csv");
   std::string header;
   std::getline(csv, header);
-  EXPECT_EQ(header, "alpha,ecp,ecp_low,ecp_high");
+  EXPECT_EQ(header, "alpha,ecp,ecp_low,ecp_high,ecp_global,ecp_global_low,ecp_global_high");
+  EXPECT_LT(j["max_abs_ecp_minus_alpha_global"].get<double>(), 0.3);  // calibrated under either normalisation
 
   std::filesystem::remove(dir / "run" / "simulations" / "sim_00005.h5");
   log.clear();
@@ -67,4 +68,8 @@ TEST(CoverageCommand, BadOptionsExit64) {
   EXPECT_NE(log.find("--sampler"), std::string::npos) << log;
   EXPECT_EQ(coverage("--n 2 --size 8 --scale 80mas", dir / "e"), 64);  // no --prior
   EXPECT_EQ(coverage("--n 2 --prior " + (dir / "none.ckpt").string() + " --size 8 --scale 80mas", dir / "f"), 66);
+  log.clear();
+  EXPECT_EQ(coverage("--n 2 --sky prior-disk --flux-scale 0 --prior gaussian:0,1 --size 8 --scale 80mas", dir / "g", &log),
+            64);
+  EXPECT_NE(log.find("--flux-scale must be > 0"), std::string::npos) << log;
 }
