@@ -28,6 +28,7 @@ Commands:
 import argparse
 import json
 import math
+import os
 import struct
 import sys
 import time
@@ -41,24 +42,32 @@ CODES = {np.dtype(np.float32): 0, np.dtype(np.float64): 1, np.dtype(np.int64): 2
 
 
 # ---------------------------------------------------------------- checkpoint file
+_fnv_compiled = None
+
+
 def fnv1a(data: bytes) -> int:
-    try:  # numba (on the GPU images) makes this instant; plain Python takes seconds
-        from numba import njit
+    """FNV-1a 64 of the file body, as priors/checkpoint.cpp computes it."""
+    global _fnv_compiled
+    if _fnv_compiled is None:
+        try:  # numba (on the GPU images) makes this instant; plain Python takes seconds
+            from numba import njit
 
-        @njit(cache=False)
-        def run(a):
-            h = np.uint64(0xCBF29CE484222325)
-            p = np.uint64(0x100000001B3)
-            for c in a:
-                h = (h ^ np.uint64(c)) * p
-            return h
+            @njit(cache=False)
+            def run(a):
+                h = np.uint64(0xCBF29CE484222325)
+                p = np.uint64(0x100000001B3)
+                for c in a:
+                    h = (h ^ np.uint64(c)) * p
+                return h
 
-        return int(run(np.frombuffer(data, dtype=np.uint8)))
-    except ImportError:
-        h = 0xCBF29CE484222325
-        for c in data:
-            h = ((h ^ c) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
-        return h
+            _fnv_compiled = lambda b: int(run(np.frombuffer(b, dtype=np.uint8)))  # compiled once per process
+        except ImportError:
+            def _fnv_compiled(b):
+                h = 0xCBF29CE484222325
+                for c in b:
+                    h = ((h ^ c) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+                return h
+    return _fnv_compiled(data)
 
 
 def read_checkpoint(path):
@@ -114,8 +123,6 @@ def write_checkpoint(path, header, tensors):
     tmp = str(path) + ".tmp"
     with open(tmp, "wb") as f:
         f.write(out)
-    import os
-
     os.replace(tmp, path)
 
 

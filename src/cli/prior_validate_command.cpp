@@ -102,6 +102,16 @@ double stdev(const std::vector<double>& v) {
   return std::sqrt(s / std::max<std::size_t>(1, v.size() - 1));
 }
 
+// An image stack [N, h, w] from an HDF5 file (prior samples or reference images).
+torch::Tensor read_stack(const std::string& path, const std::string& dataset, int h, int w) {
+  Hdf5Store st(path, Hdf5Store::Mode::kRead);
+  auto a = st.read_float(dataset);
+  if (a.shape.size() != 3 || int(a.shape[1]) != h || int(a.shape[2]) != w)
+    throw DataError(path + ":" + dataset + " is not [N," + std::to_string(h) + "," + std::to_string(w) +
+                    "] (the prior's image size)");
+  return torch::from_blob(a.data.data(), {std::int64_t(a.shape[0]), h, w}, torch::kFloat32).clone();
+}
+
 }  // namespace
 
 Runner add_prior_validate(CLI::App& root) {
@@ -130,11 +140,7 @@ Runner add_prior_validate(CLI::App& root) {
     if (h != w) throw DataError(ck.string() + ": prior-validate needs square images");
     torch::Tensor samples;
     if (!o->samples.empty()) {
-      Hdf5Store st(o->samples, Hdf5Store::Mode::kRead);
-      auto a = st.read_float("/samples");
-      if (a.shape.size() != 3 || int(a.shape[1]) != h || int(a.shape[2]) != w)
-        throw DataError(o->samples + ":/samples is not [N," + std::to_string(h) + "," + std::to_string(w) + "]");
-      samples = torch::from_blob(a.data.data(), {std::int64_t(a.shape[0]), h, w}, torch::kFloat32).clone();
+      samples = read_stack(o->samples, "/samples", h, w);
     } else {
       ReverseSamplerOptions so;
       so.kind = ReverseSamplerOptions::parse_kind(o->sampler);
@@ -155,13 +161,8 @@ Runner add_prior_validate(CLI::App& root) {
     torch::Tensor ref;
     std::string ref_label = "held-out " + o->kind;
     if (!o->reference_file.empty()) {
-      Hdf5Store st(o->reference_file, Hdf5Store::Mode::kRead);
-      auto a = st.read_float("/images");
-      if (a.shape.size() != 3 || int(a.shape[1]) != h || int(a.shape[2]) != w)
-        throw DataError(o->reference_file + ":/images is not [N," + std::to_string(h) + "," + std::to_string(w) +
-                        "] (the prior's image size)");
-      auto n = std::min<std::int64_t>(o->reference, std::int64_t(a.shape[0]));
-      ref = torch::from_blob(a.data.data(), {std::int64_t(a.shape[0]), h, w}, torch::kFloat32).slice(0, 0, n).clone();
+      ref = read_stack(o->reference_file, "/images", h, w);
+      ref = ref.slice(0, 0, std::min<std::int64_t>(o->reference, ref.size(0)));
       ref_label = "held-out " + std::filesystem::path(o->reference_file).filename().string();
     } else {
       GalaxyOptions go;

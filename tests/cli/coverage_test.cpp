@@ -39,6 +39,23 @@ TEST(CoverageCommand, GaussianPriorStudyIsCalibratedAndResumes) {
   EXPECT_EQ(header, "alpha,ecp,ecp_low,ecp_high,ecp_global,ecp_global_low,ecp_global_high");
   EXPECT_LT(j["max_abs_ecp_minus_alpha_global"].get<double>(), 0.3);  // calibrated under either normalisation
 
+  // scripts/coverage_breakdown.py reads the run folder (Gaussian truths: no background).
+  std::string bd;
+  if (run_command("/usr/bin/python3 -c 'import h5py, numpy'", &bd) == 0) {
+    ASSERT_EQ(run_command(std::string("/usr/bin/python3 ") + PENUMBRA_SOURCE_DIR + "/scripts/coverage_breakdown.py " +
+                              (dir / "run").string(),
+                          &bd),
+              0)
+        << bd;
+    EXPECT_NE(bd.find("24 simulations, K = 32"), std::string::npos) << bd;
+    EXPECT_NE(bd.find("source: median |truth − mean|²"), std::string::npos) << bd;
+    EXPECT_NE(bd.find("tarp_f_global rank histogram 0..32"), std::string::npos) << bd;
+    EXPECT_NE(run_command(std::string("/usr/bin/python3 ") + PENUMBRA_SOURCE_DIR + "/scripts/coverage_breakdown.py " +
+                              dir.string(),
+                          &bd),
+              0);  // not a coverage run folder
+  }
+
   std::filesystem::remove(dir / "run" / "simulations" / "sim_00005.h5");
   log.clear();
   ASSERT_EQ(coverage(std::string("--n 24 --resume") + kTiny, dir / "run", &log), 0) << log;

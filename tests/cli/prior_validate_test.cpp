@@ -48,6 +48,34 @@ TEST(PriorValidateCommand, FineTunesOnDisksAndValidatesAgainstHeldOutImages) {
   EXPECT_GE(v["flux_ks"].get<double>(), 0.0);
   EXPECT_LE(v["flux_ks"].get<double>(), 1.0);
 
+  // References from a file: the first --reference images of the stack; a stack of
+  // another image size is one line and exit 65.
+  ASSERT_EQ(run_command(penumbra_bin() + " --threads 1 --seed 4 --out " + (dir / "ref").string() +
+                            " dataset disks --n 6 --size 16",
+                        &out),
+            0)
+      << out;
+  ASSERT_EQ(run_command(penumbra_bin() + " --threads 1 --seed 3 --out " + (dir / "valf").string() +
+                            " prior-validate --prior " + (dir / "tuned" / "checkpoint.ckpt").string() +
+                            " --n 2 --steps 5 --reference 4 --reference-file " + (dir / "ref" / "disks.h5").string(),
+                        &out),
+            0)
+      << out;
+  auto vf = nlohmann::json::parse(penumbra::read_text(dir / "valf" / "run.json"))["results"];
+  EXPECT_EQ(vf["reference_images"], 4);
+  EXPECT_NE(vf["reference_kind"].get<std::string>().find("disks.h5"), std::string::npos) << vf.dump();
+  EXPECT_GT(vf["held_out_dsm_loss"].get<double>(), 0);
+  ASSERT_EQ(run_command(penumbra_bin() + " --threads 1 --seed 4 --out " + (dir / "ref32").string() +
+                            " dataset disks --n 2 --size 32",
+                        &out),
+            0);
+  EXPECT_EQ(run_command(penumbra_bin() + " --out " + (dir / "bad3").string() + " prior-validate --prior " + ckpt +
+                            " --n 2 --steps 5 --reference-file " + (dir / "ref32" / "disks.h5").string(),
+                        &out),
+            65)
+      << out;
+  EXPECT_NE(out.find("/images is not [N,16,16]"), std::string::npos) << out;
+
   // Bad input: an unknown reference kind (64) and a missing checkpoint (66).
   EXPECT_EQ(run_command(penumbra_bin() + " --out " + (dir / "bad").string() + " prior-validate --prior " + ckpt +
                             " --kind spirals",
