@@ -92,6 +92,22 @@ StepInfo AnnealedLangevin::step(SamplerState& st, at::Generator& gen) const {
 
 at::Tensor AnnealedLangevin::result(const SamplerState& st) const { return finished(st) ? st.aux[0] : st.x; }
 
+// ---------------------------------------------------------------- conditional spread
+
+at::Tensor conditional_spread_diagonal(const Posterior& posterior, const at::Tensor& x, double sigma,
+                                       std::int64_t probes, at::Generator& gen) {
+  check_steps(probes, "spread probes");
+  const double eps = 0.1 * sigma;
+  auto diag = torch::zeros_like(x);
+  for (std::int64_t m = 0; m < probes; ++m) {
+    auto v = at::empty_like(x).bernoulli_(0.5, gen).mul_(2).sub_(1);
+    // ∇D v = v + σ² ∇s v; v ⊙ v = 1.
+    auto ds = (posterior.score(x + eps * v, sigma) - posterior.score(x - eps * v, sigma)) / (2 * eps);
+    diag += 1 + sigma * sigma * v * ds;
+  }
+  return diag / static_cast<double>(probes);
+}
+
 // ---------------------------------------------------------------- predictor–corrector
 
 PredictorCorrector::PredictorCorrector(std::shared_ptr<const Posterior> posterior, PredictorCorrectorOptions opt)
@@ -99,13 +115,16 @@ PredictorCorrector::PredictorCorrector(std::shared_ptr<const Posterior> posterio
   check_steps(opt_.levels, "levels");
   if (opt_.corrector_steps < 0) throw UsageError("pc: corrector steps must be >= 0");
   if (!(opt_.snr > 0)) throw UsageError(fmt::format("pc: snr must be > 0, got {}", opt_.snr));
+  if (opt_.spread_probes < 0) throw UsageError("pc: spread probes must be >= 0");
   auto [hi, lo] = resolve(opt_.noise, *posterior_);
   sigmas_ = geometric_sigmas(hi, lo, opt_.levels);
 }
 
 std::string PredictorCorrector::describe() const {
-  return fmt::format("pc levels={} corrector_steps={} snr={} sigma=[{:.4g}, {:.4g}] predictor=reverse-diffusion",
-                     opt_.levels, opt_.corrector_steps, opt_.snr, sigmas_.back(), sigmas_.front());
+  return fmt::format(
+      "pc levels={} corrector_steps={} snr={} sigma=[{:.4g}, {:.4g}] predictor=reverse-diffusion final={}", opt_.levels,
+      opt_.corrector_steps, opt_.snr, sigmas_.back(), sigmas_.front(),
+      opt_.spread_probes > 0 ? fmt::format("mean+spread(probes={})", opt_.spread_probes) : std::string("mean"));
 }
 
 SamplerState PredictorCorrector::init(const SamplerShape& shape, at::Generator& gen, const at::Tensor&) const {
@@ -133,6 +152,10 @@ StepInfo PredictorCorrector::step(SamplerState& st, at::Generator& gen) const {
     double next = level + 1 < sigmas_.size() ? sigmas_[level + 1] : 0.0;
     double dvar = s_i * s_i - next * next;
     st.aux[0] = st.x + dvar * s;
+    if (next == 0.0 && opt_.spread_probes > 0) {
+      auto d = conditional_spread_diagonal(*posterior_, st.x, s_i, opt_.spread_probes, gen).clamp(0.0, 1.0);
+      st.aux[0] = st.aux[0] + s_i * torch::sqrt(d) * z;
+    }
     st.x = st.aux[0] + std::sqrt(dvar) * z;
     info.step_size = dvar;
   }

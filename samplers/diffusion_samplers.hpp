@@ -50,12 +50,29 @@ class AnnealedLangevin final : public Sampler {
 // reverse-diffusion predictor x ← x + (σ_i² − σ_{i+1}²) s(x, σ_i) + √(σ_i² − σ_{i+1}²) z
 // (σ_L = 0 after the last level, whose noise-free mean is the result).
 // total_steps = levels · (1 + corrector_steps). aux[0]: the predictor's mean.
+//
+// The last predictor step (σ_min → 0) returns D(x) = x + σ_min² s(x, σ_min), the
+// posterior mean of x₀ given x_{σ_min} (Tweedie), not a draw from p(x₀ | x_{σ_min}, y):
+// it drops that distribution's spread, whose per-pixel variance is σ_min²·∂D_i/∂x_i.
+// Negligible when σ_min is far below the posterior's width; about half the variance
+// when they are equal — high-S/N data under a prior trained down to σ_min = 1 % of
+// its peak. `spread_probes` = M > 0 draws the final sample as
+// D(x) + σ_min·sqrt(clamp(diag ∇D, 0, 1))⊙z, the diagonal from M Rademacher probes
+// (conditional_spread_diagonal below): 2M score evaluations more per chain, once.
 struct PredictorCorrectorOptions {
   NoiseLevels noise;
   std::int64_t levels = 1000;
   std::int64_t corrector_steps = 1;
   double snr = 0.16;
+  std::int64_t spread_probes = 0;  // 0: the final sample is the Tweedie mean
 };
+
+// diag ∇D(x) of the posterior denoiser D(x) = x + σ² s(x, σ) at noise level σ,
+// [B, H, W]: the Hutchinson estimate mean_m v_m ⊙ ∇D v_m over `probes` Rademacher
+// vectors v_m, each ∇D v by central differences of the score with step σ/10.
+// σ²·diag ∇D is the per-pixel variance of x₀ given x_σ (second-order Tweedie).
+at::Tensor conditional_spread_diagonal(const Posterior& posterior, const at::Tensor& x, double sigma,
+                                       std::int64_t probes, at::Generator& gen);
 
 class PredictorCorrector final : public Sampler {
  public:

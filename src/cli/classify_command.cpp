@@ -61,6 +61,7 @@ struct TrainOptions {
   bool deterministic = false, augment = true;
   double temperature = 1.0, lr = 1e-3, rho_init = -5.0;
   int epochs = 10, batch = 16, mc_kl = 1, eval_samples = 20;
+  std::string tta = "none";  // test-time augmentation of the final validation metrics
 };
 
 std::vector<double> parse_doubles(const std::string& s, const std::string& what) {
@@ -90,6 +91,7 @@ void validate_train_options(const TrainOptions& t) {
   if (!(t.temperature > 0)) throw UsageError(fmt::format("--temperature {} must be > 0", t.temperature));
   if (!(t.lr > 0)) throw UsageError(fmt::format("--lr {} must be > 0", t.lr));
   if (t.mc_kl < 1 || t.eval_samples < 1) throw UsageError("--mc-kl and --eval-samples must be ≥ 1");
+  parse_test_time_augmentation(t.tta, "--tta");
 }
 
 void add_data_options(CLI::App* c, DataOptions& d) {
@@ -264,11 +266,13 @@ TrainResult train_classifier(const TrainOptions& t, const DataOptions& d, const 
   res.seconds_per_epoch = total_seconds / t.epochs;
   if (val.size()) {
     int K = cfg.bayesian ? t.eval_samples : 1;
-    auto p = predict_probabilities(model, val, K, cfg.bayesian);
+    auto p = predict_probabilities(model, val, K, cfg.bayesian, parse_test_time_augmentation(t.tta, "--tta"));
     res.val = calibration_report(p, K, static_cast<std::int64_t>(val.size()), cfg.n_classes, val.labels);
   }
   return res;
 }
+
+constexpr const char* kTtaHelp = "Test-time augmentation: none, or d4 (average over the 8 rotations/flips by 90°)";
 
 void add_train_options(CLI::App* c, TrainOptions& t) {
   c->add_option("--backbone", t.backbone, backbone_help())->capture_default_str();
@@ -286,6 +290,7 @@ void add_train_options(CLI::App* c, TrainOptions& t) {
   c->add_option("--mc-kl", t.mc_kl, "Monte Carlo draws for the KL of priors without closed form")->capture_default_str();
   c->add_option("--eval-samples", t.eval_samples, "Posterior samples K for the validation metrics")->capture_default_str();
   c->add_flag("!--no-augment", t.augment, "Switch off random rotations and flips");
+  c->add_option("--tta", t.tta, kTtaHelp)->capture_default_str();
 }
 
 void write_metrics(const fs::path& dir, const CalibrationReport& r, const nlohmann::json& extra, const std::string& title) {
@@ -387,12 +392,14 @@ Runner add_classify(CLI::App& root) {
   add_data_options(eval, st->data);
   eval->add_option("--split", st->data.split, "val (the model's validation split), train or all")->capture_default_str();
   eval->add_option("--samples", st->samples, "Posterior samples K")->capture_default_str();
+  eval->add_option("--tta", st->train.tta, kTtaHelp)->capture_default_str();
 
   auto* predict = cmd->add_subcommand("predict", "Class probabilities with uncertainties for FITS/PNG images");
   predict->add_option("--model", st->model, "Model folder (a train run)")->required();
   predict->add_option("--backbone", st->expect_backbone, "Refuse a model folder of another backbone");
   predict->add_option("images", st->images, "FITS or PNG images")->required();
   predict->add_option("--samples", st->samples, "Posterior samples K")->capture_default_str();
+  predict->add_option("--tta", st->train.tta, kTtaHelp)->capture_default_str();
 
   auto* sweep = cmd->add_subcommand("temperature-sweep", "Cold-posterior study: train and evaluate per temperature");
   add_data_options(sweep, st->data);
@@ -434,6 +441,7 @@ Runner add_classify(CLI::App& root) {
       auto cfg = res.model->config();
       res.model->save(run.dir());
       nlohmann::json extra = {{"split", "val"},
+                              {"tta", s.train.tta},
                               {"seconds_per_epoch", res.seconds_per_epoch},
                               {"weights", res.model->weight_count()},
                               {"model", cfg.to_json()}};
@@ -442,6 +450,7 @@ Runner add_classify(CLI::App& root) {
                  res.val.accuracy, res.val.ece, res.val.uce, res.val.nll, va.size(), res.seconds_per_epoch);
       run.finish({{"accuracy", res.val.accuracy}, {"ece", res.val.ece}, {"uce", res.val.uce}});
     } else if (eval->parsed() || prune->parsed()) {
+      const auto tta = parse_test_time_augmentation(s.train.tta, "--tta");
       auto model = Classifier::load(s.model, s.expect_backbone);
       auto* app = eval->parsed() ? eval : prune;
       std::uint64_t seed = model->config().extra.value("seed", ctx.seed());
@@ -455,9 +464,9 @@ Runner add_classify(CLI::App& root) {
       if (eval->parsed()) {
         auto& run = ctx.run("classify-eval");
         int K = model->config().bayesian ? s.samples : 1;
-        auto p = predict_probabilities(*model, data, K, model->config().bayesian);
+        auto p = predict_probabilities(*model, data, K, model->config().bayesian, tta);
         auto r = calibration_report(p, K, static_cast<std::int64_t>(data.size()), model->config().n_classes, data.labels);
-        write_metrics(run.dir(), r, {{"split", d.split}, {"model", s.model}, {"data", d.data}},
+        write_metrics(run.dir(), r, {{"split", d.split}, {"model", s.model}, {"data", d.data}, {"tta", s.train.tta}},
                       fmt::format("{} {}", model->config().backbone, d.split));
         fmt::print("accuracy {:.4f}  ece {:.4f}  uce {:.4f}  nll {:.4f}  brier {:.4f}  ({} images, K = {})\n",
                    r.accuracy, r.ece, r.uce, r.nll, r.brier, r.n, K);
@@ -477,6 +486,7 @@ Runner add_classify(CLI::App& root) {
         run.finish({{"rows", rows.size()}});
       }
     } else if (predict->parsed()) {
+      const auto tta = parse_test_time_augmentation(s.train.tta, "--tta");
       auto model = Classifier::load(s.model, s.expect_backbone);
       auto& run = ctx.run("classify-predict");
       torch::manual_seed(derive_seed(ctx.seed(), 0x9ED1));
@@ -491,7 +501,7 @@ Runner add_classify(CLI::App& root) {
       int K = model->config().bayesian ? s.samples : 1;
       const auto N = static_cast<std::int64_t>(imgs.size());
       const int C = model->config().n_classes;
-      auto p = predict_probabilities(*model, imgs, K, model->config().bayesian);
+      auto p = predict_probabilities(*model, imgs, K, model->config().bayesian, tta);
       nlohmann::json out = nlohmann::json::array();
       for (std::int64_t n = 0; n < N; ++n) {
         std::vector<double> mean(C, 0), sd(C, 0);

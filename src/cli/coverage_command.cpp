@@ -98,6 +98,8 @@ void run(Context& ctx, Options& o) {
       {"sampler", s.sampler.sampler},
       {"steps", s.sampler.steps},
       {"likelihood", s.sampler.likelihood},
+      {"sigma_min", s.sampler.sigma_min},
+      {"spread_probes", s.sampler.spread_probes},
       {"size", s.size},
       {"cell_arcsec", s.cell / kArcsec},
       {"layout", s.layout},
@@ -152,6 +154,11 @@ Runner add_coverage(CLI::App& root) {
   app->add_option("--sampler", s.sampler.sampler, "pc, ald, em, mala or hmc")->capture_default_str();
   app->add_option("--steps", s.sampler.steps, "Score evaluations per sample")->capture_default_str();
   app->add_option("--likelihood", s.sampler.likelihood, "convolved or exact")->capture_default_str();
+  app->add_option("--sigma-min", s.sampler.sigma_min, "Smallest noise level, prior units (0 = the prior's)");
+  app->add_option("--spread-probes", s.sampler.spread_probes,
+                  "pc: restore the posterior spread below sigma_min in the last step with this many Hutchinson "
+                  "probes (0: Tweedie mean)")
+      ->capture_default_str();
   app->add_option("--epsilon", s.sampler.epsilon, "Step size (ald epsilon, mala/hmc initial; 0 = default)");
   app->add_option("--layout", s.layout, "Array layout (alma-long, a CASA .cfg or OSKAR layout)")->capture_default_str();
   app->add_option("--freq", o->freq, "Observing frequency")->capture_default_str();

@@ -92,6 +92,7 @@ std::string fingerprint(const SampleOptions& o, std::uint64_t seed, const std::s
                       {"levels", ss.levels}, {"corrector", ss.corrector}, {"sigma_min", ss.sigma_min},
                       {"sigma_max", ss.sigma_max}, {"likelihood_weight", ss.tempering.likelihood_weight},
                       {"temperature", ss.tempering.temperature}, {"flux_scale", o.flux_scale}, {"seed", seed}};
+  if (ss.spread_probes > 0) j["spread_probes"] = ss.spread_probes;  // absent before it existed
   return j.dump();
 }
 
@@ -393,6 +394,10 @@ Runner add_sample(CLI::App& root) {
   app->add_option("--pad", o->sampler.pad, "Padding factor of the uv grid of the convolved likelihood")->capture_default_str();
   app->add_option("--snr", o->sampler.snr, "Langevin corrector signal-to-noise ratio (pc)")->capture_default_str();
   app->add_option("--corrector-steps", o->sampler.corrector, "Corrector steps per level (pc)")->capture_default_str();
+  app->add_option("--spread-probes", o->sampler.spread_probes,
+                  "pc: restore the posterior spread below sigma_min in the last step with this many Hutchinson "
+                  "probes (0: Tweedie mean)")
+      ->capture_default_str();
   app->add_option("--levels", o->sampler.levels, "Noise levels (ald)")->capture_default_str();
   app->add_option("--epsilon", o->sampler.epsilon, "Step size: ald epsilon, mala/hmc initial step (0 = default)");
   app->add_option("--sigma-min", o->sampler.sigma_min, "Smallest noise level, prior units (0 = the prior's)");

@@ -113,7 +113,27 @@ nlohmann::json CalibrationReport::to_json() const {
           {"uncertainty_calibration", bins_json(uncertainty, "error", "normalised_entropy")}};
 }
 
-std::vector<double> predict_probabilities(Classifier& model, const LabelledImages& data, int K, bool sample, int batch) {
+TestTimeAugmentation parse_test_time_augmentation(const std::string& name, const std::string& option) {
+  if (name == "none") return TestTimeAugmentation::kNone;
+  if (name == "d4") return TestTimeAugmentation::kDihedral;
+  throw UsageError(fmt::format("{} {}: expected none or d4", option, name));
+}
+
+std::string to_string(TestTimeAugmentation tta) { return tta == TestTimeAugmentation::kDihedral ? "d4" : "none"; }
+
+namespace {
+// x [B, H, W] → [8B, H, W]: the eight dihedral views, view-major.
+torch::Tensor dihedral_views(const torch::Tensor& x) {
+  std::vector<torch::Tensor> views;
+  auto flipped = torch::flip(x, {2});
+  for (const auto& base : {x, flipped})
+    for (int q = 0; q < 4; ++q) views.push_back(torch::rot90(base, q, {1, 2}));
+  return torch::cat(views, 0);
+}
+}  // namespace
+
+std::vector<double> predict_probabilities(Classifier& model, const LabelledImages& data, int K, bool sample,
+                                          TestTimeAugmentation tta, int batch) {
   if (!model.config().bayesian || !sample) K = 1;
   torch::NoGradGuard no_grad;
   model.set_train(false);
@@ -125,7 +145,14 @@ std::vector<double> predict_probabilities(Classifier& model, const LabelledImage
   for (int k = 0; k < K; ++k)
     for (std::int64_t b0 = 0; b0 < N; b0 += batch) {
       auto x = all.slice(0, b0, std::min(N, b0 + batch));
-      auto p = torch::softmax(model.forward(x), 1).to(torch::kFloat64).contiguous();
+      torch::Tensor p;
+      if (tta == TestTimeAugmentation::kDihedral) {
+        const auto b = x.size(0);
+        p = torch::softmax(model.forward(dihedral_views(x)), 1).view({8, b, C}).mean(0);
+      } else {
+        p = torch::softmax(model.forward(x), 1);
+      }
+      p = p.to(torch::kFloat64).contiguous();
       std::copy(p.data_ptr<double>(), p.data_ptr<double>() + p.numel(),
                 out.begin() + (static_cast<std::size_t>(k) * N + b0) * C);
     }

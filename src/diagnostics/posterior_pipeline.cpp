@@ -105,6 +105,9 @@ void SamplerSettings::validate() const {
   if (likelihood != "convolved" && likelihood != "exact")
     throw UsageError(fmt::format("--likelihood must be convolved or exact, got '{}'", likelihood));
   if (pad < 1) throw UsageError(fmt::format("--pad must be >= 1, got {}", pad));
+  if (spread_probes < 0) throw UsageError(fmt::format("--spread-probes must be >= 0, got {}", spread_probes));
+  if (spread_probes > 0 && sampler != "pc")
+    throw UsageError(fmt::format("--spread-probes applies to the pc sampler, not {}", sampler));
 }
 
 std::unique_ptr<Sampler> make_pipeline_sampler(const SamplerSettings& o, std::shared_ptr<const Posterior> post) {
@@ -116,6 +119,7 @@ std::unique_ptr<Sampler> make_pipeline_sampler(const SamplerSettings& o, std::sh
     p.corrector_steps = o.corrector;
     p.levels = std::max<std::int64_t>(1, o.steps / (1 + o.corrector));
     p.snr = o.snr;
+    p.spread_probes = o.spread_probes;
     return std::make_unique<PredictorCorrector>(post, p);
   }
   if (o.sampler == "ald") {

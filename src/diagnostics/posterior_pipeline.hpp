@@ -51,6 +51,7 @@ struct SamplerSettings {
   std::int64_t steps = 1000;   // score evaluations per sample
   std::int64_t levels = 10, corrector = 1;
   double snr = 0.16, epsilon = 0, sigma_min = 0, sigma_max = 0;
+  std::int64_t spread_probes = 0;  // pc: probes for the final conditional spread (0: Tweedie mean)
   std::string likelihood = "convolved";  // convolved | exact
   int pad = 2;                           // uv-grid padding of the convolved likelihood
   double nufft_epsilon = 1e-6;

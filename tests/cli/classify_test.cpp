@@ -34,13 +34,15 @@ TEST(ClassifyCli, TrainEvalPredictPrune) {
   // A Bayesian model logs its KL[q‖p].
   EXPECT_EQ(read_text(dir / "model" / "train_log.csv").rfind("epoch,loss,nll,kl,", 0), 0u);
 
-  ASSERT_EQ(test::run_command(bin + " --threads 1 --out " + (dir / "eval").string() + " classify eval --samples 2 --model " +
+  ASSERT_EQ(test::run_command(bin + " --threads 1 --out " + (dir / "eval").string() + " classify eval --samples 2 --tta d4 --model " +
                                   (dir / "model").string(),
                               &out),
             0)
       << out;
   auto e = nlohmann::json::parse(read_text(dir / "eval" / "metrics.json"));
   EXPECT_EQ(e["n"].get<int>(), m["n"].get<int>());  // the same validation split
+  EXPECT_EQ(e["tta"], "d4");
+  EXPECT_EQ(m["tta"], "none");
 
   // A model folder of another backbone: one line, exit 65.
   EXPECT_EQ(test::run_command(bin + " --out " + (dir / "e2").string() + " classify eval --backbone lenet --model " +
@@ -67,7 +69,7 @@ TEST(ClassifyCli, TrainEvalPredictPrune) {
     img.format = PNG_FORMAT_GRAY;
     ASSERT_TRUE(png_image_write_to_file(&img, (dir / "src.png").c_str(), 0, px.data(), 0, nullptr));
   }
-  ASSERT_EQ(test::run_command(bin + " --threads 1 --out " + (dir / "p0").string() + " classify predict --samples 3 --model " +
+  ASSERT_EQ(test::run_command(bin + " --threads 1 --out " + (dir / "p0").string() + " classify predict --samples 3 --tta d4 --model " +
                                   (dir / "model").string() + " " + (dir / "src.png").string(),
                               &out),
             0)
@@ -119,6 +121,8 @@ TEST(ClassifyCli, BadOptionsAreUsageErrors) {
   refused("b2", "train --backbone resnet" + kTiny, "backbone 'resnet' unknown");
   refused("b3", "train --backbone equivariant --group E4" + kTiny, "group 'E4' unknown");
   refused("b4", "train --temperature 0" + kTiny, "--temperature 0 must be > 0");
+  refused("b6", "train --tta d8" + kTiny, "--tta d8: expected none or d4");
+  refused("b7", "eval --tta d8 --model " + (dir / "nowhere").string(), "--tta d8: expected none or d4");
   refused("b5", "temperature-sweep --temperatures 1,-1" + kTiny, "must be > 0");
   EXPECT_EQ(test::run_command(bin + " --out " + (dir / "c").string() + " classify train --data mirabest:" +
                                   (dir / "nowhere").string() + " --epochs 1",

@@ -191,6 +191,35 @@ TEST(SamplerExactness, DenseOperatorDiffusionSamplersWithExactNoisyScore) {
   }
 }
 
+// With σ_min as large as the posterior's width the final Tweedie mean drops about
+// half of the variance (pixel std ≈ 0.7×); the conditional-spread step puts the
+// per-pixel variance back, exactly in expectation (σ²·diag ∇D is the mean
+// conditional variance), whatever the correlations it leaves out.
+TEST(SamplerExactness, PredictorCorrectorSpreadProbesRestoreTheVarianceBelowSigmaMin) {
+  auto p = dense_problem();
+  auto post = oracle_posterior(*p.prior, p.post, p.h, p.w);
+  auto sd_true = p.post.cov.diag().sqrt();
+  PredictorCorrectorOptions o;
+  o.levels = 200;
+  o.corrector_steps = 0;
+  o.noise.sigma_min = sd_true.median().item<double>();
+  {
+    PredictorCorrector s(post, o);
+    auto gen = make_generator(21);
+    auto x = sample_chains(s, shape_of(p.h, p.w, kChains), gen).flatten(1);
+    double ratio = (x.std(0) / sd_true).mean().item<double>();
+    std::printf("pc-mean-only/oracle, sigma_min = posterior sd: mean std ratio %.3f\n", ratio);
+    EXPECT_LT(ratio, 0.85);
+  }
+  o.spread_probes = 32;
+  PredictorCorrector s(post, o);
+  EXPECT_NE(s.describe().find("mean+spread(probes=32)"), std::string::npos) << s.describe();
+  auto gen = make_generator(22);
+  expect_posterior(sample_chains(s, shape_of(p.h, p.w, kChains), gen), p.post, "pc-spread/oracle");
+  o.spread_probes = -1;
+  EXPECT_THROW(PredictorCorrector(post, o), UsageError);
+}
+
 TEST(SamplerExactness, DenseOperatorMalaAndHmc) {
   auto p = dense_problem();
   auto post = std::make_shared<Posterior>(p.prior, p.exact);
