@@ -98,6 +98,7 @@ void run(Context& ctx, Options& o) {
       {"sampler", s.sampler.sampler},
       {"steps", s.sampler.steps},
       {"likelihood", s.sampler.likelihood},
+      {"pad", s.sampler.pad},
       {"sigma_min", s.sampler.sigma_min},
       {"spread_probes", s.sampler.spread_probes},
       {"size", s.size},
@@ -154,6 +155,8 @@ Runner add_coverage(CLI::App& root) {
   app->add_option("--sampler", s.sampler.sampler, "pc, ald, em, mala or hmc")->capture_default_str();
   app->add_option("--steps", s.sampler.steps, "Score evaluations per sample")->capture_default_str();
   app->add_option("--likelihood", s.sampler.likelihood, "convolved or exact")->capture_default_str();
+  app->add_option("--pad", s.sampler.pad, "Padding factor of the uv grid of the convolved likelihood")
+      ->capture_default_str();
   app->add_option("--sigma-min", s.sampler.sigma_min, "Smallest noise level, prior units (0 = the prior's)");
   app->add_option("--spread-probes", s.sampler.spread_probes,
                   "pc: restore the posterior spread below sigma_min in the last step with this many Hutchinson "

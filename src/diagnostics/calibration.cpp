@@ -119,8 +119,6 @@ TestTimeAugmentation parse_test_time_augmentation(const std::string& name, const
   throw UsageError(fmt::format("{} {}: expected none or d4", option, name));
 }
 
-std::string to_string(TestTimeAugmentation tta) { return tta == TestTimeAugmentation::kDihedral ? "d4" : "none"; }
-
 namespace {
 // x [B, H, W] → [8B, H, W]: the eight dihedral views, view-major.
 torch::Tensor dihedral_views(const torch::Tensor& x) {

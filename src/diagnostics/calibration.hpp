@@ -52,7 +52,6 @@ CalibrationReport calibration_report(const std::vector<double>& probs, int K, st
 enum class TestTimeAugmentation { kNone, kDihedral };
 // "none" | "d4"; UsageError naming `option` otherwise.
 TestTimeAugmentation parse_test_time_augmentation(const std::string& name, const std::string& option);
-std::string to_string(TestTimeAugmentation tta);
 
 // Posterior predictive samples of a classifier on a set: [K][N][C] (softmax of
 // the logits, averaged over the views of `tta`). K draws of the weights when
