@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "samplers/exact_final_draw.hpp"
 #include "src/core/errors.hpp"
 
 namespace penumbra {
@@ -94,15 +95,15 @@ at::Tensor AnnealedLangevin::result(const SamplerState& st) const { return finis
 
 // ---------------------------------------------------------------- conditional spread
 
-at::Tensor conditional_spread_diagonal(const Posterior& posterior, const at::Tensor& x, double sigma,
-                                       std::int64_t probes, at::Generator& gen) {
+at::Tensor conditional_spread_diagonal(const std::function<at::Tensor(const at::Tensor&)>& score, const at::Tensor& x,
+                                       double sigma, std::int64_t probes, at::Generator& gen) {
   check_steps(probes, "spread probes");
   const double eps = 0.1 * sigma;
   auto diag = torch::zeros_like(x);
   for (std::int64_t m = 0; m < probes; ++m) {
     auto v = at::empty_like(x).bernoulli_(0.5, gen).mul_(2).sub_(1);
     // ∇D v = v + σ² ∇s v; v ⊙ v = 1.
-    auto ds = (posterior.score(x + eps * v, sigma) - posterior.score(x - eps * v, sigma)) / (2 * eps);
+    auto ds = (score(x + eps * v) - score(x - eps * v)) / (2 * eps);
     diag += 1 + sigma * sigma * v * ds;
   }
   return diag / static_cast<double>(probes);
@@ -115,7 +116,15 @@ PredictorCorrector::PredictorCorrector(std::shared_ptr<const Posterior> posterio
   check_steps(opt_.levels, "levels");
   if (opt_.corrector_steps < 0) throw UsageError("pc: corrector steps must be >= 0");
   if (!(opt_.snr > 0)) throw UsageError(fmt::format("pc: snr must be > 0, got {}", opt_.snr));
-  if (opt_.spread_probes < 0) throw UsageError("pc: spread probes must be >= 0");
+  if (opt_.final_step != FinalStep::kMean && opt_.final_probes < 1)
+    throw UsageError(fmt::format("pc: final probes must be >= 1, got {}", opt_.final_probes));
+  if (opt_.final_step == FinalStep::kExact) {
+    if (!opt_.final_likelihood || !opt_.final_likelihood->can_perturb_data())
+      throw UsageError("pc: the exact final step needs an exact likelihood");
+    const auto& t = posterior_->tempering();
+    if (t.likelihood_weight != 1.0 || t.temperature != 1.0)
+      throw UsageError("pc: the exact final step samples the untempered posterior (likelihood weight 1, temperature 1)");
+  }
   auto [hi, lo] = resolve(opt_.noise, *posterior_);
   sigmas_ = geometric_sigmas(hi, lo, opt_.levels);
 }
@@ -124,7 +133,7 @@ std::string PredictorCorrector::describe() const {
   return fmt::format(
       "pc levels={} corrector_steps={} snr={} sigma=[{:.4g}, {:.4g}] predictor=reverse-diffusion final={}", opt_.levels,
       opt_.corrector_steps, opt_.snr, sigmas_.back(), sigmas_.front(),
-      opt_.spread_probes > 0 ? fmt::format("mean+spread(probes={})", opt_.spread_probes) : std::string("mean"));
+      final_step_name());
 }
 
 SamplerState PredictorCorrector::init(const SamplerShape& shape, at::Generator& gen, const at::Tensor&) const {
@@ -152,9 +161,15 @@ StepInfo PredictorCorrector::step(SamplerState& st, at::Generator& gen) const {
     double next = level + 1 < sigmas_.size() ? sigmas_[level + 1] : 0.0;
     double dvar = s_i * s_i - next * next;
     st.aux[0] = st.x + dvar * s;
-    if (next == 0.0 && opt_.spread_probes > 0) {
-      auto d = conditional_spread_diagonal(*posterior_, st.x, s_i, opt_.spread_probes, gen).clamp(0.0, 1.0);
+    if (next == 0.0 && opt_.final_step == FinalStep::kSpread) {
+      auto score = [&](const at::Tensor& y) { return posterior_->score(y, s_i); };
+      auto d = conditional_spread_diagonal(score, st.x, s_i, opt_.final_probes, gen).clamp(0.0, 1.0);
       st.aux[0] = st.aux[0] + s_i * torch::sqrt(d) * z;
+    } else if (next == 0.0 && opt_.final_step == FinalStep::kExact) {
+      ExactFinalDrawOptions fo;
+      fo.probes = opt_.final_probes;
+      fo.tolerance = opt_.final_tolerance;
+      st.aux[0] = exact_final_draw(posterior_->prior(), *opt_.final_likelihood, st.x, s_i, fo, gen);
     }
     st.x = st.aux[0] + std::sqrt(dvar) * z;
     info.step_size = dvar;
@@ -162,6 +177,17 @@ StepInfo PredictorCorrector::step(SamplerState& st, at::Generator& gen) const {
   info.score_norm = mean_norm(s);
   ++st.step;
   return info;
+}
+
+std::string PredictorCorrector::final_step_name() const {
+  switch (opt_.final_step) {
+    case FinalStep::kSpread:
+      return fmt::format("mean+spread(probes={})", opt_.final_probes);
+    case FinalStep::kExact:
+      return fmt::format("exact({}, probes={})", opt_.final_likelihood->name(), opt_.final_probes);
+    default:
+      return "mean";
+  }
 }
 
 at::Tensor PredictorCorrector::result(const SamplerState& st) const { return finished(st) ? st.aux[0] : st.x; }

@@ -4,6 +4,8 @@
 // has score(x, σ) plus any noise-level-aware likelihood. Noise levels default
 // to the posterior's [σ_min, σ_max]; chains start from N(0, σ_max² I).
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -51,28 +53,37 @@ class AnnealedLangevin final : public Sampler {
 // (σ_L = 0 after the last level, whose noise-free mean is the result).
 // total_steps = levels · (1 + corrector_steps). aux[0]: the predictor's mean.
 //
-// The last predictor step (σ_min → 0) returns D(x) = x + σ_min² s(x, σ_min), the
-// posterior mean of x₀ given x_{σ_min} (Tweedie), not a draw from p(x₀ | x_{σ_min}, y):
-// it drops that distribution's spread, whose per-pixel variance is σ_min²·∂D_i/∂x_i.
-// Negligible when σ_min is far below the posterior's width; about half the variance
-// when they are equal — high-S/N data under a prior trained down to σ_min = 1 % of
-// its peak. `spread_probes` = M > 0 draws the final sample as
-// D(x) + σ_min·sqrt(clamp(diag ∇D, 0, 1))⊙z, the diagonal from M Rademacher probes
-// (conditional_spread_diagonal below): 2M score evaluations more per chain, once.
+// The last predictor step (σ_min → 0) draws x₀ from p(x₀ | x_{σ_min}, y) in one of
+// three ways (`final_step`):
+//  * kMean (default): D(x) = x + σ_min² s(x, σ_min), the posterior mean of x₀ given
+//    x_{σ_min} (Tweedie). Not a draw: it drops that distribution's spread, whose
+//    per-pixel variance is σ_min²·∂D_i/∂x_i — negligible when σ_min is far below the
+//    posterior's width, about half the variance when they are equal.
+//  * kSpread: D(x) + σ_min·sqrt(clamp(diag ∇D, 0, 1))⊙z, the diagonal from
+//    `final_probes` Rademacher probes (conditional_spread_diagonal): the per-pixel
+//    variance right in expectation, 2M more score evaluations per chain, once.
+//  * kExact: the prior's Gaussian approximation of p(x₀ | x_{σ_min}) times the exact
+//    likelihood `final_likelihood` (samplers/exact_final_draw.hpp): undoes the
+//    convolved likelihood's gridding at the end. Needs λ = T = 1.
+enum class FinalStep { kMean, kSpread, kExact };
 struct PredictorCorrectorOptions {
   NoiseLevels noise;
   std::int64_t levels = 1000;
   std::int64_t corrector_steps = 1;
   double snr = 0.16;
-  std::int64_t spread_probes = 0;  // 0: the final sample is the Tweedie mean
+  FinalStep final_step = FinalStep::kMean;
+  std::int64_t final_probes = 8;                        // kSpread, kExact
+  std::shared_ptr<const Likelihood> final_likelihood;   // kExact
+  double final_tolerance = 1e-5;                        // kExact: CG relative residual
 };
 
-// diag ∇D(x) of the posterior denoiser D(x) = x + σ² s(x, σ) at noise level σ,
-// [B, H, W]: the Hutchinson estimate mean_m v_m ⊙ ∇D v_m over `probes` Rademacher
-// vectors v_m, each ∇D v by central differences of the score with step σ/10.
-// σ²·diag ∇D is the per-pixel variance of x₀ given x_σ (second-order Tweedie).
-at::Tensor conditional_spread_diagonal(const Posterior& posterior, const at::Tensor& x, double sigma,
-                                       std::int64_t probes, at::Generator& gen);
+// diag ∇D(x) of the denoiser D(x) = x + σ² s(x) at noise level σ, for the score
+// s(·) at that level, [B, H, W]: the Hutchinson estimate mean_m v_m ⊙ ∇D v_m over
+// `probes` Rademacher vectors v_m, each ∇D v by central differences of the score
+// with step σ/10. σ²·diag ∇D is the per-pixel variance of x₀ given x_σ
+// (second-order Tweedie).
+at::Tensor conditional_spread_diagonal(const std::function<at::Tensor(const at::Tensor&)>& score, const at::Tensor& x,
+                                       double sigma, std::int64_t probes, at::Generator& gen);
 
 class PredictorCorrector final : public Sampler {
  public:
@@ -86,6 +97,7 @@ class PredictorCorrector final : public Sampler {
   const std::vector<double>& sigmas() const { return sigmas_; }
 
  private:
+  std::string final_step_name() const;
   PredictorCorrectorOptions opt_;
   std::vector<double> sigmas_;
 };

@@ -57,6 +57,18 @@ at::Tensor NufftLikelihood::score(const at::Tensor& x, const at::Tensor&) const 
   return op_->adjoint(r) * units_.scale;
 }
 
+at::Tensor NufftLikelihood::perturbed_score(const at::Tensor& x, at::Generator& gen) const {
+  auto m = model(x);
+  auto cdt = m.scalar_type();
+  auto real_dt = x.scalar_type();
+  // n_k: Re and Im each N(0, 1/w_k), independent per chain.
+  auto sd = torch::where(w_ > 0, w_.rsqrt(), torch::zeros_like(w_)).to(real_dt);  // zero-weight rows: no noise
+  auto n = torch::complex(at::normal(0.0, 1.0, m.sizes(), gen, x.options()) * sd,
+                          at::normal(0.0, 1.0, m.sizes(), gen, x.options()) * sd);
+  auto r = (y_.to(cdt) + n.to(cdt) - m) * w_.to(real_dt);
+  return op_->adjoint(r) * units_.scale;
+}
+
 at::Tensor NufftLikelihood::energy(const at::Tensor& x) const {
   auto m = model(x);
   auto r = y_.to(m.scalar_type()) - m;
@@ -114,6 +126,15 @@ at::Tensor DenseGaussianLikelihood::score(const at::Tensor& x, const at::Tensor&
     }
   }
   auto out = torch::matmul(g, ar_) * units_.scale;                   // Aᵀ g, [B, n]
+  return out.view({-1, h_, w_}).to(x.scalar_type());
+}
+
+at::Tensor DenseGaussianLikelihood::perturbed_score(const at::Tensor& x, at::Generator& gen) const {
+  if (mode_ != Mode::kExact) return Likelihood::perturbed_score(x, gen);
+  auto xp = physical(x.to(torch::kFloat64), units_).flatten(1);
+  auto noise = at::normal(0.0, 1.0, {xp.size(0), yr_.size(0)}, gen, xp.options()) * var_.sqrt().unsqueeze(0);
+  auto r = yr_.unsqueeze(0) + noise - torch::matmul(xp, ar_.t());
+  auto out = torch::matmul(r / var_.unsqueeze(0), ar_) * units_.scale;
   return out.view({-1, h_, w_}).to(x.scalar_type());
 }
 

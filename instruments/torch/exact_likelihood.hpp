@@ -46,6 +46,8 @@ class NufftLikelihood final : public Likelihood {
   at::Tensor score(const at::Tensor& x, const at::Tensor& sigma) const override;  // σ ignored
   at::Tensor energy(const at::Tensor& x) const override;
   std::string name() const override { return "nufft-exact"; }
+  bool can_perturb_data() const override { return true; }
+  at::Tensor perturbed_score(const at::Tensor& x, at::Generator& gen) const override;
   // Model visibilities A x_phys, complex [B, nvis].
   at::Tensor model(const at::Tensor& x) const;
   std::int64_t nvis() const;
@@ -65,6 +67,8 @@ class DenseGaussianLikelihood final : public Likelihood {
   at::Tensor score(const at::Tensor& x, const at::Tensor& sigma) const override;
   at::Tensor energy(const at::Tensor& x) const override;
   std::string name() const override { return mode_ == Mode::kExact ? "dense-exact" : "dense-convolved"; }
+  bool can_perturb_data() const override { return mode_ == Mode::kExact; }
+  at::Tensor perturbed_score(const at::Tensor& x, at::Generator& gen) const override;
   // The real form A_r [2m, n] (float64), y_r [2m] and the noise variances [2m].
   const at::Tensor& real_operator() const { return ar_; }
   const at::Tensor& real_data() const { return yr_; }

@@ -218,6 +218,8 @@ Runner add_compare(CLI::App& root) {
   app->add_option("--sampler", o->sampler.sampler, "Sampler when sampling here")->capture_default_str();
   app->add_option("--steps", o->sampler.steps, "Sampler steps when sampling here")->capture_default_str();
   app->add_option("--likelihood", o->sampler.likelihood, "convolved or exact")->capture_default_str();
+  app->add_option("--final-step", o->sampler.final_step, "pc's last step when sampling here: mean, spread or exact")
+      ->capture_default_str();
   app->add_option("--nsamples", o->nsamples, "Posterior samples when sampling here")->capture_default_str();
   app->add_option("--niter", o->base.clean.niter, "CLEAN minor-cycle iterations")->capture_default_str();
   app->add_option("--gain", o->base.clean.gain, "CLEAN loop gain")->capture_default_str();

@@ -100,7 +100,8 @@ void run(Context& ctx, Options& o) {
       {"likelihood", s.sampler.likelihood},
       {"pad", s.sampler.pad},
       {"sigma_min", s.sampler.sigma_min},
-      {"spread_probes", s.sampler.spread_probes},
+      {"final_step", s.sampler.final_step},
+      {"final_probes", s.sampler.final_probes},
       {"size", s.size},
       {"cell_arcsec", s.cell / kArcsec},
       {"layout", s.layout},
@@ -158,9 +159,11 @@ Runner add_coverage(CLI::App& root) {
   app->add_option("--pad", s.sampler.pad, "Padding factor of the uv grid of the convolved likelihood")
       ->capture_default_str();
   app->add_option("--sigma-min", s.sampler.sigma_min, "Smallest noise level, prior units (0 = the prior's)");
-  app->add_option("--spread-probes", s.sampler.spread_probes,
-                  "pc: restore the posterior spread below sigma_min in the last step with this many Hutchinson "
-                  "probes (0: Tweedie mean)")
+  app->add_option("--final-step", s.sampler.final_step,
+                  "pc: last step from sigma_min: mean (Tweedie), spread (+ the per-pixel spread below sigma_min) or "
+                  "exact (prior's spread x exact NUFFT likelihood; undoes the gridding)")
+      ->capture_default_str();
+  app->add_option("--final-probes", s.sampler.final_probes, "pc: Rademacher probes of the spread/exact final steps")
       ->capture_default_str();
   app->add_option("--epsilon", s.sampler.epsilon, "Step size (ald epsilon, mala/hmc initial; 0 = default)");
   app->add_option("--layout", s.layout, "Array layout (alma-long, a CASA .cfg or OSKAR layout)")->capture_default_str();

@@ -92,7 +92,10 @@ std::string fingerprint(const SampleOptions& o, std::uint64_t seed, const std::s
                       {"levels", ss.levels}, {"corrector", ss.corrector}, {"sigma_min", ss.sigma_min},
                       {"sigma_max", ss.sigma_max}, {"likelihood_weight", ss.tempering.likelihood_weight},
                       {"temperature", ss.tempering.temperature}, {"flux_scale", o.flux_scale}, {"seed", seed}};
-  if (ss.spread_probes > 0) j["spread_probes"] = ss.spread_probes;  // absent before it existed
+  if (ss.final_step != "mean") {  // absent before it existed
+    j["final_step"] = ss.final_step;
+    j["final_probes"] = ss.final_probes;
+  }
   return j.dump();
 }
 
@@ -320,6 +323,7 @@ void run_sample(Context& ctx, SampleOptions o) {
       {"temperature", o.sampler.tempering.temperature},
       {"gridded_cells", model.gridded_cells},
       {"pad", o.sampler.pad},
+      {"final_step", o.sampler.final_step},
       {"sampler", model.sampler->describe()},
       {"score_evaluations_per_sample", steps_per_batch},
       {"nsamples", samples.size(0)},
@@ -394,9 +398,11 @@ Runner add_sample(CLI::App& root) {
   app->add_option("--pad", o->sampler.pad, "Padding factor of the uv grid of the convolved likelihood")->capture_default_str();
   app->add_option("--snr", o->sampler.snr, "Langevin corrector signal-to-noise ratio (pc)")->capture_default_str();
   app->add_option("--corrector-steps", o->sampler.corrector, "Corrector steps per level (pc)")->capture_default_str();
-  app->add_option("--spread-probes", o->sampler.spread_probes,
-                  "pc: restore the posterior spread below sigma_min in the last step with this many Hutchinson "
-                  "probes (0: Tweedie mean)")
+  app->add_option("--final-step", o->sampler.final_step,
+                  "pc: last step from sigma_min: mean (Tweedie), spread (+ the per-pixel spread below sigma_min) or "
+                  "exact (prior's spread x exact NUFFT likelihood; undoes the gridding)")
+      ->capture_default_str();
+  app->add_option("--final-probes", o->sampler.final_probes, "pc: Rademacher probes of the spread/exact final steps")
       ->capture_default_str();
   app->add_option("--levels", o->sampler.levels, "Noise levels (ald)")->capture_default_str();
   app->add_option("--epsilon", o->sampler.epsilon, "Step size: ald epsilon, mala/hmc initial step (0 = default)");

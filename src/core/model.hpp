@@ -10,6 +10,7 @@
 // Noise levels use the variance-exploding (VE) form throughout: p_σ is the
 // density of x = x₀ + σ z, z ~ N(0, I). A VP-trained prior presents the same
 // interface through x_VE = x_VP / μ(t), σ_VE = σ(t)/μ(t), score_VE(x) = μ·score_VP(μx).
+#include <ATen/core/Generator.h>
 #include <ATen/core/Tensor.h>
 
 #include <string>
@@ -42,7 +43,16 @@ class Likelihood {
   // −log p(y | x) up to a constant, [B] (σ = 0).
   virtual at::Tensor energy(const at::Tensor& x) const = 0;
   virtual std::string name() const = 0;  // recorded in every run ("convolved-gridded", "nufft-exact", ...)
+  // The σ = 0 score with the data y replaced by y + n, n a fresh draw of the
+  // measurement noise for every chain: the randomised right-hand side of
+  // perturb-and-optimise draws (samplers/exact_final_draw.hpp). Exact likelihoods only.
+  virtual bool can_perturb_data() const { return false; }
+  virtual at::Tensor perturbed_score(const at::Tensor& x, at::Generator& gen) const;
 };
+
+inline at::Tensor Likelihood::perturbed_score(const at::Tensor&, at::Generator&) const {
+  throw std::logic_error(name() + " cannot redraw its data noise");
+}
 
 inline at::Tensor Prior::log_prob(const at::Tensor&) const {
   throw std::logic_error(name() + " has no tractable log density");

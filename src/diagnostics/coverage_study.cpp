@@ -92,7 +92,10 @@ std::string CoverageStudyOptions::fingerprint() const {
                       {"ha_start", ha_start}, {"ha_end", ha_end}, {"integration", integration},
                       {"noise_rms", noise_rms}, {"seed", seed}, {"truth_scale", truth_scale}};
   if (sky == "prior-disk") j["flux_scale"] = flux_scale;  // absent before prior-disk existed
-  if (sampler.spread_probes > 0) j["spread_probes"] = sampler.spread_probes;  // absent before it existed
+  if (sampler.final_step != "mean") {  // absent before it existed
+    j["final_step"] = sampler.final_step;
+    j["final_probes"] = sampler.final_probes;
+  }
   return j.dump();
 }
 

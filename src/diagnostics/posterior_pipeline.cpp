@@ -105,12 +105,17 @@ void SamplerSettings::validate() const {
   if (likelihood != "convolved" && likelihood != "exact")
     throw UsageError(fmt::format("--likelihood must be convolved or exact, got '{}'", likelihood));
   if (pad < 1) throw UsageError(fmt::format("--pad must be >= 1, got {}", pad));
-  if (spread_probes < 0) throw UsageError(fmt::format("--spread-probes must be >= 0, got {}", spread_probes));
-  if (spread_probes > 0 && sampler != "pc")
-    throw UsageError(fmt::format("--spread-probes applies to the pc sampler, not {}", sampler));
+  if (final_step != "mean" && final_step != "spread" && final_step != "exact")
+    throw UsageError(fmt::format("--final-step must be mean, spread or exact, got '{}'", final_step));
+  if (final_step != "mean" && sampler != "pc")
+    throw UsageError(fmt::format("--final-step {} applies to the pc sampler, not {}", final_step, sampler));
+  if (final_probes < 1) throw UsageError(fmt::format("--final-probes must be >= 1, got {}", final_probes));
+  if (final_step == "exact" && (tempering.likelihood_weight != 1.0 || tempering.temperature != 1.0))
+    throw UsageError("--final-step exact samples the untempered posterior: drop --likelihood-weight/--temperature");
 }
 
-std::unique_ptr<Sampler> make_pipeline_sampler(const SamplerSettings& o, std::shared_ptr<const Posterior> post) {
+std::unique_ptr<Sampler> make_pipeline_sampler(const SamplerSettings& o, std::shared_ptr<const Posterior> post,
+                                               std::shared_ptr<const Likelihood> exact) {
   o.validate();
   NoiseLevels noise{o.sigma_max, o.sigma_min};
   if (o.sampler == "pc") {
@@ -119,7 +124,11 @@ std::unique_ptr<Sampler> make_pipeline_sampler(const SamplerSettings& o, std::sh
     p.corrector_steps = o.corrector;
     p.levels = std::max<std::int64_t>(1, o.steps / (1 + o.corrector));
     p.snr = o.snr;
-    p.spread_probes = o.spread_probes;
+    p.final_step = o.final_step == "exact"    ? FinalStep::kExact
+                   : o.final_step == "spread" ? FinalStep::kSpread
+                                              : FinalStep::kMean;
+    p.final_probes = o.final_probes;
+    p.final_likelihood = std::move(exact);
     return std::make_unique<PredictorCorrector>(post, p);
   }
   if (o.sampler == "ald") {
@@ -195,12 +204,15 @@ PosteriorModel make_posterior_model(const VisibilitySet& vis, const ImageGrid& g
     auto c = std::make_shared<ConvolvedGriddedLikelihood>(g, n, lp.units, torch::kFloat);
     m.gridded_cells = c->occupied_cells();
     m.likelihood = c;
-  } else {
+  }
+  std::shared_ptr<const Likelihood> exact;
+  if (s.likelihood == "exact" || s.final_step == "exact") {
     auto op = std::make_shared<NufftOperator>(vis.u, vis.v, grid, s.nufft_epsilon, s.threads);
-    m.likelihood = std::make_shared<NufftLikelihood>(op, vis, lp.units);
+    exact = std::make_shared<NufftLikelihood>(op, vis, lp.units);
+    if (s.likelihood == "exact") m.likelihood = exact;
   }
   auto post = std::make_shared<Posterior>(lp.prior, m.likelihood, s.tempering);
-  m.sampler = make_pipeline_sampler(s, post);
+  m.sampler = make_pipeline_sampler(s, post, s.final_step == "exact" ? exact : nullptr);
   m.posterior = post;
   return m;
 }

@@ -51,7 +51,8 @@ struct SamplerSettings {
   std::int64_t steps = 1000;   // score evaluations per sample
   std::int64_t levels = 10, corrector = 1;
   double snr = 0.16, epsilon = 0, sigma_min = 0, sigma_max = 0;
-  std::int64_t spread_probes = 0;  // pc: probes for the final conditional spread (0: Tweedie mean)
+  std::string final_step = "mean";  // pc: mean | spread | exact (samplers/diffusion_samplers.hpp)
+  std::int64_t final_probes = 8;     // pc: Rademacher probes of the spread and exact final steps
   std::string likelihood = "convolved";  // convolved | exact
   int pad = 2;                           // uv-grid padding of the convolved likelihood
   double nufft_epsilon = 1e-6;
@@ -59,7 +60,9 @@ struct SamplerSettings {
   Tempering tempering;  // likelihood weight λ and temperature T (1, 1: the Bayesian posterior)
   void validate() const;  // UsageError naming the option
 };
-std::unique_ptr<Sampler> make_pipeline_sampler(const SamplerSettings& s, std::shared_ptr<const Posterior> post);
+// `exact`: the exact likelihood of the pc sampler's exact final step (final_step "exact").
+std::unique_ptr<Sampler> make_pipeline_sampler(const SamplerSettings& s, std::shared_ptr<const Posterior> post,
+                                               std::shared_ptr<const Likelihood> exact = nullptr);
 
 // Peak brightness estimate (Jy/pixel) from a dirty image (Jy/beam) and its PSF:
 // dirty peak / beam area in pixels, the area of a Gaussian main lobe being

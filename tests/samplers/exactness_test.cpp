@@ -20,6 +20,7 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <tuple>
 
 #include "instruments/torch/convolved_likelihood.hpp"
 #include "instruments/torch/exact_likelihood.hpp"
@@ -27,6 +28,7 @@
 #include "priors/analytic_priors.hpp"
 #include "samplers/diffusion_samplers.hpp"
 #include "samplers/driver.hpp"
+#include "samplers/exact_final_draw.hpp"
 #include "samplers/mcmc.hpp"
 #include "src/core/errors.hpp"
 
@@ -211,13 +213,102 @@ TEST(SamplerExactness, PredictorCorrectorSpreadProbesRestoreTheVarianceBelowSigm
     std::printf("pc-mean-only/oracle, sigma_min = posterior sd: mean std ratio %.3f\n", ratio);
     EXPECT_LT(ratio, 0.85);
   }
-  o.spread_probes = 32;
+  o.final_step = FinalStep::kSpread;
+  o.final_probes = 32;
   PredictorCorrector s(post, o);
   EXPECT_NE(s.describe().find("mean+spread(probes=32)"), std::string::npos) << s.describe();
   auto gen = make_generator(22);
   expect_posterior(sample_chains(s, shape_of(p.h, p.w, kChains), gen), p.post, "pc-spread/oracle");
-  o.spread_probes = -1;
+  o.final_probes = 0;
   EXPECT_THROW(PredictorCorrector(post, o), UsageError);
+}
+
+// The exact final step wired into PC. The step itself is exact at any σ (next
+// test, on exact draws of x_σ); inside PC its input x_σ comes from annealing with
+// the convolved likelihood, which drops the prior's shrinkage of x_σ and so is
+// biased when σ_min is as large as the posterior's width (here 0.8: the mean is off
+// by ≈ 12 SE and the spread is 0.55–0.82× with the Tweedie mean). The exact step
+// cannot undo that bias but must put the spread back and halve the mean error.
+TEST(SamplerExactness, PredictorCorrectorExactFinalStepRestoresTheSpreadAtLargeSigmaMin) {
+  const int h = 6, w = 6, n = h * w;
+  auto prior = std::make_shared<GaussianPrior>(0.0, 1.0);
+  ImageGrid grid{w, h, 1e-6};
+  auto vs = earth_rotation_coverage(grid, 5, 3, 0.8, 2.0, 5);
+  auto a = dft_matrix(vs.u, vs.v, grid);
+  torch::manual_seed(12);
+  auto y = torch::matmul(a, torch::randn({n}, f64()).to(torch::kComplexDouble));
+  y = y + torch::complex(2.0 * torch::randn({a.size(0)}, f64()), 2.0 * torch::randn({a.size(0)}, f64()));
+  auto wt = torch::full({a.size(0)}, 0.25, f64());
+  auto convolved = std::make_shared<DenseGaussianLikelihood>(a, y, wt, h, w);
+  auto exact = std::make_shared<DenseGaussianLikelihood>(a, y, wt, h, w, DenseGaussianLikelihood::Mode::kExact);
+  auto post = closed_form(torch::zeros({n}, f64()), torch::eye(n, f64()), exact->real_operator(),
+                          exact->noise_variance(), exact->real_data());
+  auto sd = post.cov.diag().sqrt();
+  auto posterior = std::make_shared<Posterior>(prior, convolved);
+  PredictorCorrectorOptions o;
+  o.levels = 200;
+  o.corrector_steps = 1;
+  o.noise.sigma_min = sd.median().item<double>();
+  o.final_step = FinalStep::kExact;
+  o.final_probes = 4;
+  o.final_tolerance = 1e-10;
+  EXPECT_THROW(PredictorCorrector(posterior, o), UsageError);  // no final likelihood
+  o.final_likelihood = convolved;
+  EXPECT_THROW(PredictorCorrector(posterior, o), UsageError);  // not an exact one
+  o.final_likelihood = exact;
+  auto run = [&](FinalStep step) {
+    auto oo = o;
+    oo.final_step = step;
+    PredictorCorrector s(posterior, oo);
+    auto gen = make_generator(23);
+    auto x = sample_chains(s, shape_of(h, w, kChains), gen).flatten(1);
+    auto z = ((x.mean(0) - post.mean) / (sd / std::sqrt(static_cast<double>(kChains)))).abs().max().item<double>();
+    auto ratio = x.std(0) / sd;
+    std::printf("pc final=%s, sigma_min %.2f: max |z| %.2f, std ratio [%.3f, %.3f] (%s)\n",
+                step == FinalStep::kExact ? "exact" : "mean", o.noise.sigma_min, z, ratio.min().item<double>(),
+                ratio.max().item<double>(), s.describe().c_str());
+    return std::make_tuple(z, ratio.min().item<double>(), ratio.max().item<double>(), s.describe());
+  };
+  auto [z_mean, lo_mean, hi_mean, d_mean] = run(FinalStep::kMean);
+  auto [z_exact, lo_exact, hi_exact, d_exact] = run(FinalStep::kExact);
+  EXPECT_NE(d_exact.find("final=exact(dense-exact, probes=4)"), std::string::npos) << d_exact;
+  EXPECT_LT(hi_mean, 0.9);
+  EXPECT_GT(lo_exact, 0.9);
+  EXPECT_LT(hi_exact, 1.15);
+  EXPECT_LT(z_exact, 0.6 * z_mean);
+}
+
+// The step alone: x_σ = x₀ + σz with x₀ an exact posterior draw (Cholesky) is
+// distributed as p(x_σ | y), so the draw from p(x₀ | x_σ, y) must again be
+// distributed as the posterior, whatever σ.
+TEST(SamplerExactness, ExactFinalDrawMapsExactNoisyDrawsToThePosterior) {
+  const int h = 6, w = 6, n = h * w;
+  GaussianPrior prior(0.0, 1.0);
+  ImageGrid grid{w, h, 1e-6};
+  auto vs = earth_rotation_coverage(grid, 5, 3, 0.8, 2.0, 5);
+  auto a = dft_matrix(vs.u, vs.v, grid);
+  torch::manual_seed(12);
+  auto y = torch::matmul(a, torch::randn({n}, f64()).to(torch::kComplexDouble));
+  y = y + torch::complex(0.5 * torch::randn({a.size(0)}, f64()), 0.5 * torch::randn({a.size(0)}, f64()));
+  DenseGaussianLikelihood exact(a, y, torch::full({a.size(0)}, 4.0, f64()), h, w,
+                                DenseGaussianLikelihood::Mode::kExact);
+  auto post = closed_form(torch::zeros({n}, f64()), torch::eye(n, f64()), exact.real_operator(),
+                          exact.noise_variance(), exact.real_data());
+  auto l = torch::linalg_cholesky(post.cov);
+  for (double sigma : {0.1, 0.5, 2.0}) {
+    auto x0 = post.mean.unsqueeze(0) + torch::matmul(torch::randn({kChains, n}, f64()), l.t());
+    auto xs = (x0 + sigma * torch::randn({kChains, n}, f64())).view({kChains, h, w});
+    ExactFinalDrawOptions o;
+    o.probes = 4;
+    o.tolerance = 1e-10;
+    ExactFinalDrawInfo info;
+    auto gen = make_generator(24);
+    auto out = exact_final_draw(prior, exact, xs, sigma, o, gen, &info);
+    std::printf("exact final draw sigma %.1f: %lld CG iterations, residual %.1e\n", sigma,
+                static_cast<long long>(info.iterations), info.relative_residual);
+    EXPECT_LE(info.relative_residual, 1e-10);
+    expect_posterior(out, post, "exact-final-draw/sigma=" + std::to_string(sigma));
+  }
 }
 
 TEST(SamplerExactness, DenseOperatorMalaAndHmc) {
