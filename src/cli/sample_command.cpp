@@ -123,6 +123,7 @@ void run_sample(Context& ctx, SampleOptions o) {
   Observation obs;
   bool demo_mode = o.ms.empty() && o.uvtable.empty();
   if (!o.ms.empty() && !o.uvtable.empty()) throw UsageError("give either --ms or --uvtable, not both");
+  o.sampler.validate();  // bad sampler settings fail before any input is read
   if (demo_mode) {
     auto ms = first_existing(demo, {"observation.ms"});
     auto uvt = first_existing(demo, {"observation.txt.gz", "observation.txt.bz2", "observation.txt"});

@@ -100,6 +100,23 @@ TEST(SampleCommand, WritesSamplesSummariesAndReportsTruthMetrics) {
   EXPECT_LT(mean.grid.cdelt1_deg(), 0);
 }
 
+// The last pc step against the exact NUFFT likelihood (docs/sampling.md): recorded in
+// the summary, and the brighter source still dominates the mean.
+TEST(SampleCommand, ExactFinalStepIsRecordedAndRecoversTheSource) {
+  auto dir = scratch_dir("sample_exact_final");
+  make_inputs(dir);
+  std::string out;
+  ASSERT_EQ(run_command(base_cmd(dir, "run") + " --final-step exact --final-probes 2 --sigma-min 0.05", &out), 0)
+      << out;
+  auto s = nlohmann::json::parse(read_text(dir / "run" / "summary.json"));
+  EXPECT_EQ(s["final_step"], "exact");
+  EXPECT_NE(s["sampler"].get<std::string>().find("final=exact(nufft-exact, probes=2)"), std::string::npos)
+      << s["sampler"];
+  auto mean = read_fits_image(dir / "run" / "mean.fits");
+  auto it = std::max_element(mean.pixels.begin(), mean.pixels.end());
+  EXPECT_EQ(it - mean.pixels.begin(), 8 * kN + 8);
+}
+
 TEST(SampleCommand, ResumeNeitherLosesNorDuplicatesSamples) {
   auto dir = scratch_dir("sample_resume");
   make_inputs(dir);
@@ -152,4 +169,7 @@ TEST(SampleCommand, BadInputGivesOneClearLine) {
   expect_one_line(base_cmd(nan_dir, "nan"), {65}, "obs.txt");
   // A flux scale for an analytic prior (already in Jy/pixel).
   expect_one_line(base_cmd(dir, "fluxscale") + " --flux-scale 0.1", {64}, "--flux-scale");
+  // The exact final step samples the untempered posterior only.
+  expect_one_line(base_cmd(dir, "tempered") + " --final-step exact --likelihood-weight 0.5", {64}, "untempered");
+  expect_one_line(base_cmd(dir, "probes") + " --final-step spread --final-probes 0", {64}, "--final-probes");
 }
