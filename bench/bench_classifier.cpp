@@ -1,6 +1,7 @@
 // Classifier throughput: training steps (one minibatch: forward, ELBO with a
-// Gaussian prior, backward, Adam) and inference (mean weights, no gradients)
-// per backbone, deterministic and Bayesian. Plain harness; numbers go to
+// Gaussian prior, backward, Adam) and inference (mean weights, no gradients;
+// plain and with the 8-view dihedral test-time augmentation, --tta d4) per
+// backbone, deterministic and Bayesian. Plain harness; numbers go to
 // docs/benchmarks.md with the command line.
 //
 //   bench_classifier [--size 150] [--batch 16] [--steps 5] [--train-images 583] [--threads 1]
@@ -16,6 +17,8 @@
 #include <vector>
 
 #include "priors/weight_priors.hpp"
+#include "src/datasets/labelled_images.hpp"
+#include "src/diagnostics/calibration.hpp"
 #include "samplers/variational.hpp"
 #include "src/nn/classifier.hpp"
 
@@ -40,8 +43,8 @@ int main(int argc, char** argv) {
   at::set_num_threads(threads);
   fmt::print("# size {} batch {} steps {} threads {}; epoch = {} training images\n", size, batch, steps, threads,
              train_images);
-  fmt::print("{:<16} {:<13} {:>9} {:>14} {:>12} {:>14}\n", "backbone", "mode", "weights", "ms/train step",
-             "s/epoch", "inference img/s");
+  fmt::print("{:<16} {:<13} {:>9} {:>14} {:>12} {:>14} {:>12}\n", "backbone", "mode", "weights", "ms/train step",
+             "s/epoch", "inference img/s", "tta d4 img/s");
   std::stringstream ss(backbones);
   std::string item;
   auto prior = make_weight_prior("gaussian");
@@ -78,18 +81,24 @@ int main(int argc, char** argv) {
       for (int s = 0; s < steps; ++s) vi.step();
       double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / steps;
       double epoch_s = ms / 1000.0 * ((train_images + batch - 1) / batch);
-      m.set_sampling(false);
-      m.set_train(false);
-      torch::NoGradGuard ng;
-      auto xi = torch::rand({32, size, size});
-      m.forward(xi);
-      auto t1 = std::chrono::steady_clock::now();
-      int reps = std::max(1, steps / 2);
-      for (int r = 0; r < reps; ++r) m.forward(xi);
-      double s_inf = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+      LabelledImages images;
+      images.height = images.width = size;
+      images.class_names = {"FRI", "FRII"};
+      auto xi = torch::rand({32, size, size}).contiguous();
+      images.pixels.assign(xi.data_ptr<float>(), xi.data_ptr<float>() + xi.numel());
+      images.labels.assign(32, 0);
+      auto images_per_s = [&](TestTimeAugmentation tta) {
+        predict_probabilities(m, images, 1, false, tta);  // warm-up
+        int reps = std::max(1, steps / 2);
+        auto t1 = std::chrono::steady_clock::now();
+        for (int r = 0; r < reps; ++r) predict_probabilities(m, images, 1, false, tta);
+        return 32.0 * reps / std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+      };
+      double plain = images_per_s(TestTimeAugmentation::kNone);
+      double dihedral = images_per_s(TestTimeAugmentation::kDihedral);
       std::string name = c.backbone == "equivariant" ? "equivariant " + c.group : c.backbone;
-      fmt::print("{:<16} {:<13} {:>9} {:>14.1f} {:>12.1f} {:>14.1f}\n", name, bayes ? "bayesian" : "deterministic",
-                 m.weight_count(), ms, epoch_s, 32.0 * reps / s_inf);
+      fmt::print("{:<16} {:<13} {:>9} {:>14.1f} {:>12.1f} {:>14.1f} {:>12.1f}\n", name,
+                 bayes ? "bayesian" : "deterministic", m.weight_count(), ms, epoch_s, plain, dihedral);
       std::fflush(stdout);
     }
   }
