@@ -145,9 +145,10 @@ Runner add_coverage(CLI::App& root) {
                                       "spectrum:VARIANCE,SLOPE (Jy/pixel)");
   app->add_option("--sky", s.sky,
                   "Truth images: disk (held-out random disks, any flux; scale from the data), prior-disk (held-out "
-                  "disks drawn as the prior's training set, × --flux-scale) or gaussian-prior (prior draws)")
+                  "disks drawn as the prior's training set, × --flux-scale), prior-sample (draws of the prior itself, × "
+                  "--flux-scale: calibration of the sampler alone) or gaussian-prior (analytic prior draws)")
       ->capture_default_str();
-  app->add_option("--flux-scale", s.flux_scale, "prior-disk: Jy/pixel per prior unit (truths and sampler)")
+  app->add_option("--flux-scale", s.flux_scale, "prior-disk, prior-sample: Jy/pixel per prior unit (truths and sampler)")
       ->capture_default_str();
   app->add_option("--size", s.size, "Image side, pixels")->capture_default_str();
   app->add_option("--scale", o->scale, "Pixel size (bare number: arcsec)")->capture_default_str();

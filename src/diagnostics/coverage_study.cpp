@@ -1,5 +1,6 @@
 #include "src/diagnostics/coverage_study.hpp"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 #include <fmt/format.h>
 #include <torch/torch.h>
@@ -17,6 +18,7 @@
 #include "instruments/noise.hpp"
 #include "instruments/torch/nufft_operator.hpp"
 #include "instruments/uvw_simulation.hpp"
+#include "priors/unconditional_sampling.hpp"
 #include "src/core/errors.hpp"
 #include "src/core/log.hpp"
 #include "src/core/rng.hpp"
@@ -36,6 +38,7 @@ constexpr std::uint64_t kNoiseStream = 0xC0FE0001ull;   // + j
 constexpr std::uint64_t kTruthStream = 0xC0FE1000ull;   // gaussian-prior truths, + j
 constexpr std::uint64_t kSamplerStream = 0xC0FE2000ull; // + j
 constexpr std::uint64_t kTarpStream = 0xC0FE3000ull;
+constexpr std::uint64_t kPriorTruthStream = 0xC0FE4000ull;  // prior-sample truths, + j
 constexpr double kSpeedOfLight = 299792458.0;
 
 // MEAN, STD of a "gaussian:MEAN,STD" spec (the only prior the gaussian-prior sky can draw from).
@@ -65,9 +68,9 @@ void CoverageStudyOptions::validate() const {
   if (n < 1) throw UsageError(fmt::format("--n must be >= 1, got {}", n));
   if (size < 4) throw UsageError(fmt::format("--size must be >= 4, got {}", size));
   if (!(cell > 0)) throw UsageError("--scale must be a positive angle");
-  if (sky != "disk" && sky != "prior-disk" && sky != "gaussian-prior")
-    throw UsageError(fmt::format("--sky must be disk, prior-disk or gaussian-prior, got '{}'", sky));
-  if (sky == "prior-disk" && !(flux_scale > 0 && std::isfinite(flux_scale)))
+  if (sky != "disk" && sky != "prior-disk" && sky != "prior-sample" && sky != "gaussian-prior")
+    throw UsageError(fmt::format("--sky must be disk, prior-disk, prior-sample or gaussian-prior, got '{}'", sky));
+  if ((sky == "prior-disk" || sky == "prior-sample") && !(flux_scale > 0 && std::isfinite(flux_scale)))
     throw UsageError(fmt::format("--flux-scale must be > 0 Jy/pixel, got {}", flux_scale));
   if (sky == "gaussian-prior") coverage_impl::gaussian_spec(prior);
   if (nsamples < 2) throw UsageError(fmt::format("--nsamples must be >= 2, got {}", nsamples));
@@ -91,7 +94,7 @@ std::string CoverageStudyOptions::fingerprint() const {
                       {"batch", batch}, {"layout", layout}, {"freq_hz", freq_hz}, {"dec", dec}, {"ra", ra},
                       {"ha_start", ha_start}, {"ha_end", ha_end}, {"integration", integration},
                       {"noise_rms", noise_rms}, {"seed", seed}, {"truth_scale", truth_scale}};
-  if (sky == "prior-disk") j["flux_scale"] = flux_scale;  // absent before prior-disk existed
+  if (sky == "prior-disk" || sky == "prior-sample") j["flux_scale"] = flux_scale;  // absent before prior-disk existed
   if (sampler.final_step != "mean") {  // absent before it existed
     j["final_step"] = sampler.final_step;
     j["final_probes"] = sampler.final_probes;
@@ -128,7 +131,8 @@ StudyUv study_uv_coverage(const CoverageStudyOptions& o) {
   return uv;
 }
 
-SimulatedObservation simulate_study_observation(const CoverageStudyOptions& o, const StudyUv& uv, int j, int threads) {
+SimulatedObservation simulate_study_observation(const CoverageStudyOptions& o, const StudyUv& uv, int j, int threads,
+                                                const PipelinePrior* prior) {
   SimulatedObservation s;
   s.grid = ImageGrid{o.size, o.size, o.cell, o.ra, o.dec};
   const auto ju = static_cast<std::uint64_t>(j);
@@ -144,6 +148,20 @@ SimulatedObservation simulate_study_observation(const CoverageStudyOptions& o, c
     s.truth.resize(e.image.size());
     for (std::size_t i = 0; i < e.image.size(); ++i) s.truth[i] = o.flux_scale * e.image[i];
     s.sky = fmt::format("prior-disk {}, peak {:.3f} × {:.3g} Jy/pixel", gen.disk(0).describe(), gen.peak(0),
+                        o.flux_scale);
+  } else if (o.sky == "prior-sample") {
+    if (!prior) throw UsageError("--sky prior-sample needs the prior to draw the truths from");
+    ReverseSamplerOptions ro;
+    ro.steps = kPriorSampleSteps;
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(derive_seed(o.seed, coverage_impl::kPriorTruthStream + ju));
+    const Prior& p = *prior->prior;
+    ScoreFn score = [&](const at::Tensor& x, const at::Tensor& sigma) { return p.score(x, sigma); };
+    auto x = sample_reverse(score, 1, o.size, o.size, p.sigma_max(), p.sigma_min(), ro, gen)
+                 .to(torch::kFloat64)
+                 .contiguous();
+    s.truth.assign(x.data_ptr<double>(), x.data_ptr<double>() + x.numel());
+    for (auto& v : s.truth) v = o.flux_scale * v + prior->units.offset;  // the sampler's units (run_coverage_study)
+    s.sky = fmt::format("prior-sample of {} (em, {} steps) × {:.3g} Jy/pixel", p.name(), kPriorSampleSteps,
                         o.flux_scale);
   } else {
     auto [mean, std] = coverage_impl::gaussian_spec(o.prior);
@@ -173,7 +191,8 @@ CoverageStudyResult run_coverage_study(const CoverageStudyOptions& o, const fs::
   using coverage_impl::sim_path;
   o.validate();
   PipelinePrior prior = load_pipeline_prior(o.prior, o.size);
-  if (o.sky == "prior-disk") prior.units.scale = o.flux_scale;  // known, as the truths were made
+  if (o.sky == "prior-disk" || o.sky == "prior-sample")
+    prior.units.scale = o.flux_scale;  // known, as the truths were made
   StudyUv uv = study_uv_coverage(o);
   CoverageStudyResult res;
   res.nvis = uv.u.size();
@@ -229,7 +248,7 @@ CoverageStudyResult run_coverage_study(const CoverageStudyOptions& o, const fs::
         std::size_t i = next++;
         if (i >= todo.size()) break;
         int j = todo[i];
-        auto obs = simulate_study_observation(o, uv, j, per);
+        auto obs = simulate_study_observation(o, uv, j, per, &prior);
         auto run = sample_observation(obs.vis, obs.grid, prior, ss, o.nsamples, o.batch,
                                       derive_seed(o.seed, coverage_impl::kSamplerStream + static_cast<std::uint64_t>(j)));
         auto f = run.samples.to(torch::kFloat).contiguous();

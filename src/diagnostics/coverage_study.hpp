@@ -17,6 +17,12 @@
 //    learned, so a faithful prior and an exact sampler must be calibrated: the test
 //    of the learned prior and the sampler alone. "disk" adds what a user faces: truths
 //    of any flux (log-uniform 0.05–1 Jy) and a scale estimated from the data.
+//  * "prior-sample": the truth is an unconditional draw from the sampling prior
+//    itself (reverse SDE, Euler–Maruyama, kPriorSampleSteps steps, seed stream
+//    kPriorTruthStream + j), times `flux_scale` as for prior-disk. Simulation-based
+//    calibration in its strict form: whatever the prior learned, the truths come from
+//    it, so any miscalibration left is the sampler's and the likelihood's; the gap to
+//    "prior-disk" is the prior's misfit to the disks it was trained on.
 //  * "gaussian-prior": the truth is a draw from the analytic prior
 //    "gaussian:MEAN,STD" itself (pixels i.i.d. N(MEAN, STD²), Jy/pixel), the case
 //    in which an exact sampler must be calibrated.
@@ -51,7 +57,7 @@ struct CoverageStudyOptions {
   int n = 100;                   // simulations
   int size = 64;                 // image side, pixels
   double cell = 0;               // radians (required)
-  std::string sky = "disk";      // disk | prior-disk | gaussian-prior
+  std::string sky = "disk";      // disk | prior-disk | prior-sample | gaussian-prior
   std::string prior;             // pipeline prior spec or checkpoint
   SamplerSettings sampler;
   std::int64_t nsamples = 64, batch = 64;
@@ -67,7 +73,7 @@ struct CoverageStudyOptions {
   // gaussian-prior sky only: truths are MEAN + truth_scale·STD·z. 1 = drawn from the
   // prior; ≠ 1 is a deliberately misspecified prior (the study must detect it).
   double truth_scale = 1.0;
-  // prior-disk sky only: Jy/pixel per prior unit, of the truths and given to the sampler.
+  // prior-disk and prior-sample skies: Jy/pixel per prior unit, of the truths and given to the sampler.
   double flux_scale = 1.5e-3;
   void validate() const;         // UsageError naming the option
   std::string fingerprint() const;
@@ -87,9 +93,13 @@ struct SimulatedObservation {
   std::vector<double> truth;  // [H][W] Jy/pixel
   std::string sky;            // one line
 };
-// Simulation j of the study (deterministic in (seed, j)).
+// Reverse-SDE steps of a prior-sample truth.
+constexpr int kPriorSampleSteps = 500;
+
+// Simulation j of the study (deterministic in (seed, j)). The prior-sample sky
+// draws its truth from `prior` (UsageError without one).
 SimulatedObservation simulate_study_observation(const CoverageStudyOptions& o, const StudyUv& uv, int j,
-                                                int threads = 0);
+                                                int threads = 0, const PipelinePrior* prior = nullptr);
 
 struct CoverageStudyResult {
   TarpResult tarp;         // per-coordinate normalisation (the TARP paper's)

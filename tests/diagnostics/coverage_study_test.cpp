@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 
 #include "src/core/errors.hpp"
@@ -49,6 +50,41 @@ TEST(CoverageStudy, SimulationsAreDeterministicAndDistinct) {
   EXPECT_EQ(a.vis.vis, b.vis.vis);
   EXPECT_NE(a.truth, c.truth);
   for (double u : uv.u) EXPECT_LT(std::abs(u) * o.cell, 0.49 + 1e-12);
+}
+
+// prior-sample: truths are draws of the sampling prior itself (here the analytic
+// N(0, 1) through the reverse SDE), times the flux scale; seeded per simulation.
+TEST(CoverageStudy, PriorSampleTruthsAreDrawsOfThePriorTimesTheScale) {
+  CoverageStudyOptions o;
+  o.size = 16;
+  o.cell = 40e-3 * kArcsec;
+  o.sky = "prior-sample";
+  o.prior = "gaussian:0,1";
+  o.flux_scale = 2e-3;
+  o.seed = 4;
+  auto uv = study_uv_coverage(o);
+  auto prior = load_pipeline_prior(o.prior, o.size);
+  EXPECT_THROW(simulate_study_observation(o, uv, 0), UsageError);  // no prior to draw from
+  std::vector<double> all;
+  for (int j = 0; j < 4; ++j) {
+    auto s = simulate_study_observation(o, uv, j, 1, &prior);
+    EXPECT_NE(s.sky.find("prior-sample of gaussian"), std::string::npos) << s.sky;
+    all.insert(all.end(), s.truth.begin(), s.truth.end());
+  }
+  double m = 0, v = 0;
+  for (double x : all) m += x;
+  m /= all.size();
+  for (double x : all) v += (x - m) * (x - m);
+  double sd = std::sqrt(v / (all.size() - 1));
+  EXPECT_NEAR(m, 0.0, 4 * o.flux_scale / std::sqrt(static_cast<double>(all.size())));
+  EXPECT_NEAR(sd, o.flux_scale, 0.1 * o.flux_scale);  // 1024 pixels: sd of the sd ≈ 2 %
+  EXPECT_EQ(simulate_study_observation(o, uv, 1, 1, &prior).truth, simulate_study_observation(o, uv, 1, 1, &prior).truth);
+  EXPECT_NE(simulate_study_observation(o, uv, 0, 1, &prior).truth, simulate_study_observation(o, uv, 1, 1, &prior).truth);
+  auto fp = o.fingerprint();
+  o.flux_scale = 3e-3;
+  EXPECT_NE(o.fingerprint(), fp);
+  o.flux_scale = 0;
+  EXPECT_THROW(o.validate(), UsageError);
 }
 
 TEST(CoverageStudy, PriorDisksAreTrainingSetDrawsTimesTheKnownScale) {
