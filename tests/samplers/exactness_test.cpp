@@ -223,6 +223,31 @@ TEST(SamplerExactness, PredictorCorrectorSpreadProbesRestoreTheVarianceBelowSigm
   EXPECT_THROW(PredictorCorrector(post, o), UsageError);
 }
 
+// 6×6 problem with the isotropic prior N(0, I) and noise of rms `noise` on Re and Im:
+// the exact final step's test bed (p(x₀ | x_σ) is exactly N(D, σ²/(1+σ²) I) there).
+struct IsotropicProblem {
+  int h = 6, w = 6;
+  std::shared_ptr<DenseGaussianLikelihood> convolved, exact;
+  GaussianPosterior post;
+};
+
+IsotropicProblem isotropic_problem(double noise) {
+  IsotropicProblem p;
+  const int n = p.h * p.w;
+  ImageGrid grid{p.w, p.h, 1e-6};
+  auto vs = earth_rotation_coverage(grid, 5, 3, 0.8, 2.0, 5);
+  auto a = dft_matrix(vs.u, vs.v, grid);
+  torch::manual_seed(12);
+  auto y = torch::matmul(a, torch::randn({n}, f64()).to(torch::kComplexDouble));
+  y = y + torch::complex(noise * torch::randn({a.size(0)}, f64()), noise * torch::randn({a.size(0)}, f64()));
+  auto wt = torch::full({a.size(0)}, 1.0 / (noise * noise), f64());
+  p.convolved = std::make_shared<DenseGaussianLikelihood>(a, y, wt, p.h, p.w);
+  p.exact = std::make_shared<DenseGaussianLikelihood>(a, y, wt, p.h, p.w, DenseGaussianLikelihood::Mode::kExact);
+  p.post = closed_form(torch::zeros({n}, f64()), torch::eye(n, f64()), p.exact->real_operator(),
+                       p.exact->noise_variance(), p.exact->real_data());
+  return p;
+}
+
 // The exact final step wired into PC. The step itself is exact at any σ (next
 // test, on exact draws of x_σ); inside PC its input x_σ comes from annealing with
 // the convolved likelihood, which drops the prior's shrinkage of x_σ and so is
@@ -230,19 +255,11 @@ TEST(SamplerExactness, PredictorCorrectorSpreadProbesRestoreTheVarianceBelowSigm
 // by ≈ 12 SE and the spread is 0.55–0.82× with the Tweedie mean). The exact step
 // cannot undo that bias but must put the spread back and halve the mean error.
 TEST(SamplerExactness, PredictorCorrectorExactFinalStepRestoresTheSpreadAtLargeSigmaMin) {
-  const int h = 6, w = 6, n = h * w;
+  auto p = isotropic_problem(2.0);
+  const int h = p.h, w = p.w;
   auto prior = std::make_shared<GaussianPrior>(0.0, 1.0);
-  ImageGrid grid{w, h, 1e-6};
-  auto vs = earth_rotation_coverage(grid, 5, 3, 0.8, 2.0, 5);
-  auto a = dft_matrix(vs.u, vs.v, grid);
-  torch::manual_seed(12);
-  auto y = torch::matmul(a, torch::randn({n}, f64()).to(torch::kComplexDouble));
-  y = y + torch::complex(2.0 * torch::randn({a.size(0)}, f64()), 2.0 * torch::randn({a.size(0)}, f64()));
-  auto wt = torch::full({a.size(0)}, 0.25, f64());
-  auto convolved = std::make_shared<DenseGaussianLikelihood>(a, y, wt, h, w);
-  auto exact = std::make_shared<DenseGaussianLikelihood>(a, y, wt, h, w, DenseGaussianLikelihood::Mode::kExact);
-  auto post = closed_form(torch::zeros({n}, f64()), torch::eye(n, f64()), exact->real_operator(),
-                          exact->noise_variance(), exact->real_data());
+  auto convolved = p.convolved, exact = p.exact;
+  const auto& post = p.post;
   auto sd = post.cov.diag().sqrt();
   auto posterior = std::make_shared<Posterior>(prior, convolved);
   PredictorCorrectorOptions o;
@@ -282,18 +299,11 @@ TEST(SamplerExactness, PredictorCorrectorExactFinalStepRestoresTheSpreadAtLargeS
 // distributed as p(x_σ | y), so the draw from p(x₀ | x_σ, y) must again be
 // distributed as the posterior, whatever σ.
 TEST(SamplerExactness, ExactFinalDrawMapsExactNoisyDrawsToThePosterior) {
-  const int h = 6, w = 6, n = h * w;
+  auto p = isotropic_problem(0.5);
+  const int h = p.h, w = p.w, n = h * w;
   GaussianPrior prior(0.0, 1.0);
-  ImageGrid grid{w, h, 1e-6};
-  auto vs = earth_rotation_coverage(grid, 5, 3, 0.8, 2.0, 5);
-  auto a = dft_matrix(vs.u, vs.v, grid);
-  torch::manual_seed(12);
-  auto y = torch::matmul(a, torch::randn({n}, f64()).to(torch::kComplexDouble));
-  y = y + torch::complex(0.5 * torch::randn({a.size(0)}, f64()), 0.5 * torch::randn({a.size(0)}, f64()));
-  DenseGaussianLikelihood exact(a, y, torch::full({a.size(0)}, 4.0, f64()), h, w,
-                                DenseGaussianLikelihood::Mode::kExact);
-  auto post = closed_form(torch::zeros({n}, f64()), torch::eye(n, f64()), exact.real_operator(),
-                          exact.noise_variance(), exact.real_data());
+  const auto& exact = *p.exact;
+  const auto& post = p.post;
   auto l = torch::linalg_cholesky(post.cov);
   for (double sigma : {0.1, 0.5, 2.0}) {
     auto x0 = post.mean.unsqueeze(0) + torch::matmul(torch::randn({kChains, n}, f64()), l.t());
