@@ -14,15 +14,8 @@
 // with D = x + σ² s_prior(x, σ) and σ²·diag j, j = diag ∇D, the mean and the per-pixel
 // variance of p(x₀ | x_σ) under the prior alone (first- and second-order Tweedie;
 // j from Rademacher probes, conditional_spread_diagonal, clamped to [min_spread, 1]),
-// and p(y | x₀) the exact likelihood. The product is Gaussian; a draw is the solution of
-//
-//   (P + H) x₀ = P (D + σ √j ⊙ ξ) + g̃,    P = diag 1/(σ² j),  H = ∇²(−log p(y | x)),
-//
-// with ξ ~ N(0, I) and g̃ the likelihood score at 0 with freshly re-noised data
-// (Likelihood::perturbed_score), whose covariances are P and H: perturb-and-optimise,
-// exact for this Gaussian. Solved per chain by conjugate gradients preconditioned by
-// the diagonal P + h₀, h₀ the diagonal of H (the same for every pixel of a Fourier
-// operator); one exact likelihood score per iteration, in float64.
+// and p(y | x₀) the exact likelihood: a Gaussian times an exact likelihood, drawn
+// exactly by perturb-and-optimise (samplers/perturb_and_optimise.hpp).
 //
 // Where the prior pins a pixel (j → 0: empty sky) the draw keeps D; where the data
 // measure a mode far better than σ the draw follows the data; the rest keeps the
@@ -33,6 +26,7 @@
 #include <cstdint>
 #include <string>
 
+#include "samplers/perturb_and_optimise.hpp"
 #include "src/core/model.hpp"
 
 namespace penumbra {
@@ -46,10 +40,7 @@ struct ExactFinalDrawOptions {
   std::string describe() const;
 };
 
-struct ExactFinalDrawInfo {
-  std::int64_t iterations = 0;
-  double relative_residual = 0;     // worst chain
-};
+using ExactFinalDrawInfo = ConjugateGradientInfo;
 
 // x [B, H, W]: chains at noise level σ (prior units). Returns x₀ [B, H, W] (x's dtype).
 // UsageError when the likelihood cannot re-noise its data (not an exact one).

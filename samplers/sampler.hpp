@@ -35,6 +35,7 @@ struct StepInfo {
   double energy = std::numeric_limits<double>::quiet_NaN();      // mean −log p_T (MCMC), NaN otherwise
   double acceptance = std::numeric_limits<double>::quiet_NaN();  // mean acceptance (MCMC), NaN otherwise
   double score_norm = std::numeric_limits<double>::quiet_NaN();  // mean ‖score‖ per chain when computed
+  std::int64_t solver_iterations = 0;  // linear-solver (CG) iterations of the step, 0 when none
 };
 
 struct SamplerShape {

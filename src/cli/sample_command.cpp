@@ -96,6 +96,7 @@ std::string fingerprint(const SampleOptions& o, std::uint64_t seed, const std::s
     j["final_step"] = ss.final_step;
     j["final_probes"] = ss.final_probes;
   }
+  if (ss.sampler == "split-gibbs") j["prior_steps"] = ss.prior_steps;
   return j.dump();
 }
 
@@ -388,8 +389,8 @@ Runner add_sample(CLI::App& root) {
   app->add_option("--size", o->size, "Image size N (pixels per side); default: the prior's");
   app->add_option("--scale", o->scale, "Pixel size (e.g. 0.008asec; a bare number is arcsec)");
   app->add_option("--nsamples", o->nsamples, "Number of posterior samples")->capture_default_str();
-  app->add_option("--sampler", o->sampler.sampler, "pc (predictor-corrector), ald (annealed Langevin), em (Euler-Maruyama); "
-                                           "mala, hmc for analytic priors")
+  app->add_option("--sampler", o->sampler.sampler, "pc (predictor-corrector), ald (annealed Langevin), em (Euler-Maruyama), "
+                                           "split-gibbs (exact NUFFT likelihood); mala, hmc for analytic priors")
       ->capture_default_str();
   app->add_option("--steps", o->sampler.steps, "Score evaluations per sample (sampler steps)")->capture_default_str();
   app->add_option("--batch", o->batch, "Chains advanced together (one checkpoint per batch)")->capture_default_str();
@@ -407,7 +408,12 @@ Runner add_sample(CLI::App& root) {
       ->capture_default_str();
   app->add_option("--levels", o->sampler.levels, "Noise levels (ald)")->capture_default_str();
   app->add_option("--epsilon", o->sampler.epsilon, "Step size: ald epsilon, mala/hmc initial step (0 = default)");
-  app->add_option("--sigma-min", o->sampler.sigma_min, "Smallest noise level, prior units (0 = the prior's)");
+  app->add_option("--sigma-min", o->sampler.sigma_min,
+                  "Smallest noise level, prior units (0 = the prior's; split-gibbs: smallest coupling rho, 0 = 4x the "
+                  "prior's)");
+  app->add_option("--prior-steps", o->sampler.prior_steps,
+                  "split-gibbs: reverse-diffusion levels per prior step (iterations = steps / prior-steps)")
+      ->capture_default_str();
   app->add_option("--sigma-max", o->sampler.sigma_max, "Largest noise level, prior units (0 = the prior's)");
   app->add_option("--likelihood-weight", o->sampler.tempering.likelihood_weight, "Likelihood weight lambda (tempering)")
       ->capture_default_str();

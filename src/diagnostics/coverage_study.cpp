@@ -99,6 +99,7 @@ std::string CoverageStudyOptions::fingerprint() const {
     j["final_step"] = sampler.final_step;
     j["final_probes"] = sampler.final_probes;
   }
+  if (sampler.sampler == "split-gibbs") j["prior_steps"] = sampler.prior_steps;
   return j.dump();
 }
 

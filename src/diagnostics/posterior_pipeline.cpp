@@ -18,6 +18,7 @@
 #include "samplers/map_estimate.hpp"
 #include "samplers/mcmc.hpp"
 #include "samplers/posterior.hpp"
+#include "samplers/split_gibbs.hpp"
 #include "src/core/errors.hpp"
 #include "src/core/rng.hpp"
 #include "src/diagnostics/posterior_summary.hpp"
@@ -98,9 +99,12 @@ PipelinePrior load_pipeline_prior(const std::string& spec, int size) {
 }
 
 void SamplerSettings::validate() const {
-  static const char* kSamplers[] = {"pc", "ald", "em", "mala", "hmc"};
+  static const char* kSamplers[] = {"pc", "ald", "em", "mala", "hmc", "split-gibbs"};
   if (std::find(std::begin(kSamplers), std::end(kSamplers), sampler) == std::end(kSamplers))
-    throw UsageError(fmt::format("--sampler must be pc, ald, em, mala or hmc, got '{}'", sampler));
+    throw UsageError(fmt::format("--sampler must be pc, ald, em, mala, hmc or split-gibbs, got '{}'", sampler));
+  if (prior_steps < 1) throw UsageError(fmt::format("--prior-steps must be >= 1, got {}", prior_steps));
+  if (sampler == "split-gibbs" && (tempering.likelihood_weight != 1.0 || tempering.temperature != 1.0))
+    throw UsageError("--sampler split-gibbs samples the untempered posterior: drop --likelihood-weight/--temperature");
   if (steps < 1) throw UsageError(fmt::format("--steps must be >= 1, got {}", steps));
   if (likelihood != "convolved" && likelihood != "exact")
     throw UsageError(fmt::format("--likelihood must be convolved or exact, got '{}'", likelihood));
@@ -130,6 +134,13 @@ std::unique_ptr<Sampler> make_pipeline_sampler(const SamplerSettings& o, std::sh
     p.final_probes = o.final_probes;
     p.final_likelihood = std::move(exact);
     return std::make_unique<PredictorCorrector>(post, p);
+  }
+  if (o.sampler == "split-gibbs") {
+    SplitGibbsOptions g;
+    g.coupling = noise;
+    g.prior_steps = o.prior_steps;
+    g.iterations = std::max<std::int64_t>(1, o.steps / o.prior_steps);
+    return std::make_unique<SplitGibbs>(post, g);
   }
   if (o.sampler == "ald") {
     AnnealedLangevinOptions a;
@@ -197,7 +208,9 @@ PosteriorModel make_posterior_model(const VisibilitySet& vis, const ImageGrid& g
   m.size = grid.nx;
   m.units = lp.units;
   const int n = grid.nx;
-  if (s.likelihood == "convolved") {
+  // split-gibbs always samples with the exact likelihood (its likelihood step is an exact Gaussian draw).
+  const bool exact_sampling = s.likelihood == "exact" || s.sampler == "split-gibbs";
+  if (!exact_sampling) {
     int pad = s.pad * n;
     if ((pad - n) % 2) ++pad;  // the image sits centred in the padded grid
     auto g = grid_visibilities(vis, ImageGrid{pad, pad, grid.cell, grid.ra, grid.dec});
@@ -206,10 +219,10 @@ PosteriorModel make_posterior_model(const VisibilitySet& vis, const ImageGrid& g
     m.likelihood = c;
   }
   std::shared_ptr<const Likelihood> exact;
-  if (s.likelihood == "exact" || s.final_step == "exact") {
+  if (exact_sampling || s.final_step == "exact") {
     auto op = std::make_shared<NufftOperator>(vis.u, vis.v, grid, s.nufft_epsilon, s.threads);
     exact = std::make_shared<NufftLikelihood>(op, vis, lp.units);
-    if (s.likelihood == "exact") m.likelihood = exact;
+    if (exact_sampling) m.likelihood = exact;
   }
   auto post = std::make_shared<Posterior>(lp.prior, m.likelihood, s.tempering);
   m.sampler = make_pipeline_sampler(s, post, s.final_step == "exact" ? exact : nullptr);

@@ -47,13 +47,14 @@ struct PipelinePrior {
 PipelinePrior load_pipeline_prior(const std::string& spec, int size);
 
 struct SamplerSettings {
-  std::string sampler = "pc";  // pc | ald | em | mala | hmc
-  std::int64_t steps = 1000;   // score evaluations per sample
+  std::string sampler = "pc";  // pc | ald | em | mala | hmc | split-gibbs
+  std::int64_t steps = 1000;   // score evaluations per sample (split-gibbs: steps / prior_steps iterations)
   std::int64_t levels = 10, corrector = 1;
   double snr = 0.16, epsilon = 0, sigma_min = 0, sigma_max = 0;
   std::string final_step = "mean";  // pc: mean | spread | exact (samplers/diffusion_samplers.hpp)
   std::int64_t final_probes = 8;     // pc: Rademacher probes of the spread and exact final steps
-  std::string likelihood = "convolved";  // convolved | exact
+  std::int64_t prior_steps = 10;     // split-gibbs: reverse-diffusion levels of each prior step
+  std::string likelihood = "convolved";  // convolved | exact (split-gibbs: always exact)
   int pad = 2;                           // uv-grid padding of the convolved likelihood
   double nufft_epsilon = 1e-6;
   int threads = 0;  // NUFFT/dirty-image threads (0: thread_count())

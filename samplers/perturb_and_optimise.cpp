@@ -1,0 +1,75 @@
+#include "samplers/perturb_and_optimise.hpp"
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+
+#include "src/core/errors.hpp"
+
+namespace penumbra {
+
+namespace {
+at::Tensor chain_dot(const at::Tensor& a, const at::Tensor& b) { return (a * b).flatten(1).sum(1).view({-1, 1, 1}); }
+}  // namespace
+
+at::Tensor gaussian_likelihood_draw(const Likelihood& exact, const at::Tensor& mean, const at::Tensor& variance,
+                                    const ConjugateGradientOptions& o, at::Generator& gen, ConjugateGradientInfo* info,
+                                    const at::Tensor& start) {
+  if (!exact.can_perturb_data())
+    throw UsageError(fmt::format("an exact draw needs an exact likelihood; {} cannot redraw its data noise",
+                                 exact.name()));
+  if (mean.dim() != 3) throw UsageError("gaussian_likelihood_draw: mean must be [B, H, W]");
+  if (o.max_iterations < 1 || !(o.tolerance > 0))
+    throw UsageError(fmt::format("conjugate gradients: need max_iterations >= 1 and tolerance > 0, got {} and {}",
+                                 o.max_iterations, o.tolerance));
+  const auto B = mean.size(0), H = mean.size(1), W = mean.size(2);
+  const auto f64 = mean.options().dtype(torch::kFloat64);
+  auto m = mean.to(torch::kFloat64);
+  auto v = variance.to(torch::kFloat64).expand_as(m);
+  auto p_diag = 1.0 / v;
+
+  // H u = ∇²(−log p) u = s(0) − s(u): the exact score is affine in x.
+  auto zero_sigma = torch::zeros({B}, f64);
+  auto s0 = exact.score(torch::zeros({B, H, W}, f64), zero_sigma);
+  auto hess = [&](const at::Tensor& u) { return s0 - exact.score(u, zero_sigma); };
+  // H's diagonal from one column: every pixel's is Σ_k w_k·scale² for a Fourier operator.
+  auto e = torch::zeros({1, H, W}, f64);
+  e[0][H / 2][W / 2] = 1.0;
+  double h0 = (s0.slice(0, 0, 1) - exact.score(e, torch::zeros({1}, f64)))[0][H / 2][W / 2].item<double>();
+  h0 = std::max(h0, 0.0);
+
+  auto xi = at::normal(0.0, 1.0, {B, H, W}, gen, f64);
+  auto b = p_diag * (m + v.sqrt() * xi) + exact.perturbed_score(torch::zeros({B, H, W}, f64), gen).to(torch::kFloat64);
+  auto m_inv = 1.0 / (p_diag + h0);
+
+  auto xk = start.defined() ? start.to(torch::kFloat64).clone() : m.clone();
+  auto r = b - (p_diag * xk + hess(xk));
+  auto z = m_inv * r;
+  auto dir = z.clone();
+  auto rz = chain_dot(r, z);
+  auto bnorm = b.flatten(1).norm(2, 1).clamp_min(1e-300);
+  double rel = (r.flatten(1).norm(2, 1) / bnorm).max().item<double>();
+  std::int64_t it = 0;
+  while (rel > o.tolerance && it < o.max_iterations) {
+    auto ad = p_diag * dir + hess(dir);
+    auto alpha = rz / chain_dot(dir, ad).clamp_min(1e-300);
+    xk = xk + alpha * dir;
+    r = r - alpha * ad;
+    ++it;
+    rel = (r.flatten(1).norm(2, 1) / bnorm).max().item<double>();
+    z = m_inv * r;
+    auto rz_next = chain_dot(r, z);
+    dir = z + (rz_next / rz.clamp_min(1e-300)) * dir;
+    rz = rz_next;
+  }
+  if (!torch::isfinite(xk).all().item<bool>())
+    throw InternalError(fmt::format("exact draw: non-finite values after {} CG iterations", it));
+  if (info) {
+    info->iterations = it;
+    info->relative_residual = rel;
+  }
+  return xk;
+}
+
+}  // namespace penumbra

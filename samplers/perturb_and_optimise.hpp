@@ -1,0 +1,47 @@
+#pragma once
+// Exact draws from a Gaussian times an exact (linear-Gaussian) likelihood:
+//
+//   x ~ N(m, diag v) · p(y | x)
+//
+// by perturb-and-optimise: the draw is the solution of
+//
+//   (P + H) x = P (m + √v ⊙ ξ) + g̃,    P = diag 1/v,  H = ∇²(−log p(y | x)),
+//
+// with ξ ~ N(0, I) and g̃ the likelihood score at 0 with freshly re-noised data
+// (Likelihood::perturbed_score); the two random terms have covariances P and H, so
+// the solution has exactly the product's mean and covariance. Solved per chain by
+// conjugate gradients, preconditioned by the diagonal P + h₀ (h₀ the diagonal of H,
+// the same for every pixel of a Fourier operator), one exact likelihood score per
+// iteration, in float64.
+//
+// Used by the exact final step of the diffusion samplers (samplers/exact_final_draw.hpp:
+// m, v from the prior's Tweedie moments) and by the split-Gibbs sampler's likelihood
+// step (samplers/split_gibbs.hpp: m the current image, v = ρ²).
+#include <ATen/core/Generator.h>
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+
+#include "src/core/model.hpp"
+
+namespace penumbra {
+
+struct ConjugateGradientOptions {
+  std::int64_t max_iterations = 500;
+  double tolerance = 1e-6;  // ‖residual‖ / ‖right-hand side‖, worst chain
+};
+
+struct ConjugateGradientInfo {
+  std::int64_t iterations = 0;
+  double relative_residual = 0;  // worst chain
+};
+
+// mean, variance: [B, H, W] (variance > 0; either may be float32 or float64). `start`
+// (optional, [B, H, W]): where CG starts (default: mean), e.g. the previous draw of a
+// Gibbs chain. Returns the draw [B, H, W] float64. UsageError when the likelihood
+// cannot re-noise its data; InternalError on non-finite values.
+at::Tensor gaussian_likelihood_draw(const Likelihood& exact, const at::Tensor& mean, const at::Tensor& variance,
+                                    const ConjugateGradientOptions& options, at::Generator& gen,
+                                    ConjugateGradientInfo* info = nullptr, const at::Tensor& start = {});
+
+}  // namespace penumbra
