@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <functional>
 
 #include "src/core/errors.hpp"
 
@@ -41,11 +42,27 @@ at::Tensor gaussian_likelihood_draw(const Likelihood& exact, const at::Tensor& m
 
   auto xi = at::normal(0.0, 1.0, {B, H, W}, gen, f64);
   auto b = p_diag * (m + v.sqrt() * xi) + exact.perturbed_score(torch::zeros({B, H, W}, f64), gen).to(torch::kFloat64);
-  auto m_inv = 1.0 / (p_diag + h0);
+  // Preconditioner M⁻¹ r.
+  std::function<at::Tensor(const at::Tensor&)> precondition;
+  const std::int64_t pad = o.circulant_pad * std::max(H, W);
+  auto lam = variance.numel() == 1 && o.circulant_pad > 0 ? exact.circulant_hessian(static_cast<int>(pad)) : at::Tensor();
+  if (lam.defined()) {
+    auto inv_spectrum = 1.0 / (1.0 / variance.to(torch::kFloat64).reshape({1, 1, 1}) + lam.unsqueeze(0));
+    precondition = [inv_spectrum, pad, H, W](const at::Tensor& r) {
+      auto padded = torch::constant_pad_nd(r, {0, pad - W, 0, pad - H});
+      return torch::real(torch::fft::ifft2(torch::fft::fft2(padded) * inv_spectrum))
+          .slice(1, 0, H)
+          .slice(2, 0, W)
+          .contiguous();
+    };
+  } else {
+    auto m_inv = 1.0 / (p_diag + h0);
+    precondition = [m_inv](const at::Tensor& r) { return m_inv * r; };
+  }
 
   auto xk = start.defined() ? start.to(torch::kFloat64).clone() : m.clone();
   auto r = b - (p_diag * xk + hess(xk));
-  auto z = m_inv * r;
+  auto z = precondition(r);
   auto dir = z.clone();
   auto rz = chain_dot(r, z);
   auto bnorm = b.flatten(1).norm(2, 1).clamp_min(1e-300);
@@ -58,7 +75,7 @@ at::Tensor gaussian_likelihood_draw(const Likelihood& exact, const at::Tensor& m
     r = r - alpha * ad;
     ++it;
     rel = (r.flatten(1).norm(2, 1) / bnorm).max().item<double>();
-    z = m_inv * r;
+    z = precondition(r);
     auto rz_next = chain_dot(r, z);
     dir = z + (rz_next / rz.clamp_min(1e-300)) * dir;
     rz = rz_next;

@@ -10,9 +10,13 @@
 // with ξ ~ N(0, I) and g̃ the likelihood score at 0 with freshly re-noised data
 // (Likelihood::perturbed_score); the two random terms have covariances P and H, so
 // the solution has exactly the product's mean and covariance. Solved per chain by
-// conjugate gradients, preconditioned by the diagonal P + h₀ (h₀ the diagonal of H,
-// the same for every pixel of a Fourier operator), one exact likelihood score per
-// iteration, in float64.
+// conjugate gradients, one exact likelihood score per iteration, in float64. The
+// preconditioner: when v is one number and the likelihood offers a circulant
+// approximation of H (Likelihood::circulant_hessian: the visibilities' weights on
+// the cells of a padded FFT grid), (1/v + H_circ)⁻¹ by FFT on that grid, which
+// captures H's huge spread of eigenvalues (bright, well-measured sources: 1 + v·λ_max
+// up to ~10⁵); otherwise the diagonal P + h₀ (h₀ the diagonal of H, the same for
+// every pixel of a Fourier operator).
 //
 // Used by the exact final step of the diffusion samplers (samplers/exact_final_draw.hpp:
 // m, v from the prior's Tweedie moments) and by the split-Gibbs sampler's likelihood
@@ -29,6 +33,7 @@ namespace penumbra {
 struct ConjugateGradientOptions {
   std::int64_t max_iterations = 500;
   double tolerance = 1e-6;  // ‖residual‖ / ‖right-hand side‖, worst chain
+  int circulant_pad = 2;    // padded grid of the circulant preconditioner, × the image side; 0: diagonal only
 };
 
 struct ConjugateGradientInfo {
@@ -36,7 +41,8 @@ struct ConjugateGradientInfo {
   double relative_residual = 0;  // worst chain
 };
 
-// mean, variance: [B, H, W] (variance > 0; either may be float32 or float64). `start`
+// mean: [B, H, W]; variance: [B, H, W] or one number as a [1, 1, 1] tensor (> 0;
+// either may be float32 or float64). `start`
 // (optional, [B, H, W]): where CG starts (default: mean), e.g. the previous draw of a
 // Gibbs chain. Returns the draw [B, H, W] float64. UsageError when the likelihood
 // cannot re-noise its data; InternalError on non-finite values.

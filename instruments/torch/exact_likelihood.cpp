@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -29,7 +30,7 @@ at::Tensor physical(const at::Tensor& x, const PixelUnits& u) {
 // ---------------------------------------------------------------- NUFFT
 
 NufftLikelihood::NufftLikelihood(std::shared_ptr<const NufftOperator> op, const VisibilitySet& vis, PixelUnits units)
-    : op_(std::move(op)), units_(units) {
+    : op_(std::move(op)), u_(vis.u), v_(vis.v), units_(units) {
   check_units(units);
   vis.validate("nufft likelihood");
   if (!op_ || op_->nvis() != static_cast<std::int64_t>(vis.size()))
@@ -55,6 +56,27 @@ at::Tensor NufftLikelihood::score(const at::Tensor& x, const at::Tensor&) const 
   auto cdt = m.scalar_type();
   auto r = (y_.to(cdt) - m) * w_.to(x.scalar_type());
   return op_->adjoint(r) * units_.scale;
+}
+
+at::Tensor NufftLikelihood::circulant_hessian(int padded) const {
+  const auto& g = op_->grid();
+  if (padded < std::max(g.nx, g.ny))
+    throw UsageError(fmt::format("circulant hessian: padded grid {} smaller than the image {}x{}", padded, g.nx, g.ny));
+  auto lam = torch::zeros({padded, padded}, torch::kFloat64);
+  auto* lp = lam.data_ptr<double>();
+  const auto* wp = w_.data_ptr<double>();
+  auto wrap = [padded](double f) {
+    auto i = static_cast<std::int64_t>(std::llround(f)) % padded;
+    return i < 0 ? i + padded : i;
+  };
+  const double cycles = g.cell * padded;  // cycles across the padded grid per wavelength
+  for (std::size_t k = 0; k < u_.size(); ++k) {
+    // l = −(x − nx/2)·cell, m = +(y − ny/2)·cell (src/core/image_grid.hpp): u runs against x.
+    auto ix = wrap(-u_[k] * cycles), iy = wrap(v_[k] * cycles);
+    lp[iy * padded + ix] += 0.5 * wp[k];
+    lp[wrap(-static_cast<double>(iy)) * padded + wrap(-static_cast<double>(ix))] += 0.5 * wp[k];
+  }
+  return lam * (units_.scale * units_.scale * static_cast<double>(padded) * padded);
 }
 
 at::Tensor NufftLikelihood::perturbed_score(const at::Tensor& x, at::Generator& gen) const {

@@ -48,6 +48,10 @@ class NufftLikelihood final : public Likelihood {
   std::string name() const override { return "nufft-exact"; }
   bool can_perturb_data() const override { return true; }
   at::Tensor perturbed_score(const at::Tensor& x, at::Generator& gen) const override;
+  // Each visibility's weight at its nearest cell of the padded FFT grid, symmetrised
+  // (a real image sees u and −u alike), × scale² · padded²: the circulant whose
+  // diagonal is H's, Σ_k w_k · scale².
+  at::Tensor circulant_hessian(int padded) const override;
   // Model visibilities A x_phys, complex [B, nvis].
   at::Tensor model(const at::Tensor& x) const;
   std::int64_t nvis() const;
@@ -55,6 +59,7 @@ class NufftLikelihood final : public Likelihood {
  private:
   std::shared_ptr<const NufftOperator> op_;
   at::Tensor y_, w_;  // complex128 / float64 [nvis]
+  std::vector<double> u_, v_;
   PixelUnits units_;
 };
 

@@ -48,11 +48,18 @@ class Likelihood {
   // perturb-and-optimise draws (samplers/exact_final_draw.hpp). Exact likelihoods only.
   virtual bool can_perturb_data() const { return false; }
   virtual at::Tensor perturbed_score(const at::Tensor& x, at::Generator& gen) const;
+  // H = ∇²(−log p(y | x)) approximated by a circulant operator on a zero-padded
+  // padded × padded grid: its eigenvalues [padded, padded] (float64, torch.fft order;
+  // H x ≈ crop(ifft2(λ · fft2(pad x)))), or an undefined tensor when the likelihood
+  // cannot say. Preconditions the conjugate gradients of exact draws.
+  virtual at::Tensor circulant_hessian(int padded) const;
 };
 
 inline at::Tensor Likelihood::perturbed_score(const at::Tensor&, at::Generator&) const {
   throw std::logic_error(name() + " cannot redraw its data noise");
 }
+
+inline at::Tensor Likelihood::circulant_hessian(int) const { return {}; }
 
 inline at::Tensor Prior::log_prob(const at::Tensor&) const {
   throw std::logic_error(name() + " has no tractable log density");

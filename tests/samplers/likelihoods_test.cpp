@@ -7,10 +7,12 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <cstdio>
 
 #include "instruments/dft.hpp"
 #include "instruments/torch/convolved_likelihood.hpp"
 #include "instruments/torch/exact_likelihood.hpp"
+#include "instruments/torch/nufft_operator.hpp"
 #include "samplers/posterior.hpp"
 #include "src/core/errors.hpp"
 
@@ -182,6 +184,41 @@ TEST(ConvolvedGriddedLikelihood, SigmaZeroScoreIsMinusEnergyGradientAndUnitsAppl
     }
   EXPECT_THROW(ConvolvedGriddedLikelihood(bad, n), DataError);
   EXPECT_THROW(ConvolvedGriddedLikelihood(g, 7), UsageError);  // odd padding difference
+}
+
+// The circulant approximation of the exact likelihood's Hessian (the CG
+// preconditioner of exact draws) is exact when every visibility sits on a cell of
+// the padded grid: H x = s(0) − s(x) against crop(ifft2(λ · fft2(pad x))). Checks the
+// axis and sign conventions (u runs against x) and the normalisation.
+TEST(NufftLikelihood, CirculantHessianIsExactForVisibilitiesOnGridCells) {
+  const int n = 12, pad = 24;
+  ImageGrid grid{n, n, 1e-6};
+  torch::manual_seed(31);
+  VisibilitySet vs;
+  for (int k = 0; k < 40; ++k) {
+    auto a = torch::randint(-10, 11, {2}, lf64());
+    vs.u.push_back(a[0].item<double>() / (grid.cell * pad));
+    vs.v.push_back(a[1].item<double>() / (grid.cell * pad));
+    vs.vis.push_back({0.3, -0.1});
+    vs.weight.push_back(0.5 + torch::rand({1}, lf64()).item<double>());
+  }
+  auto op = std::make_shared<NufftOperator>(vs.u, vs.v, grid, 1e-10, 1);
+  NufftLikelihood lik(op, vs, PixelUnits{2.0, 0.1});
+  auto lam = lik.circulant_hessian(pad);
+  ASSERT_EQ(lam.sizes(), (std::vector<std::int64_t>{pad, pad}));
+  double wsum = 0;
+  for (double w : vs.weight) wsum += w;
+  EXPECT_NEAR(lam.mean().item<double>(), 4.0 * wsum, 1e-9 * wsum);  // diagonal = scale² Σ w
+  auto x = torch::randn({2, n, n}, lf64());
+  auto zero = torch::zeros({2}, lf64());
+  auto hx = lik.score(torch::zeros({2, n, n}, lf64()), zero) - lik.score(x, zero);
+  auto circ = torch::real(torch::fft::ifft2(torch::fft::fft2(torch::constant_pad_nd(x, {0, pad - n, 0, pad - n})) * lam))
+                  .slice(1, 0, n)
+                  .slice(2, 0, n);
+  double err = (circ - hx).abs().max().item<double>() / hx.abs().max().item<double>();
+  std::printf("circulant vs exact Hessian: max relative error %.2e\n", err);
+  EXPECT_LT(err, 1e-7);
+  EXPECT_THROW(lik.circulant_hessian(n - 1), UsageError);
 }
 
 TEST(DenseGaussianLikelihood, ConvolvedScoreMatchesDefinition) {
