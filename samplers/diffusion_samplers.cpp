@@ -35,9 +35,7 @@ at::Tensor gaussian(const at::Tensor& like, at::Generator& gen) {
 }
 
 SamplerState diffusion_init(const SamplerShape& shape, at::Generator& gen, double sigma_max) {
-  if (shape.batch < 1 || shape.height < 1 || shape.width < 1)
-    throw UsageError(fmt::format("sampler: batch and image size must be positive, got {} x {} x {}", shape.batch,
-                                 shape.height, shape.width));
+  shape.validate();
   SamplerState st;
   auto opts = at::TensorOptions().dtype(shape.dtype);
   st.x = at::normal(0.0, sigma_max, {shape.batch, shape.height, shape.width}, gen, opts);

@@ -21,8 +21,7 @@ void require_density(const Posterior& p, const char* who) {
 
 SamplerState mcmc_init(const Posterior& p, const SamplerShape& shape, at::Generator& gen, const at::Tensor& start,
                        double init_scale, double h0) {
-  if (shape.batch < 1 || shape.height < 1 || shape.width < 1)
-    throw UsageError("sampler: batch and image size must be positive");
+  shape.validate();
   auto opts = at::TensorOptions().dtype(shape.dtype);
   SamplerState st;
   if (start.defined())

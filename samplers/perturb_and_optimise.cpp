@@ -1,6 +1,7 @@
 #include "samplers/perturb_and_optimise.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -14,17 +15,39 @@ namespace {
 at::Tensor chain_dot(const at::Tensor& a, const at::Tensor& b) { return (a * b).flatten(1).sum(1).view({-1, 1, 1}); }
 }  // namespace
 
-at::Tensor gaussian_likelihood_draw(const Likelihood& exact, const at::Tensor& mean, const at::Tensor& variance,
-                                    const ConjugateGradientOptions& o, at::Generator& gen, ConjugateGradientInfo* info,
-                                    const at::Tensor& start) {
+PerturbAndOptimise::PerturbAndOptimise(const Likelihood& exact, std::int64_t height, std::int64_t width,
+                                       const ConjugateGradientOptions& o)
+    : exact_(exact), height_(height), width_(width), options_(o) {
   if (!exact.can_perturb_data())
     throw UsageError(fmt::format("an exact draw needs an exact likelihood; {} cannot redraw its data noise",
                                  exact.name()));
-  if (mean.dim() != 3) throw UsageError("gaussian_likelihood_draw: mean must be [B, H, W]");
-  if (o.max_iterations < 1 || !(o.tolerance > 0))
-    throw UsageError(fmt::format("conjugate gradients: need max_iterations >= 1 and tolerance > 0, got {} and {}",
-                                 o.max_iterations, o.tolerance));
-  const auto B = mean.size(0), H = mean.size(1), W = mean.size(2);
+  if (height < 1 || width < 1)
+    throw UsageError(fmt::format("perturb-and-optimise: image size must be positive, got {} x {}", height, width));
+  if (o.max_iterations < 1 || !(o.tolerance > 0) || o.circulant_pad < 0)
+    throw UsageError(fmt::format("conjugate gradients: need max_iterations >= 1, tolerance > 0 and circulant_pad >= 0, "
+                                 "got {}, {} and {}",
+                                 o.max_iterations, o.tolerance, o.circulant_pad));
+  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
+  score_at_zero_ = exact.score(torch::zeros({1, height, width}, f64), torch::zeros({1}, f64));
+  // H's diagonal from one column: every pixel's is Σ_k w_k·scale² for a Fourier operator.
+  auto e = torch::zeros({1, height, width}, f64);
+  e[0][height / 2][width / 2] = 1.0;
+  hessian_diagonal_ = std::max(
+      0.0, (score_at_zero_ - exact.score(e, torch::zeros({1}, f64)))[0][height / 2][width / 2].item<double>());
+  if (o.circulant_pad > 0) {
+    pad_ = o.circulant_pad * std::max(height, width);
+    circulant_ = exact.circulant_hessian(static_cast<int>(pad_));
+  }
+}
+
+at::Tensor PerturbAndOptimise::draw(const at::Tensor& mean, const at::Tensor& variance, at::Generator& gen,
+                                    ConjugateGradientInfo* info, const at::Tensor& start) const {
+  const auto& o = options_;
+  const auto H = height_, W = width_, pad = pad_;
+  if (mean.dim() != 3 || mean.size(1) != H || mean.size(2) != W)
+    throw UsageError(fmt::format("perturb-and-optimise: mean must be [B, {}, {}], got {}", H, W,
+                                 fmt::join(mean.sizes(), " x ")));
+  const auto B = mean.size(0);
   const auto f64 = mean.options().dtype(torch::kFloat64);
   auto m = mean.to(torch::kFloat64);
   auto v = variance.to(torch::kFloat64).expand_as(m);
@@ -32,22 +55,14 @@ at::Tensor gaussian_likelihood_draw(const Likelihood& exact, const at::Tensor& m
 
   // H u = ∇²(−log p) u = s(0) − s(u): the exact score is affine in x.
   auto zero_sigma = torch::zeros({B}, f64);
-  auto s0 = exact.score(torch::zeros({B, H, W}, f64), zero_sigma);
-  auto hess = [&](const at::Tensor& u) { return s0 - exact.score(u, zero_sigma); };
-  // H's diagonal from one column: every pixel's is Σ_k w_k·scale² for a Fourier operator.
-  auto e = torch::zeros({1, H, W}, f64);
-  e[0][H / 2][W / 2] = 1.0;
-  double h0 = (s0.slice(0, 0, 1) - exact.score(e, torch::zeros({1}, f64)))[0][H / 2][W / 2].item<double>();
-  h0 = std::max(h0, 0.0);
+  auto hess = [&](const at::Tensor& u) { return score_at_zero_ - exact_.score(u, zero_sigma); };
 
   auto xi = at::normal(0.0, 1.0, {B, H, W}, gen, f64);
-  auto b = p_diag * (m + v.sqrt() * xi) + exact.perturbed_score(torch::zeros({B, H, W}, f64), gen).to(torch::kFloat64);
+  auto b = p_diag * (m + v.sqrt() * xi) + exact_.perturbed_score(torch::zeros({B, H, W}, f64), gen).to(torch::kFloat64);
   // Preconditioner M⁻¹ r.
   std::function<at::Tensor(const at::Tensor&)> precondition;
-  const std::int64_t pad = o.circulant_pad * std::max(H, W);
-  auto lam = variance.numel() == 1 && o.circulant_pad > 0 ? exact.circulant_hessian(static_cast<int>(pad)) : at::Tensor();
-  if (lam.defined()) {
-    auto inv_spectrum = 1.0 / (1.0 / variance.to(torch::kFloat64).reshape({1, 1, 1}) + lam.unsqueeze(0));
+  if (variance.numel() == 1 && circulant_.defined()) {
+    auto inv_spectrum = 1.0 / (1.0 / variance.to(torch::kFloat64).reshape({1, 1, 1}) + circulant_.unsqueeze(0));
     precondition = [inv_spectrum, pad, H, W](const at::Tensor& r) {
       auto padded = torch::constant_pad_nd(r, {0, pad - W, 0, pad - H});
       return torch::real(torch::fft::ifft2(torch::fft::fft2(padded) * inv_spectrum))
@@ -56,7 +71,7 @@ at::Tensor gaussian_likelihood_draw(const Likelihood& exact, const at::Tensor& m
           .contiguous();
     };
   } else {
-    auto m_inv = 1.0 / (p_diag + h0);
+    auto m_inv = 1.0 / (p_diag + hessian_diagonal_);
     precondition = [m_inv](const at::Tensor& r) { return m_inv * r; };
   }
 
@@ -87,6 +102,13 @@ at::Tensor gaussian_likelihood_draw(const Likelihood& exact, const at::Tensor& m
     info->relative_residual = rel;
   }
   return xk;
+}
+
+at::Tensor gaussian_likelihood_draw(const Likelihood& exact, const at::Tensor& mean, const at::Tensor& variance,
+                                    const ConjugateGradientOptions& options, at::Generator& gen,
+                                    ConjugateGradientInfo* info, const at::Tensor& start) {
+  if (mean.dim() != 3) throw UsageError("gaussian_likelihood_draw: mean must be [B, H, W]");
+  return PerturbAndOptimise(exact, mean.size(1), mean.size(2), options).draw(mean, variance, gen, info, start);
 }
 
 }  // namespace penumbra

@@ -41,11 +41,36 @@ struct ConjugateGradientInfo {
   double relative_residual = 0;  // worst chain
 };
 
-// mean: [B, H, W]; variance: [B, H, W] or one number as a [1, 1, 1] tensor (> 0;
-// either may be float32 or float64). `start`
-// (optional, [B, H, W]): where CG starts (default: mean), e.g. the previous draw of a
-// Gibbs chain. Returns the draw [B, H, W] float64. UsageError when the likelihood
-// cannot re-noise its data; InternalError on non-finite values.
+// The solver for one likelihood and image size. What does not depend on the
+// Gaussian — the likelihood score at 0, H's diagonal and the circulant
+// approximation's eigenvalues — is computed once here, so a Gibbs chain that
+// draws every iteration pays only for the CG iterations.
+class PerturbAndOptimise {
+ public:
+  // UsageError when the likelihood cannot re-noise its data (not an exact one) or
+  // the options are out of range. `exact` must outlive the solver.
+  PerturbAndOptimise(const Likelihood& exact, std::int64_t height, std::int64_t width,
+                     const ConjugateGradientOptions& options);
+  // mean: [B, H, W]; variance: [B, H, W] or one number as a [1, 1, 1] tensor (> 0;
+  // either may be float32 or float64). `start` (optional, [B, H, W]): where CG
+  // starts (default: mean), e.g. the previous draw of a Gibbs chain. Returns the
+  // draw [B, H, W] float64. UsageError on a wrong shape; InternalError on
+  // non-finite values.
+  at::Tensor draw(const at::Tensor& mean, const at::Tensor& variance, at::Generator& gen,
+                  ConjugateGradientInfo* info = nullptr, const at::Tensor& start = {}) const;
+  std::int64_t height() const { return height_; }
+  std::int64_t width() const { return width_; }
+
+ private:
+  const Likelihood& exact_;
+  std::int64_t height_, width_, pad_ = 0;
+  ConjugateGradientOptions options_;
+  at::Tensor score_at_zero_;  // [1, H, W] float64
+  double hessian_diagonal_ = 0;
+  at::Tensor circulant_;      // [pad, pad] eigenvalues, or undefined
+};
+
+// One draw with a solver built for it (a single exact final draw).
 at::Tensor gaussian_likelihood_draw(const Likelihood& exact, const at::Tensor& mean, const at::Tensor& variance,
                                     const ConjugateGradientOptions& options, at::Generator& gen,
                                     ConjugateGradientInfo* info = nullptr, const at::Tensor& start = {});

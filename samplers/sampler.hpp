@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "samplers/posterior.hpp"
+#include "src/core/errors.hpp"
 
 namespace penumbra {
 
@@ -42,7 +43,14 @@ struct SamplerShape {
   std::int64_t batch = 1;
   std::int64_t height = 0, width = 0;
   at::ScalarType dtype = at::kFloat;
+  void validate() const;  // UsageError unless batch and image size are positive
 };
+
+inline void SamplerShape::validate() const {
+  if (batch < 1 || height < 1 || width < 1)
+    throw UsageError("sampler: batch and image size must be positive, got " + std::to_string(batch) + " x " +
+                     std::to_string(height) + " x " + std::to_string(width));
+}
 
 class Sampler {
  public:

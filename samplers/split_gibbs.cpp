@@ -47,10 +47,15 @@ std::string SplitGibbs::describe() const {
                      opt_.cg.max_iterations, opt_.cg.tolerance, posterior_->likelihood()->name());
 }
 
+std::shared_ptr<const PerturbAndOptimise> SplitGibbs::solver(std::int64_t height, std::int64_t width) const {
+  std::lock_guard<std::mutex> lock(solver_mutex_);
+  if (!solver_ || solver_->height() != height || solver_->width() != width)
+    solver_ = std::make_shared<PerturbAndOptimise>(*posterior_->likelihood(), height, width, opt_.cg);
+  return solver_;
+}
+
 SamplerState SplitGibbs::init(const SamplerShape& shape, at::Generator&, const at::Tensor& start) const {
-  if (shape.batch < 1 || shape.height < 1 || shape.width < 1)
-    throw UsageError(fmt::format("sampler: batch and image size must be positive, got {} x {} x {}", shape.batch,
-                                 shape.height, shape.width));
+  shape.validate();
   SamplerState st;
   auto opts = at::TensorOptions().dtype(shape.dtype);
   st.x = torch::zeros({shape.batch, shape.height, shape.width}, opts);
@@ -63,8 +68,8 @@ StepInfo SplitGibbs::step(SamplerState& st, at::Generator& gen) const {
   const double rho = coupling(st.step);
   // Likelihood step: z ~ N(x, ρ²I) · p(y | z), CG warm-started from the last z.
   ConjugateGradientInfo cg;
-  auto z = gaussian_likelihood_draw(*posterior_->likelihood(), st.x, torch::full({1, 1, 1}, rho * rho, torch::kFloat64),
-                                    opt_.cg, gen, &cg, st.aux[0]);
+  auto z = solver(st.x.size(1), st.x.size(2))
+               ->draw(st.x, torch::full({1, 1, 1}, rho * rho, torch::kFloat64), gen, &cg, st.aux[0]);
   st.aux[0] = z;
   // Prior step: x ~ p(x) · N(z; x, ρ²I), the reverse diffusion from x_ρ = z by the
   // reverse-diffusion predictor (exact variance decrements σ_i² − σ_{i+1}²: with

@@ -28,6 +28,7 @@
 // posterior (λ = T = 1). aux[0]: z, the likelihood copy.
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "samplers/diffusion_samplers.hpp"
@@ -58,7 +59,13 @@ class SplitGibbs final : public Sampler {
   double coupling(std::int64_t k) const;
 
  private:
+  // The likelihood step's solver for images of H × W, built on first use (the
+  // sampler learns the image size from its state) and shared by later steps.
+  std::shared_ptr<const PerturbAndOptimise> solver(std::int64_t height, std::int64_t width) const;
+
   SplitGibbsOptions opt_;
+  mutable std::mutex solver_mutex_;
+  mutable std::shared_ptr<const PerturbAndOptimise> solver_;
   std::shared_ptr<const Posterior> prior_only_;
   double rho_max_ = 0, rho_min_ = 0;
 };

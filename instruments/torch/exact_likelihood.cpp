@@ -6,7 +6,10 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <span>
+#include <vector>
 
+#include "instruments/nufft.hpp"
 #include "instruments/torch/nufft_operator.hpp"
 #include "src/core/errors.hpp"
 
@@ -51,11 +54,44 @@ std::int64_t NufftLikelihood::nvis() const { return y_.size(0); }
 
 at::Tensor NufftLikelihood::model(const at::Tensor& x) const { return op_->apply(physical(x, units_).contiguous()); }
 
+void NufftLikelihood::build_toeplitz() const {
+  std::call_once(toeplitz_once_, [this] {
+    const auto& g = op_->grid();
+    // The kernel at every pixel offset (dx, dy) ∈ [−nx, nx) × [−ny, ny): the adjoint of
+    // the weights on a grid of twice the size, whose pixel (nx + dx, ny + dy) sits at
+    // offset (dx, dy) from its centre.
+    ImageGrid big = g;
+    big.nx = 2 * g.nx;
+    big.ny = 2 * g.ny;
+    NufftPlan<double> plan(u_, v_, big, 1e-10);
+    std::vector<std::complex<double>> wv(u_.size());
+    const auto* wp = w_.data_ptr<double>();
+    for (std::size_t k = 0; k < wv.size(); ++k) wv[k] = wp[k];
+    auto kernel = torch::empty({big.ny, big.nx}, torch::kFloat64);
+    plan.grid(wv, std::span<double>(kernel.data_ptr<double>(), big.size()));
+    // Offsets ±nx, ±ny never occur between two pixels of the image: zero them so the
+    // embedded kernel is exactly even and its spectrum real.
+    kernel.select(0, 0).zero_();
+    kernel.select(1, 0).zero_();
+    auto c = torch::roll(kernel, {-g.ny, -g.nx}, {0, 1});  // offset 0 at index [0, 0]
+    toeplitz_spectrum_ = torch::real(torch::fft::rfft2(c)).contiguous();
+    dirty_ = op_->adjoint(y_ * w_);
+  });
+}
+
+at::Tensor NufftLikelihood::normal_operator(const at::Tensor& u) const {
+  build_toeplitz();
+  const auto& g = op_->grid();
+  auto padded = torch::constant_pad_nd(u, {0, g.nx, 0, g.ny});
+  auto spec = toeplitz_spectrum_.to(u.scalar_type());
+  return torch::fft::irfft2(torch::fft::rfft2(padded) * spec, {{2 * g.ny, 2 * g.nx}})
+      .slice(-2, 0, g.ny)
+      .slice(-1, 0, g.nx);
+}
+
 at::Tensor NufftLikelihood::score(const at::Tensor& x, const at::Tensor&) const {
-  auto m = model(x);
-  auto cdt = m.scalar_type();
-  auto r = (y_.to(cdt) - m) * w_.to(x.scalar_type());
-  return op_->adjoint(r) * units_.scale;
+  build_toeplitz();
+  return (dirty_.to(x.scalar_type()) - normal_operator(physical(x, units_))) * units_.scale;
 }
 
 at::Tensor NufftLikelihood::circulant_hessian(int padded) const {
@@ -80,15 +116,16 @@ at::Tensor NufftLikelihood::circulant_hessian(int padded) const {
 }
 
 at::Tensor NufftLikelihood::perturbed_score(const at::Tensor& x, at::Generator& gen) const {
-  auto m = model(x);
-  auto cdt = m.scalar_type();
   auto real_dt = x.scalar_type();
-  // n_k: Re and Im each N(0, 1/w_k), independent per chain.
+  auto cdt = real_dt == torch::kFloat64 ? torch::kComplexDouble : torch::kComplexFloat;
+  std::vector<std::int64_t> shape(x.sizes().begin(), x.sizes().end() - 2);
+  shape.push_back(nvis());
+  // n_k: Re and Im each N(0, 1/w_k), independent per chain; the score of y + n is
+  // the score of y plus scale · Re AᴴW n.
   auto sd = torch::where(w_ > 0, w_.rsqrt(), torch::zeros_like(w_)).to(real_dt);  // zero-weight rows: no noise
-  auto n = torch::complex(at::normal(0.0, 1.0, m.sizes(), gen, x.options()) * sd,
-                          at::normal(0.0, 1.0, m.sizes(), gen, x.options()) * sd);
-  auto r = (y_.to(cdt) + n.to(cdt) - m) * w_.to(real_dt);
-  return op_->adjoint(r) * units_.scale;
+  auto n = torch::complex(at::normal(0.0, 1.0, shape, gen, x.options()) * sd,
+                          at::normal(0.0, 1.0, shape, gen, x.options()) * sd);
+  return score(x, {}) + op_->adjoint((n * w_.to(real_dt)).to(cdt)) * units_.scale;
 }
 
 at::Tensor NufftLikelihood::energy(const at::Tensor& x) const {

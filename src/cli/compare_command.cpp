@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "src/cli/commands.hpp"
+#include "src/cli/sampler_options.hpp"
 #include "src/cli/visibility_input.hpp"
 #include "src/core/errors.hpp"
 #include "src/core/log.hpp"
@@ -215,11 +216,7 @@ Runner add_compare(CLI::App& root) {
   app->add_option("--truth", o->truth, "Truth image (FITS, Jy/pixel)")->required();
   app->add_option("--posterior", o->posterior, "Run folder of `penumbra sample` (its mean.fits)");
   app->add_option("--prior", o->prior, "Sample here with this prior when no --posterior (checkpoint or gaussian:M,S ...)");
-  app->add_option("--sampler", o->sampler.sampler, "Sampler when sampling here")->capture_default_str();
-  app->add_option("--steps", o->sampler.steps, "Sampler steps when sampling here")->capture_default_str();
-  app->add_option("--likelihood", o->sampler.likelihood, "convolved or exact")->capture_default_str();
-  app->add_option("--final-step", o->sampler.final_step, "pc's last step when sampling here: mean, spread or exact")
-      ->capture_default_str();
+  add_sampler_options(app, o->sampler);
   app->add_option("--nsamples", o->nsamples, "Posterior samples when sampling here")->capture_default_str();
   app->add_option("--niter", o->base.clean.niter, "CLEAN minor-cycle iterations")->capture_default_str();
   app->add_option("--gain", o->base.clean.gain, "CLEAN loop gain")->capture_default_str();

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "src/cli/commands.hpp"
+#include "src/cli/sampler_options.hpp"
 #include "src/core/errors.hpp"
 #include "src/core/log.hpp"
 #include "src/core/progress.hpp"
@@ -155,24 +156,7 @@ Runner add_coverage(CLI::App& root) {
   app->add_option("--scale", o->scale, "Pixel size (bare number: arcsec)")->capture_default_str();
   app->add_option("--nsamples", s.nsamples, "Posterior samples per simulation")->capture_default_str();
   app->add_option("--batch", s.batch, "Chains advanced together")->capture_default_str();
-  app->add_option("--sampler", s.sampler.sampler, "pc, ald, em, mala, hmc or split-gibbs (exact likelihood)")->capture_default_str();
-  app->add_option("--steps", s.sampler.steps, "Score evaluations per sample")->capture_default_str();
-  app->add_option("--likelihood", s.sampler.likelihood, "convolved or exact")->capture_default_str();
-  app->add_option("--pad", s.sampler.pad, "Padding factor of the uv grid of the convolved likelihood")
-      ->capture_default_str();
-  app->add_option("--sigma-min", s.sampler.sigma_min,
-                  "Smallest noise level, prior units (0 = the prior's; split-gibbs: smallest coupling rho, 0 = 4x the "
-                  "prior's)");
-  app->add_option("--prior-steps", s.sampler.prior_steps,
-                  "split-gibbs: reverse-diffusion levels per prior step (iterations = steps / prior-steps)")
-      ->capture_default_str();
-  app->add_option("--final-step", s.sampler.final_step,
-                  "pc: last step from sigma_min: mean (Tweedie), spread (+ the per-pixel spread below sigma_min) or "
-                  "exact (prior's spread x exact NUFFT likelihood; undoes the gridding)")
-      ->capture_default_str();
-  app->add_option("--final-probes", s.sampler.final_probes, "pc: Rademacher probes of the spread/exact final steps")
-      ->capture_default_str();
-  app->add_option("--epsilon", s.sampler.epsilon, "Step size (ald epsilon, mala/hmc initial; 0 = default)");
+  add_sampler_options(app, s.sampler);
   app->add_option("--layout", s.layout, "Array layout (alma-long, a CASA .cfg or OSKAR layout)")->capture_default_str();
   app->add_option("--freq", o->freq, "Observing frequency")->capture_default_str();
   app->add_option("--integration", o->integration, "Integration time per dump")->capture_default_str();

@@ -34,6 +34,7 @@
 #include "priors/diffusion_prior.hpp"
 #include "samplers/sampler.hpp"
 #include "src/cli/commands.hpp"
+#include "src/cli/sampler_options.hpp"
 #include "src/core/errors.hpp"
 #include "src/core/log.hpp"
 #include "src/core/progress.hpp"
@@ -85,18 +86,10 @@ fs::path first_existing(const fs::path& dir, const std::vector<std::string>& nam
 }
 
 std::string fingerprint(const SampleOptions& o, std::uint64_t seed, const std::string& input) {
-  const SamplerSettings& ss = o.sampler;
-  nlohmann::json j = {{"input", input}, {"prior", o.prior}, {"size", o.size}, {"scale", o.scale},
-                      {"nsamples", o.nsamples}, {"sampler", ss.sampler}, {"steps", ss.steps}, {"batch", o.batch},
-                      {"likelihood", ss.likelihood}, {"pad", ss.pad}, {"snr", ss.snr}, {"epsilon", ss.epsilon},
-                      {"levels", ss.levels}, {"corrector", ss.corrector}, {"sigma_min", ss.sigma_min},
-                      {"sigma_max", ss.sigma_max}, {"likelihood_weight", ss.tempering.likelihood_weight},
-                      {"temperature", ss.tempering.temperature}, {"flux_scale", o.flux_scale}, {"seed", seed}};
-  if (ss.final_step != "mean") {  // absent before it existed
-    j["final_step"] = ss.final_step;
-    j["final_probes"] = ss.final_probes;
-  }
-  if (ss.sampler == "split-gibbs") j["prior_steps"] = ss.prior_steps;
+  nlohmann::json j = {{"input", input}, {"prior", o.prior},         {"size", o.size},
+                      {"scale", o.scale}, {"nsamples", o.nsamples}, {"batch", o.batch},
+                      {"flux_scale", o.flux_scale}, {"seed", seed}};
+  o.sampler.add_to_fingerprint(j);
   return j.dump();
 }
 
@@ -228,6 +221,8 @@ void run_sample(Context& ctx, SampleOptions o) {
   Progress bar("sample", nbatch * steps_per_batch, "step");
   bar.set_done(first * steps_per_batch);
   hooks.progress = &bar;
+  std::int64_t solver_iterations = 0;  // this run's batches only (not those before a --resume)
+  hooks.solver_iterations = &solver_iterations;
   bool interrupted = false;
   hooks.on_batch = [&](std::int64_t b, const at::Tensor& x) {
     auto jy = x.to(torch::kFloat).contiguous();
@@ -328,6 +323,8 @@ void run_sample(Context& ctx, SampleOptions o) {
       {"final_step", o.sampler.final_step},
       {"sampler", model.sampler->describe()},
       {"score_evaluations_per_sample", steps_per_batch},
+      {"solver_iterations_per_batch",  // CG iterations (split-gibbs' likelihood steps), mean over this run's batches
+       nbatch > first ? static_cast<double>(solver_iterations) / static_cast<double>(nbatch - first) : 0.0},
       {"nsamples", samples.size(0)},
       {"size", o.size},
       {"cell_arcsec", cell / kArcsec},
@@ -389,36 +386,8 @@ Runner add_sample(CLI::App& root) {
   app->add_option("--size", o->size, "Image size N (pixels per side); default: the prior's");
   app->add_option("--scale", o->scale, "Pixel size (e.g. 0.008asec; a bare number is arcsec)");
   app->add_option("--nsamples", o->nsamples, "Number of posterior samples")->capture_default_str();
-  app->add_option("--sampler", o->sampler.sampler, "pc (predictor-corrector), ald (annealed Langevin), em (Euler-Maruyama), "
-                                           "split-gibbs (exact NUFFT likelihood); mala, hmc for analytic priors")
-      ->capture_default_str();
-  app->add_option("--steps", o->sampler.steps, "Score evaluations per sample (sampler steps)")->capture_default_str();
+  add_sampler_options(app, o->sampler);
   app->add_option("--batch", o->batch, "Chains advanced together (one checkpoint per batch)")->capture_default_str();
-  app->add_option("--likelihood", o->sampler.likelihood,
-                  "convolved (gridded convolved-likelihood approximation) or exact (NUFFT, sigma-independent)")
-      ->capture_default_str();
-  app->add_option("--pad", o->sampler.pad, "Padding factor of the uv grid of the convolved likelihood")->capture_default_str();
-  app->add_option("--snr", o->sampler.snr, "Langevin corrector signal-to-noise ratio (pc)")->capture_default_str();
-  app->add_option("--corrector-steps", o->sampler.corrector, "Corrector steps per level (pc)")->capture_default_str();
-  app->add_option("--final-step", o->sampler.final_step,
-                  "pc: last step from sigma_min: mean (Tweedie), spread (+ the per-pixel spread below sigma_min) or "
-                  "exact (prior's spread x exact NUFFT likelihood; undoes the gridding)")
-      ->capture_default_str();
-  app->add_option("--final-probes", o->sampler.final_probes, "pc: Rademacher probes of the spread/exact final steps")
-      ->capture_default_str();
-  app->add_option("--levels", o->sampler.levels, "Noise levels (ald)")->capture_default_str();
-  app->add_option("--epsilon", o->sampler.epsilon, "Step size: ald epsilon, mala/hmc initial step (0 = default)");
-  app->add_option("--sigma-min", o->sampler.sigma_min,
-                  "Smallest noise level, prior units (0 = the prior's; split-gibbs: smallest coupling rho, 0 = 4x the "
-                  "prior's)");
-  app->add_option("--prior-steps", o->sampler.prior_steps,
-                  "split-gibbs: reverse-diffusion levels per prior step (iterations = steps / prior-steps)")
-      ->capture_default_str();
-  app->add_option("--sigma-max", o->sampler.sigma_max, "Largest noise level, prior units (0 = the prior's)");
-  app->add_option("--likelihood-weight", o->sampler.tempering.likelihood_weight, "Likelihood weight lambda (tempering)")
-      ->capture_default_str();
-  app->add_option("--temperature", o->sampler.tempering.temperature, "Posterior temperature T")->capture_default_str();
-  app->add_option("--nufft-epsilon", o->sampler.nufft_epsilon, "NUFFT accuracy")->capture_default_str();
   app->add_option("--flux-scale", o->flux_scale,
                   "Jy/pixel per prior unit (default: from the checkpoint, or estimated from the dirty image for "
                   "peak-normalised priors)");

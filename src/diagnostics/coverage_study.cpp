@@ -86,20 +86,12 @@ void CoverageStudyOptions::validate() const {
 
 std::string CoverageStudyOptions::fingerprint() const {
   // Not n: simulation j depends on (seed, j) alone, so a resumed study may extend N.
-  nlohmann::json j = {{"size", size}, {"cell", cell}, {"sky", sky}, {"prior", prior},
-                      {"sampler", sampler.sampler}, {"steps", sampler.steps}, {"levels", sampler.levels},
-                      {"corrector", sampler.corrector}, {"snr", sampler.snr}, {"epsilon", sampler.epsilon},
-                      {"sigma_min", sampler.sigma_min}, {"sigma_max", sampler.sigma_max},
-                      {"likelihood", sampler.likelihood}, {"pad", sampler.pad}, {"nsamples", nsamples},
+  nlohmann::json j = {{"size", size}, {"cell", cell}, {"sky", sky}, {"prior", prior}, {"nsamples", nsamples},
                       {"batch", batch}, {"layout", layout}, {"freq_hz", freq_hz}, {"dec", dec}, {"ra", ra},
                       {"ha_start", ha_start}, {"ha_end", ha_end}, {"integration", integration},
                       {"noise_rms", noise_rms}, {"seed", seed}, {"truth_scale", truth_scale}};
+  sampler.add_to_fingerprint(j);
   if (sky == "prior-disk" || sky == "prior-sample") j["flux_scale"] = flux_scale;  // absent before prior-disk existed
-  if (sampler.final_step != "mean") {  // absent before it existed
-    j["final_step"] = sampler.final_step;
-    j["final_probes"] = sampler.final_probes;
-  }
-  if (sampler.sampler == "split-gibbs") j["prior_steps"] = sampler.prior_steps;
   return j.dump();
 }
 

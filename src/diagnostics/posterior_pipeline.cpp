@@ -118,6 +118,29 @@ void SamplerSettings::validate() const {
     throw UsageError("--final-step exact samples the untempered posterior: drop --likelihood-weight/--temperature");
 }
 
+void SamplerSettings::add_to_fingerprint(nlohmann::json& j) const {
+  j["sampler"] = sampler;
+  j["steps"] = steps;
+  j["levels"] = levels;
+  j["corrector"] = corrector;
+  j["snr"] = snr;
+  j["epsilon"] = epsilon;
+  j["sigma_min"] = sigma_min;
+  j["sigma_max"] = sigma_max;
+  j["likelihood"] = likelihood;
+  j["pad"] = pad;
+  if (final_step != "mean") {
+    j["final_step"] = final_step;
+    j["final_probes"] = final_probes;
+  }
+  if (sampler == "split-gibbs") j["prior_steps"] = prior_steps;
+  if (tempering.likelihood_weight != 1.0 || tempering.temperature != 1.0) {
+    j["likelihood_weight"] = tempering.likelihood_weight;
+    j["temperature"] = tempering.temperature;
+  }
+  if (nufft_epsilon != SamplerSettings{}.nufft_epsilon) j["nufft_epsilon"] = nufft_epsilon;
+}
+
 std::unique_ptr<Sampler> make_pipeline_sampler(const SamplerSettings& o, std::shared_ptr<const Posterior> post,
                                                std::shared_ptr<const Likelihood> exact) {
   o.validate();
@@ -247,6 +270,8 @@ at::Tensor sample_batches(const PosteriorModel& m, std::int64_t nsamples, std::i
     DriverOptions d;
     d.progress = hooks.progress;
     d.check_every = 10;
+    if (hooks.solver_iterations)
+      d.on_step = [&hooks](const StepInfo& info, const SamplerState&) { *hooks.solver_iterations += info.solver_iterations; };
     auto x = sample_chains(*m.sampler, {nb, n, n, torch::kFloat}, gen, d);
     parts.push_back(x.to(torch::kFloat64) * m.units.scale + m.units.offset);
     if (hooks.on_batch && !hooks.on_batch(b, parts.back())) break;

@@ -18,6 +18,7 @@
 // PixelUnits.scale), so the samplers' defaults (initial N(0, 1), step sizes)
 // are on the posterior's scale whatever the flux units.
 #include <ATen/core/Tensor.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -60,6 +61,10 @@ struct SamplerSettings {
   int threads = 0;  // NUFFT/dirty-image threads (0: thread_count())
   Tempering tempering;  // likelihood weight λ and temperature T (1, 1: the Bayesian posterior)
   void validate() const;  // UsageError naming the option
+  // The settings that change the samples, as keys of a run's --resume fingerprint.
+  // Keys added after runs existed are written only when they differ from their
+  // default, so older run folders still resume.
+  void add_to_fingerprint(nlohmann::json& j) const;
 };
 // `exact`: the exact likelihood of the pc sampler's exact final step (final_step "exact").
 std::unique_ptr<Sampler> make_pipeline_sampler(const SamplerSettings& s, std::shared_ptr<const Posterior> post,
@@ -97,6 +102,7 @@ PosteriorModel make_posterior_model(const VisibilitySet& vis, const ImageGrid& g
 struct BatchHooks {
   std::int64_t first_batch = 0;  // resume: batches before this one were drawn earlier and are not redrawn
   Progress* progress = nullptr;  // ticked once per sampler step
+  std::int64_t* solver_iterations = nullptr;  // when set: += the linear-solver (CG) iterations of every step
   // After batch b with its samples [nb, N, N] float64 Jy/pixel (a caller's
   // checkpoint); returning false stops before the next batch.
   std::function<bool(std::int64_t b, const at::Tensor& samples)> on_batch;

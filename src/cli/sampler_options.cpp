@@ -1,0 +1,38 @@
+#include "src/cli/sampler_options.hpp"
+
+namespace penumbra::cli {
+
+void add_sampler_options(CLI::App* app, SamplerSettings& s) {
+  app->add_option("--sampler", s.sampler,
+                  "pc (predictor-corrector), ald (annealed Langevin), em (Euler-Maruyama), split-gibbs (exact NUFFT "
+                  "likelihood); mala, hmc for analytic priors")
+      ->capture_default_str();
+  app->add_option("--steps", s.steps, "Score evaluations per sample (sampler steps)")->capture_default_str();
+  app->add_option("--likelihood", s.likelihood,
+                  "convolved (gridded convolved-likelihood approximation) or exact (NUFFT, sigma-independent)")
+      ->capture_default_str();
+  app->add_option("--pad", s.pad, "Padding factor of the uv grid of the convolved likelihood")->capture_default_str();
+  app->add_option("--snr", s.snr, "Langevin corrector signal-to-noise ratio (pc)")->capture_default_str();
+  app->add_option("--corrector-steps", s.corrector, "Corrector steps per level (pc)")->capture_default_str();
+  app->add_option("--final-step", s.final_step,
+                  "pc: last step from sigma_min: mean (Tweedie), spread (+ the per-pixel spread below sigma_min) or "
+                  "exact (prior's spread x exact NUFFT likelihood; undoes the gridding)")
+      ->capture_default_str();
+  app->add_option("--final-probes", s.final_probes, "pc: Rademacher probes of the spread/exact final steps")
+      ->capture_default_str();
+  app->add_option("--levels", s.levels, "Noise levels (ald)")->capture_default_str();
+  app->add_option("--epsilon", s.epsilon, "Step size: ald epsilon, mala/hmc initial step (0 = default)");
+  app->add_option("--sigma-min", s.sigma_min,
+                  "Smallest noise level, prior units (0 = the prior's; split-gibbs: smallest coupling rho, 0 = 4x the "
+                  "prior's)");
+  app->add_option("--sigma-max", s.sigma_max, "Largest noise level, prior units (0 = the prior's)");
+  app->add_option("--prior-steps", s.prior_steps,
+                  "split-gibbs: reverse-diffusion levels per prior step (iterations = steps / prior-steps)")
+      ->capture_default_str();
+  app->add_option("--likelihood-weight", s.tempering.likelihood_weight, "Likelihood weight lambda (tempering)")
+      ->capture_default_str();
+  app->add_option("--temperature", s.tempering.temperature, "Posterior temperature T")->capture_default_str();
+  app->add_option("--nufft-epsilon", s.nufft_epsilon, "NUFFT accuracy")->capture_default_str();
+}
+
+}  // namespace penumbra::cli
