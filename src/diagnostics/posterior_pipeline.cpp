@@ -20,6 +20,7 @@
 #include "samplers/posterior.hpp"
 #include "samplers/split_gibbs.hpp"
 #include "src/core/errors.hpp"
+#include "src/core/log.hpp"
 #include "src/core/rng.hpp"
 #include "src/diagnostics/posterior_summary.hpp"
 
@@ -270,8 +271,11 @@ at::Tensor sample_batches(const PosteriorModel& m, std::int64_t nsamples, std::i
     DriverOptions d;
     d.progress = hooks.progress;
     d.check_every = 10;
-    if (hooks.solver_iterations)
-      d.on_step = [&hooks](const StepInfo& info, const SamplerState&) { *hooks.solver_iterations += info.solver_iterations; };
+    d.on_step = [&hooks](const StepInfo& info, const SamplerState&) {
+      if (info.solver_iterations == 0) return;
+      if (hooks.solver_iterations) *hooks.solver_iterations += info.solver_iterations;
+      log().debug("step {}: sigma {:.4g}, {} solver iterations", info.step, info.sigma, info.solver_iterations);
+    };
     auto x = sample_chains(*m.sampler, {nb, n, n, torch::kFloat}, gen, d);
     parts.push_back(x.to(torch::kFloat64) * m.units.scale + m.units.offset);
     if (hooks.on_batch && !hooks.on_batch(b, parts.back())) break;

@@ -45,11 +45,11 @@ TEST(PerturbAndOptimise, CirculantPreconditionerGivesTheSameDrawInFewerIteration
     return gaussian_likelihood_draw(lik, mean, variance, o, gen, &info);
   };
   ConjugateGradientInfo circ, diag;
-  auto a = draw(2, circ), b = draw(0, diag);  // measured 934 vs 2173; pad 4: 1168, pad 8: 1665
+  auto a = draw(2, circ), b = draw(0, diag);  // measured 1209 vs 2498 (pad 2)
   std::printf("CG iterations: circulant %lld, diagonal %lld\n", static_cast<long long>(circ.iterations),
               static_cast<long long>(diag.iterations));
-  EXPECT_LE(circ.relative_residual, 1e-9);
-  EXPECT_LE(diag.relative_residual, 1e-9);
+  EXPECT_LE(circ.error_norm, 1e-9);
+  EXPECT_LE(diag.error_norm, 1e-9);
   EXPECT_LT((a - b).abs().max().item<double>(), 1e-5 * b.abs().max().item<double>());
   EXPECT_LT(circ.iterations * 2, diag.iterations);
 }
