@@ -166,7 +166,7 @@ StepInfo PredictorCorrector::step(SamplerState& st, at::Generator& gen) const {
     } else if (next == 0.0 && opt_.final_step == FinalStep::kExact) {
       ExactFinalDrawOptions fo;
       fo.probes = opt_.final_probes;
-      fo.tolerance = opt_.final_tolerance;
+      fo.cg = opt_.final_cg;
       st.aux[0] = exact_final_draw(posterior_->prior(), *opt_.final_likelihood, st.x, s_i, fo, gen);
     }
     st.x = st.aux[0] + std::sqrt(dvar) * z;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "samplers/perturb_and_optimise.hpp"
 #include "samplers/sampler.hpp"
 
 namespace penumbra {
@@ -74,7 +75,7 @@ struct PredictorCorrectorOptions {
   FinalStep final_step = FinalStep::kMean;
   std::int64_t final_probes = 8;                        // kSpread, kExact
   std::shared_ptr<const Likelihood> final_likelihood;   // kExact
-  double final_tolerance = 0.01;                        // kExact: CG error (perturb_and_optimise.hpp)
+  ConjugateGradientOptions final_cg;                    // kExact: its solver (perturb_and_optimise.hpp)
 };
 
 // diag ∇D(x) of the denoiser D(x) = x + σ² s(x) at noise level σ, for the score

@@ -12,13 +12,11 @@ void ExactFinalDrawOptions::validate() const {
   if (probes < 1) throw UsageError(fmt::format("--final-probes must be >= 1, got {}", probes));
   if (!(min_spread > 0 && min_spread <= 1))
     throw UsageError(fmt::format("exact final draw: min_spread must be in (0, 1], got {}", min_spread));
-  if (max_iterations < 1) throw UsageError(fmt::format("exact final draw: max_iterations must be >= 1"));
-  if (!(tolerance > 0)) throw UsageError(fmt::format("exact final draw: tolerance must be > 0, got {}", tolerance));
+  cg.validate();
 }
 
 std::string ExactFinalDrawOptions::describe() const {
-  return fmt::format("exact(probes={}, min_spread={:g}, cg<={} tol={:g})", probes, min_spread, max_iterations,
-                     tolerance);
+  return fmt::format("exact(probes={}, min_spread={:g}, {})", probes, min_spread, cg.describe());
 }
 
 at::Tensor exact_final_draw(const Prior& prior, const Likelihood& exact, const at::Tensor& x, double sigma,
@@ -33,7 +31,7 @@ at::Tensor exact_final_draw(const Prior& prior, const Likelihood& exact, const a
   // p(x₀ | x_σ) ≈ N(D, σ² diag j) under the prior alone.
   auto d = x + sigma * sigma * prior_score(x);
   auto j = conditional_spread_diagonal(prior_score, x, sigma, o.probes, gen).to(torch::kFloat64).clamp(o.min_spread, 1.0);
-  return gaussian_likelihood_draw(exact, d, sigma * sigma * j, {o.max_iterations, o.tolerance}, gen, info)
+  return gaussian_likelihood_draw(exact, d, sigma * sigma * j, o.cg, gen, info)
       .to(x.scalar_type());
 }
 

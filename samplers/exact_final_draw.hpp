@@ -34,8 +34,7 @@ namespace penumbra {
 struct ExactFinalDrawOptions {
   std::int64_t probes = 8;          // Rademacher probes for diag ∇D
   double min_spread = 1e-4;         // floor of j (keeps P finite)
-  std::int64_t max_iterations = 500;
-  double tolerance = 0.01;          // CG: error in conditional std per pixel (perturb_and_optimise.hpp)
+  ConjugateGradientOptions cg;      // the draw's solver (perturb_and_optimise.hpp)
   void validate() const;            // UsageError naming the setting
   std::string describe() const;
 };

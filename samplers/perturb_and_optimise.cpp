@@ -16,6 +16,17 @@ namespace {
 at::Tensor chain_dot(const at::Tensor& a, const at::Tensor& b) { return (a * b).flatten(1).sum(1).view({-1, 1, 1}); }
 }  // namespace
 
+void ConjugateGradientOptions::validate() const {
+  if (max_iterations < 1 || !(tolerance > 0) || circulant_pad < 0)
+    throw UsageError(fmt::format("conjugate gradients: need max_iterations >= 1, tolerance > 0 and circulant_pad >= 0, "
+                                 "got {}, {} and {}",
+                                 max_iterations, tolerance, circulant_pad));
+}
+
+std::string ConjugateGradientOptions::describe() const {
+  return fmt::format("cg<={} tol={:g}", max_iterations, tolerance);
+}
+
 PerturbAndOptimise::PerturbAndOptimise(const Likelihood& exact, std::int64_t height, std::int64_t width,
                                        const ConjugateGradientOptions& o)
     : exact_(exact), height_(height), width_(width), options_(o) {
@@ -24,10 +35,7 @@ PerturbAndOptimise::PerturbAndOptimise(const Likelihood& exact, std::int64_t hei
                                  exact.name()));
   if (height < 1 || width < 1)
     throw UsageError(fmt::format("perturb-and-optimise: image size must be positive, got {} x {}", height, width));
-  if (o.max_iterations < 1 || !(o.tolerance > 0) || o.circulant_pad < 0)
-    throw UsageError(fmt::format("conjugate gradients: need max_iterations >= 1, tolerance > 0 and circulant_pad >= 0, "
-                                 "got {}, {} and {}",
-                                 o.max_iterations, o.tolerance, o.circulant_pad));
+  o.validate();
   const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
   score_at_zero_ = exact.score(torch::zeros({1, height, width}, f64), torch::zeros({1}, f64));
   // H's diagonal from one column: every pixel's is Σ_k w_k·scale² for a Fourier operator.

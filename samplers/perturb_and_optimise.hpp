@@ -25,6 +25,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <string>
 
 #include "src/core/model.hpp"
 
@@ -38,6 +39,8 @@ struct ConjugateGradientOptions {
   // draw's own spread.
   double tolerance = 0.01;
   int circulant_pad = 2;    // padded grid of the circulant preconditioner, × the image side; 0: diagonal only
+  void validate() const;    // UsageError naming the setting
+  std::string describe() const;  // "cg<=N tol=T"
 };
 
 struct ConjugateGradientInfo {

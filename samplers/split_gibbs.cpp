@@ -21,6 +21,7 @@ SplitGibbs::SplitGibbs(std::shared_ptr<const Posterior> posterior, SplitGibbsOpt
   if (opt_.iterations < 1 || opt_.prior_steps < 1)
     throw UsageError(fmt::format("split-gibbs: iterations and prior steps must be >= 1, got {} and {}",
                                  opt_.iterations, opt_.prior_steps));
+  opt_.cg.validate();
   if (!(opt_.anneal_fraction >= 0 && opt_.anneal_fraction <= 1))
     throw UsageError(fmt::format("split-gibbs: anneal fraction must be in [0, 1], got {}", opt_.anneal_fraction));
   const double prior_min = posterior_->sigma_min();
@@ -41,10 +42,9 @@ double SplitGibbs::coupling(std::int64_t k) const {
 }
 
 std::string SplitGibbs::describe() const {
-  return fmt::format("split-gibbs iterations={} rho=[{:.4g}, {:.4g}] anneal={:g} prior_steps={} cg<={} tol={:g} "
-                     "likelihood={}",
-                     opt_.iterations, rho_min_, rho_max_, opt_.anneal_fraction, opt_.prior_steps,
-                     opt_.cg.max_iterations, opt_.cg.tolerance, posterior_->likelihood()->name());
+  return fmt::format("split-gibbs iterations={} rho=[{:.4g}, {:.4g}] anneal={:g} prior_steps={} {} likelihood={}",
+                     opt_.iterations, rho_min_, rho_max_, opt_.anneal_fraction, opt_.prior_steps, opt_.cg.describe(),
+                     posterior_->likelihood()->name());
 }
 
 std::shared_ptr<const PerturbAndOptimise> SplitGibbs::solver(std::int64_t height, std::int64_t width) const {

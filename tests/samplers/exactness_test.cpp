@@ -269,7 +269,7 @@ TEST(SamplerExactness, PredictorCorrectorExactFinalStepRestoresTheSpreadAtLargeS
   o.noise.sigma_min = sd.median().item<double>();
   o.final_step = FinalStep::kExact;
   o.final_probes = 4;
-  o.final_tolerance = 1e-10;
+  o.final_cg.tolerance = 1e-10;
   EXPECT_THROW(PredictorCorrector(posterior, o), UsageError);  // no final likelihood
   o.final_likelihood = convolved;
   EXPECT_THROW(PredictorCorrector(posterior, o), UsageError);  // not an exact one
@@ -311,7 +311,7 @@ TEST(SamplerExactness, ExactFinalDrawMapsExactNoisyDrawsToThePosterior) {
     auto xs = (x0 + sigma * torch::randn({kChains, n}, f64())).view({kChains, h, w});
     ExactFinalDrawOptions o;
     o.probes = 4;
-    o.tolerance = 1e-10;
+    o.cg.tolerance = 1e-10;
     ExactFinalDrawInfo info;
     auto gen = make_generator(24);
     auto out = exact_final_draw(prior, exact, xs, sigma, o, gen, &info);
