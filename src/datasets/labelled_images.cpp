@@ -41,8 +41,14 @@ std::vector<std::size_t> seeded_permutation(std::size_t n, std::uint64_t seed, s
   return p;
 }
 
-void stratified_split(const LabelledImages& all, double fraction, std::uint64_t seed, LabelledImages& first,
-                      LabelledImages& second) {
+namespace {
+// Shared by the split and the folds: each class is shuffled with the seed and
+// image k of n in its class goes to `second` when in_second(k, n); both parts
+// are then interleaved again in a seeded order. Same seed → same classes'
+// shuffles, so the folds of one seed partition the set.
+template <class InSecond>
+void stratified_partition(const LabelledImages& all, std::uint64_t seed, InSecond in_second, LabelledImages& first,
+                          LabelledImages& second) {
   auto perm = seeded_permutation(all.size(), seed, 0x5e11);
   int n_classes = static_cast<int>(all.class_names.size());
   std::vector<std::size_t> a, b;
@@ -50,10 +56,8 @@ void stratified_split(const LabelledImages& all, double fraction, std::uint64_t 
     std::vector<std::size_t> idx;
     for (auto i : perm)
       if (all.labels[i] == c) idx.push_back(i);
-    auto n_second = static_cast<std::size_t>(std::lround(fraction * static_cast<double>(idx.size())));
-    for (std::size_t k = 0; k < idx.size(); ++k) (k < n_second ? b : a).push_back(idx[k]);
+    for (std::size_t k = 0; k < idx.size(); ++k) (in_second(k, idx.size()) ? b : a).push_back(idx[k]);
   }
-  // Interleave classes again in a seeded order.
   auto shuffle = [&](std::vector<std::size_t>& v, std::uint64_t stream) {
     auto p = seeded_permutation(v.size(), seed, stream);
     std::vector<std::size_t> out(v.size());
@@ -64,6 +68,23 @@ void stratified_split(const LabelledImages& all, double fraction, std::uint64_t 
   shuffle(b, 0x5e13);
   first = all.subset(a);
   second = all.subset(b);
+}
+}  // namespace
+
+void stratified_split(const LabelledImages& all, double fraction, std::uint64_t seed, LabelledImages& first,
+                      LabelledImages& second) {
+  stratified_partition(
+      all, seed,
+      [&](std::size_t k, std::size_t n) { return k < static_cast<std::size_t>(std::lround(fraction * static_cast<double>(n))); },
+      first, second);
+}
+
+void stratified_fold(const LabelledImages& all, int folds, int fold, std::uint64_t seed, LabelledImages& first,
+                     LabelledImages& second) {
+  if (folds < 2 || fold < 0 || fold >= folds)
+    throw InternalError("stratified_fold: need folds ≥ 2 and 0 ≤ fold < folds");
+  auto F = static_cast<std::size_t>(folds), f = static_cast<std::size_t>(fold);
+  stratified_partition(all, seed, [&](std::size_t k, std::size_t) { return k % F == f; }, first, second);
 }
 
 }  // namespace penumbra

@@ -56,5 +56,11 @@ std::vector<std::size_t> seeded_permutation(std::size_t n, std::uint64_t seed, s
 // to `first`; the order inside each part follows a seeded shuffle.
 void stratified_split(const LabelledImages& all, double fraction, std::uint64_t seed, LabelledImages& first,
                       LabelledImages& second);
+// Fold `fold` of a stratified `folds`-fold partition (cross-validation): image
+// k of each seeded class shuffle goes to fold k mod folds. `second` is that fold,
+// `first` the other folds; over fold = 0..folds−1 every image is in `second`
+// exactly once, and each class is spread over the folds within one image.
+void stratified_fold(const LabelledImages& all, int folds, int fold, std::uint64_t seed, LabelledImages& first,
+                     LabelledImages& second);
 
 }  // namespace penumbra

@@ -5,6 +5,7 @@
 #include <png.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -105,6 +106,57 @@ TEST(ClassifyCli, DeterministicLogNamesPriorNll) {
   EXPECT_EQ(log.rfind("epoch,loss,nll,prior_nll,val_accuracy_mean_weights,seconds\n", 0), 0u) << log;
 }
 
+// K-fold cross-validation: every image validated once, pooled metrics over all
+// of them; a fold folder is a model folder that `eval` validates on its fold;
+// --resume reuses finished folds instead of retraining.
+TEST(ClassifyCli, CrossValidationPoolsEveryImageOnce) {
+  auto dir = test::scratch_dir("classify_cli_cv");
+  std::string bin = test::penumbra_bin();
+  const std::string args =
+      " classify cross-validate --folds 3 --backbone attention --deterministic --data synthetic --n-synthetic 12"
+      " --synthetic-size 24 --epochs 1 --batch 4";
+  std::string out;
+  ASSERT_EQ(test::run_command(bin + " --threads 1 --seed 5 --out " + (dir / "cv").string() + args, &out), 0) << out;
+  auto m = nlohmann::json::parse(read_text(dir / "cv" / "metrics.json"));
+  EXPECT_EQ(m["n"].get<int>(), 12);  // all images, pooled
+  EXPECT_EQ(m["folds"].get<int>(), 3);
+  ASSERT_EQ(m["per_fold"]["accuracy"].size(), 3u);
+  double a = m["accuracy"].get<double>();
+  EXPECT_NEAR(m["accuracy_standard_error"].get<double>(), std::sqrt(a * (1 - a) / 12), 1e-12);
+  // The pooled accuracy is the image-weighted mean of the folds' (4 images each).
+  double mean = 0;
+  for (auto& x : m["per_fold"]["accuracy"]) mean += x.get<double>() / 3;
+  EXPECT_NEAR(a, mean, 1e-12);
+  EXPECT_TRUE(std::filesystem::exists(dir / "cv" / "reliability.png"));
+  auto csv = read_text(dir / "cv" / "cross_validation.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 4) << csv;
+
+  // eval of a fold's model validates on that fold: same images, same accuracy.
+  auto f1 = nlohmann::json::parse(read_text(dir / "cv" / "fold-1" / "metrics.json"));
+  ASSERT_EQ(test::run_command(bin + " --threads 1 --out " + (dir / "e1").string() + " classify eval --model " +
+                                  (dir / "cv" / "fold-1").string(),
+                              &out),
+            0)
+      << out;
+  auto e1 = nlohmann::json::parse(read_text(dir / "e1" / "metrics.json"));
+  EXPECT_EQ(e1["n"].get<int>(), 4);
+  EXPECT_NEAR(e1["accuracy"].get<double>(), f1["accuracy"].get<double>(), 1e-12);
+
+  // --resume reuses the folds' predictions: same pooled numbers, no training.
+  ASSERT_EQ(test::run_command(bin + " --threads 1 --seed 5 --out " + (dir / "cv").string() + args + " --resume", &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("fold 3/3: reusing"), std::string::npos) << out;
+  EXPECT_EQ(out.find("training on"), std::string::npos) << out;
+  auto m2 = nlohmann::json::parse(read_text(dir / "cv" / "metrics.json"));
+  EXPECT_EQ(m2["accuracy"], m["accuracy"]);
+  EXPECT_EQ(m2["ece"], m["ece"]);
+  // ... but not under another seed, whose folds hold other images.
+  EXPECT_EQ(test::run_command(bin + " --threads 1 --seed 6 --out " + (dir / "cv").string() + args + " --resume", &out),
+            65);
+  EXPECT_NE(out.find("images are not fold 0's"), std::string::npos) << out;
+}
+
 TEST(ClassifyCli, BadOptionsAreUsageErrors) {
   auto dir = test::scratch_dir("classify_cli_bad");
   std::string bin = test::penumbra_bin();
@@ -123,6 +175,7 @@ TEST(ClassifyCli, BadOptionsAreUsageErrors) {
   refused("b4", "train --temperature 0" + kTiny, "--temperature 0 must be > 0");
   refused("b6", "train --tta d8" + kTiny, "--tta d8: expected none or d4");
   refused("b7", "eval --tta d8 --model " + (dir / "nowhere").string(), "--tta d8: expected none or d4");
+  refused("b8", "cross-validate --folds 1" + std::string(" --data synthetic --epochs 1"), "--folds 1 must be ≥ 2");
   refused("b5", "temperature-sweep --temperatures 1,-1" + kTiny, "must be > 0");
   EXPECT_EQ(test::run_command(bin + " --out " + (dir / "c").string() + " classify train --data mirabest:" +
                                   (dir / "nowhere").string() + " --epochs 1",
