@@ -45,7 +45,41 @@ double tarp_quantile(std::vector<double> v, double q) {
   return i + 1 < v.size() ? v[i] * (1 - t) + v[i + 1] * t : v[i];
 }
 
+std::vector<double> alpha_grid(int n_alpha) {
+  std::vector<double> alpha;
+  for (int a = 0; a < n_alpha; ++a) alpha.push_back(static_cast<double>(a) / (n_alpha - 1));
+  return alpha;
+}
+
+double max_abs_deviation(const std::vector<double>& ecp, const std::vector<double>& alpha) {
+  double m = 0;
+  for (std::size_t a = 0; a < alpha.size(); ++a) m = std::max(m, std::abs(ecp[a] - alpha[a]));
+  return m;
+}
+
+constexpr int kCalibratedReplicates = 2000;
+
 }  // namespace
+
+CalibratedDeviation calibrated_max_abs_deviation(std::size_t n_sims, int n_alpha, int replicates, std::uint64_t seed) {
+  if (n_sims == 0 || n_alpha < 2 || replicates < 1)
+    throw UsageError("calibrated TARP reference: need simulations, 2 levels and 1 replicate");
+  auto alpha = alpha_grid(n_alpha);
+  std::vector<std::size_t> all(n_sims);
+  for (std::size_t j = 0; j < n_sims; ++j) all[j] = j;
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  CalibratedDeviation c;
+  std::vector<double> f(n_sims);
+  for (int b = 0; b < replicates; ++b) {
+    Rng rng = make_rng(seed, static_cast<std::uint64_t>(b));
+    for (auto& x : f) x = unit(rng);
+    c.replicates.push_back(max_abs_deviation(ecp_curve(f, all, alpha), alpha));
+    c.mean += c.replicates.back() / replicates;
+  }
+  std::sort(c.replicates.begin(), c.replicates.end());
+  c.q95 = tarp_quantile(c.replicates, 0.95);
+  return c;
+}
 
 TarpResult tarp_coverage(const std::vector<CoverageSimulation>& sims, std::uint64_t seed, int n_alpha,
                          int n_bootstrap, TarpNormalisation norm) {
@@ -95,12 +129,20 @@ TarpResult tarp_coverage(const std::vector<CoverageSimulation>& sims, std::uint6
     // holds at every α instead of being off by up to 1/(K+1) from the ranks' steps.
     r.f.push_back((closer + unit(ref_rng)) / (s.n + 1));
   }
-  for (int a = 0; a < n_alpha; ++a) r.alpha.push_back(static_cast<double>(a) / (n_alpha - 1));
+  r.alpha = alpha_grid(n_alpha);
   std::vector<std::size_t> all(sims.size());
   for (std::size_t j = 0; j < all.size(); ++j) all[j] = j;
   r.ecp = ecp_curve(r.f, all, r.alpha);
-  for (int a = 0; a < n_alpha; ++a)
-    r.max_abs_ecp_minus_alpha = std::max(r.max_abs_ecp_minus_alpha, std::abs(r.ecp[a] - r.alpha[a]));
+  r.max_abs_ecp_minus_alpha = max_abs_deviation(r.ecp, r.alpha);
+  // The stream after the bootstrap's (1..n_bootstrap) keeps the reference's draws
+  // independent of everything above.
+  auto null = calibrated_max_abs_deviation(sims.size(), n_alpha, kCalibratedReplicates,
+                                           derive_seed(seed, 0xCA11B));
+  r.calibrated_mean = null.mean;
+  r.calibrated_q95 = null.q95;
+  auto as_far = null.replicates.end() -
+                std::lower_bound(null.replicates.begin(), null.replicates.end(), r.max_abs_ecp_minus_alpha - 1e-12);
+  r.p_value = static_cast<double>(as_far) / static_cast<double>(null.replicates.size());
 
   r.ecp_low = r.ecp_high = r.ecp;
   if (n_bootstrap > 0) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "src/core/errors.hpp"
@@ -55,6 +56,29 @@ TEST(Tarp, OverconfidentPosteriorIsDetected) {
   TarpResult r = tarp_coverage(sims, 7, 51, 20);
   EXPECT_GT(r.max_abs_ecp_minus_alpha, 0.2);
   EXPECT_LT(credible_interval_coverage(sims, 0.68), 0.4);
+}
+
+// The calibrated reference is the Kolmogorov–Smirnov distribution on the α grid:
+// asymptotic mean √(π/2)·ln 2/√N = 0.0869 at N = 100, 0.085 with the finite-N
+// correction −1/(6N), and less again on a 101-level grid, which misses the sup
+// between levels (measured 0.081); 95 % point ≈ 1.36/√N. A calibrated sampler's
+// p-value is not small and an over-confident one's is.
+TEST(Tarp, CalibratedReferenceIsTheKolmogorovDistribution) {
+  auto c = calibrated_max_abs_deviation(100, 101, 4000, 5);
+  EXPECT_GT(c.mean, 0.075);
+  EXPECT_LT(c.mean, 0.0869);
+  EXPECT_NEAR(c.q95, 1.358 / 10, 0.01);
+  ASSERT_EQ(c.replicates.size(), 4000u);
+  EXPECT_TRUE(std::is_sorted(c.replicates.begin(), c.replicates.end()));
+  // Scales as 1/√N: at N = 400 the mean halves.
+  EXPECT_NEAR(calibrated_max_abs_deviation(400, 101, 2000, 6).mean / c.mean, 0.5, 0.05);
+
+  auto good = tarp_coverage(gaussian_sims(100, 50, 4, 1.0, 3), 7, 101, 0);
+  EXPECT_NEAR(good.calibrated_mean, c.mean, 0.006);
+  EXPECT_GT(good.p_value, 0.01);
+  auto bad = tarp_coverage(gaussian_sims(100, 50, 4, 3.0, 3), 7, 101, 0);
+  EXPECT_LT(bad.p_value, 0.001);
+  EXPECT_GT(bad.max_abs_ecp_minus_alpha, bad.calibrated_q95);
 }
 
 TEST(Tarp, SameSeedSameCurveAndBadShapesAreRejected) {
