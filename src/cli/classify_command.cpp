@@ -38,6 +38,7 @@
 #include "src/io/fits_image.hpp"
 #include "src/io/png.hpp"
 #include "src/nn/classifier.hpp"
+#include "src/nn/ensemble.hpp"
 
 namespace penumbra::cli {
 // A named namespace, not an anonymous one: the CLI is a unity build, and
@@ -64,6 +65,7 @@ struct TrainOptions {
   bool deterministic = false, augment = true;
   double temperature = 1.0, lr = 1e-3, rho_init = -5.0;
   int epochs = 10, batch = 16, mc_kl = 1, eval_samples = 20;
+  int ensemble = 1;          // members of a deep ensemble (src/nn/ensemble.hpp)
   std::string tta = "none";  // test-time augmentation of the final validation metrics
 };
 
@@ -94,6 +96,7 @@ void validate_train_options(const TrainOptions& t) {
   if (!(t.temperature > 0)) throw UsageError(fmt::format("--temperature {} must be > 0", t.temperature));
   if (!(t.lr > 0)) throw UsageError(fmt::format("--lr {} must be > 0", t.lr));
   if (t.mc_kl < 1 || t.eval_samples < 1) throw UsageError("--mc-kl and --eval-samples must be ≥ 1");
+  if (t.ensemble < 1) throw UsageError(fmt::format("--ensemble {} must be ≥ 1", t.ensemble));
   parse_test_time_augmentation(t.tta, "--tta");
 }
 
@@ -160,8 +163,11 @@ struct TrainResult {
 };
 
 // Trains one model (VI for Bayesian, MAP for deterministic) and evaluates it on val.
+// `seed` drives initialisation, minibatch order and augmentation; `split_seed`
+// made the train/val split (recorded so that eval can make it again).
 TrainResult train_classifier(const TrainOptions& t, const DataOptions& d, const LabelledImages& train,
-                             const LabelledImages& val, std::uint64_t seed, const fs::path& log_csv) {
+                             const LabelledImages& val, std::uint64_t seed, std::uint64_t split_seed,
+                             const fs::path& log_csv) {
   if (train.size() == 0) throw DataError("training split is empty");
   ClassifierConfig cfg;  // options were checked by validate_train_options
   cfg.backbone = t.backbone;
@@ -186,6 +192,7 @@ TrainResult train_classifier(const TrainOptions& t, const DataOptions& d, const 
                {"learning_rate", t.lr},
                {"augment", t.augment},
                {"seed", seed},
+               {"split_seed", split_seed},
                {"data", d.data},
                {"subset", d.subset},
                {"batches", d.batches},
@@ -286,6 +293,46 @@ TrainResult train_classifier(const TrainOptions& t, const DataOptions& d, const 
   return res;
 }
 
+struct TrainedModel {
+  ClassifierConfig config;        // member 0's
+  CalibrationReport val;          // the ensemble's (all members' samples)
+  std::vector<double> val_probs;  // [M·K][N][C]
+  int val_samples = 0;            // M·K
+  double seconds_per_epoch = 0;   // mean over the members
+  std::int64_t weights = 0;       // summed over the members
+};
+
+void write_metrics(const fs::path& dir, const CalibrationReport& r, const nlohmann::json& extra, const std::string& title);
+
+// Trains what --ensemble asks for into `dir`: a model folder, or M member
+// folders (member m from its own seed; member 0 from the run's, so that an
+// ensemble of one is the plain model) and ensemble.json.
+TrainedModel train_model_folder(const TrainOptions& t, const DataOptions& d, const LabelledImages& tr,
+                                const LabelledImages& va, std::uint64_t seed, const fs::path& dir) {
+  TrainedModel out;
+  const int M = t.ensemble;
+  for (int m = 0; m < M; ++m) {
+    auto where = M == 1 ? dir : ClassifierEnsemble::member_dir(dir, static_cast<std::size_t>(m));
+    fs::create_directories(where);
+    if (M > 1) spdlog::info("ensemble member {}/{}", m + 1, M);
+    auto member_seed = m == 0 ? seed : derive_seed(seed, 0xE45E0000ull + static_cast<std::uint64_t>(m));
+    auto res = train_classifier(t, d, tr, va, member_seed, seed, where / "train_log.csv");
+    res.model->save(where);
+    if (M > 1 && va.size())
+      write_metrics(where, res.val, {{"split", "val"}, {"member", m}}, fmt::format("{} member {}", t.backbone, m));
+    out.val_probs.insert(out.val_probs.end(), res.val_probs.begin(), res.val_probs.end());
+    out.val_samples += res.val_samples;
+    out.seconds_per_epoch += res.seconds_per_epoch / M;
+    out.weights += res.model->weight_count();
+    if (m == 0) out.config = res.model->config();
+  }
+  if (M > 1) ClassifierEnsemble::write_manifest(dir, static_cast<std::size_t>(M));
+  if (va.size())
+    out.val = calibration_report(out.val_probs, out.val_samples, static_cast<std::int64_t>(va.size()),
+                                 out.config.n_classes, va.labels);
+  return out;
+}
+
 constexpr const char* kTtaHelp = "Test-time augmentation: none, or d4 (average over the 8 rotations/flips by 90°)";
 
 void add_train_options(CLI::App* c, TrainOptions& t) {
@@ -305,6 +352,9 @@ void add_train_options(CLI::App* c, TrainOptions& t) {
   c->add_option("--eval-samples", t.eval_samples, "Posterior samples K for the validation metrics")->capture_default_str();
   c->add_flag("!--no-augment", t.augment, "Switch off random rotations and flips");
   c->add_option("--tta", t.tta, kTtaHelp)->capture_default_str();
+  c->add_option("--ensemble", t.ensemble,
+                "Members of a deep ensemble, each trained from its own seed; predictions mix their posteriors")
+      ->capture_default_str();
 }
 
 void write_metrics(const fs::path& dir, const CalibrationReport& r, const nlohmann::json& extra, const std::string& title) {
@@ -335,7 +385,7 @@ std::vector<float> read_png_grey01(const fs::path& path, int& h, int& w) {
 // 8-bit scale); FITS scaled to a peak of 1 (negative values clipped to 0,
 // like MiraBest's sigma-clipped images). A larger image is centre-cropped to
 // the model's side only when it has the side the model was trained from.
-std::vector<float> load_image_for(const Classifier& m, const fs::path& path) {
+std::vector<float> load_image_for(const ClassifierConfig& cfg, const fs::path& path) {
   require_exists(path.string(), "image");
   std::vector<float> px;
   int h = 0, w = 0;
@@ -356,9 +406,9 @@ std::vector<float> load_image_for(const Classifier& m, const fs::path& path) {
   } else {
     throw UsageError(fmt::format("{}: image type '{}' unknown; expected .fits or .png", path.string(), ext));
   }
-  int S = m.config().image_size;
-  int src = m.config().extra.value("source_size", S);
-  int crop = m.config().extra.value("crop", 0), bin = m.config().extra.value("bin", 1);
+  int S = cfg.image_size;
+  int src = cfg.extra.value("source_size", S);
+  int crop = cfg.extra.value("crop", 0), bin = cfg.extra.value("bin", 1);
   if (h == S && w == S) return px;
   if (h == w && h == src && src != S) {
     LabelledImages one;
@@ -371,7 +421,7 @@ std::vector<float> load_image_for(const Classifier& m, const fs::path& path) {
     if (one.height == S) return one.pixels;
   }
   throw DataError(fmt::format("{}: image is {}×{} px; the {} model takes {}×{}{}", path.string(), w, h,
-                              m.config().backbone, S, S,
+                              cfg.backbone, S, S,
                               src != S ? fmt::format(" (or {}×{}, cropped/binned as in training)", src, src)
                                        : std::string()));
 }
@@ -512,8 +562,8 @@ Runner add_classify(CLI::App& root) {
   prune->add_option("--samples", st->samples, "Posterior samples K")->capture_default_str();
 
   // Evaluation data default to the model's own data settings unless given.
-  auto data_from_model = [](const Classifier& m, DataOptions d, CLI::App* app) {
-    const auto& x = m.config().extra;
+  auto data_from_model = [](const ClassifierConfig& cfg, DataOptions d, CLI::App* app) {
+    const auto& x = cfg.extra;
     if (app->count("--data") == 0) d.data = x.value("data", d.data);
     if (app->count("--subset") == 0) d.subset = x.value("subset", d.subset);
     if (app->count("--batches") == 0) d.batches = x.value("batches", d.batches);
@@ -536,37 +586,41 @@ Runner add_classify(CLI::App& root) {
       load_split(s.data, ctx.seed(), tr, va);
       auto& run = ctx.run("classify-train");
       spdlog::info("training on {} images, validating on {} ({}×{} px)", tr.size(), va.size(), tr.height, tr.width);
-      auto res = train_classifier(s.train, s.data, tr, va, ctx.seed(), run.path("train_log.csv"));
-      auto cfg = res.model->config();
-      res.model->save(run.dir());
+      auto res = train_model_folder(s.train, s.data, tr, va, ctx.seed(), run.dir());
       nlohmann::json extra = {{"split", "val"},
                               {"tta", s.train.tta},
+                              {"ensemble", s.train.ensemble},
                               {"seconds_per_epoch", res.seconds_per_epoch},
-                              {"weights", res.model->weight_count()},
-                              {"model", cfg.to_json()}};
+                              {"weights", res.weights},
+                              {"model", res.config.to_json()}};
       if (va.size()) write_metrics(run.dir(), res.val, extra, fmt::format("{} val", s.train.backbone));
       fmt::print("accuracy {:.4f}  ece {:.4f}  uce {:.4f}  nll {:.4f}  ({} val images, {:.1f} s/epoch)\n",
                  res.val.accuracy, res.val.ece, res.val.uce, res.val.nll, va.size(), res.seconds_per_epoch);
       run.finish({{"accuracy", res.val.accuracy}, {"ece", res.val.ece}, {"uce", res.val.uce}});
     } else if (eval->parsed() || prune->parsed()) {
       const auto tta = parse_test_time_augmentation(s.train.tta, "--tta");
-      auto model = Classifier::load(s.model, s.expect_backbone);
+      auto model = ClassifierEnsemble::load(s.model, s.expect_backbone);
+      const auto& cfg = model.config();
       auto* app = eval->parsed() ? eval : prune;
-      std::uint64_t seed = model->config().extra.value("seed", ctx.seed());
-      auto d = data_from_model(*model, s.data, app);
+      if (prune->parsed() && model.size() > 1)
+        throw UsageError(fmt::format("{} is an ensemble of {}; prune one member's folder ({})", s.model, model.size(),
+                                     ClassifierEnsemble::member_dir(s.model, 0).string()));
+      std::uint64_t seed = cfg.extra.value("split_seed", cfg.extra.value("seed", ctx.seed()));
+      auto d = data_from_model(cfg, s.data, app);
       auto data = select_split(d, seed);
-      if (data.height != model->config().image_size)
+      if (data.height != cfg.image_size)
         throw DataError(fmt::format("--data {} gives {}×{} images; the model in {} takes {}×{} (set --crop)", d.data,
-                                    data.height, data.width, s.model, model->config().image_size,
-                                    model->config().image_size));
+                                    data.height, data.width, s.model, cfg.image_size, cfg.image_size));
       torch::manual_seed(derive_seed(ctx.seed(), 0xE7A1));
       if (eval->parsed()) {
         auto& run = ctx.run("classify-eval");
-        int K = model->config().bayesian ? s.samples : 1;
-        auto p = predict_probabilities(*model, data, K, model->config().bayesian, tta);
-        auto r = calibration_report(p, K, static_cast<std::int64_t>(data.size()), model->config().n_classes, data.labels);
-        write_metrics(run.dir(), r, {{"split", d.split}, {"model", s.model}, {"data", d.data}, {"tta", s.train.tta}},
-                      fmt::format("{} {}", model->config().backbone, d.split));
+        int K = (cfg.bayesian ? s.samples : 1) * static_cast<int>(model.size());
+        auto p = predict_probabilities(model, data, cfg.bayesian ? s.samples : 1, cfg.bayesian, tta);
+        auto r = calibration_report(p, K, static_cast<std::int64_t>(data.size()), cfg.n_classes, data.labels);
+        write_metrics(run.dir(), r,
+                      {{"split", d.split}, {"model", s.model}, {"data", d.data}, {"tta", s.train.tta},
+                       {"ensemble", model.size()}},
+                      fmt::format("{} {}", cfg.backbone, d.split));
         fmt::print("accuracy {:.4f}  ece {:.4f}  uce {:.4f}  nll {:.4f}  brier {:.4f}  ({} images, K = {})\n",
                    r.accuracy, r.ece, r.uce, r.nll, r.brier, r.n, K);
         run.finish({{"accuracy", r.accuracy}, {"ece", r.ece}, {"uce", r.uce}});
@@ -576,7 +630,7 @@ Runner add_classify(CLI::App& root) {
         std::stringstream ss(s.rankings);
         std::string tok;
         while (std::getline(ss, tok, ',')) ranks.push_back(parse_prune_ranking(tok));
-        auto rows = pruning_study(*model, data, parse_doubles(s.fractions, "--fractions"), ranks, s.samples);
+        auto rows = pruning_study(*model.members[0], data, parse_doubles(s.fractions, "--fractions"), ranks, s.samples);
         write_pruning_csv(run.path("pruning.csv"), rows);
         write_pruning_png(run.path("pruning.png"), rows);
         for (auto& r : rows)
@@ -586,21 +640,23 @@ Runner add_classify(CLI::App& root) {
       }
     } else if (predict->parsed()) {
       const auto tta = parse_test_time_augmentation(s.train.tta, "--tta");
-      auto model = Classifier::load(s.model, s.expect_backbone);
+      auto model = ClassifierEnsemble::load(s.model, s.expect_backbone);
+      const auto& cfg = model.config();
       auto& run = ctx.run("classify-predict");
       torch::manual_seed(derive_seed(ctx.seed(), 0x9ED1));
       LabelledImages imgs;
-      imgs.height = imgs.width = model->config().image_size;
-      imgs.class_names = model->config().class_names;
+      imgs.height = imgs.width = cfg.image_size;
+      imgs.class_names = cfg.class_names;
       for (auto& f : s.images) {
-        auto px = load_image_for(*model, f);
+        auto px = load_image_for(cfg, f);
         imgs.pixels.insert(imgs.pixels.end(), px.begin(), px.end());
         imgs.labels.push_back(0);
       }
-      int K = model->config().bayesian ? s.samples : 1;
+      // K draws from the posterior: s.samples from each member (one per deterministic member).
+      int K = (cfg.bayesian ? s.samples : 1) * static_cast<int>(model.size());
       const auto N = static_cast<std::int64_t>(imgs.size());
-      const int C = model->config().n_classes;
-      auto p = predict_probabilities(*model, imgs, K, model->config().bayesian, tta);
+      const int C = cfg.n_classes;
+      auto p = predict_probabilities(model, imgs, cfg.bayesian ? s.samples : 1, cfg.bayesian, tta);
       nlohmann::json out = nlohmann::json::array();
       for (std::int64_t n = 0; n < N; ++n) {
         std::vector<double> mean(C, 0), sd(C, 0);
@@ -623,23 +679,25 @@ Runner add_classify(CLI::App& root) {
         }
         int pred = static_cast<int>(std::max_element(mean.begin(), mean.end()) - mean.begin());
         nlohmann::json probs;
-        for (int c = 0; c < C; ++c) probs[model->config().class_names[c]] = {{"mean", mean[c]}, {"std", sd[c]}};
+        for (int c = 0; c < C; ++c) probs[cfg.class_names[c]] = {{"mean", mean[c]}, {"std", sd[c]}};
         out.push_back({{"image", s.images[n]},
-                       {"class", model->config().class_names[pred]},
+                       {"class", cfg.class_names[pred]},
                        {"probabilities", probs},
                        {"predictive_entropy", H},
                        {"mutual_information", std::max(0.0, H - mean_h)}});
         fmt::print("{}: {} (p = {:.3f} ± {:.3f}, entropy {:.3f}, MI {:.4f})\n", s.images[n],
-                   model->config().class_names[pred], mean[pred], sd[pred], H, std::max(0.0, H - mean_h));
+                   cfg.class_names[pred], mean[pred], sd[pred], H, std::max(0.0, H - mean_h));
       }
       write_text_atomic(run.path("predictions.json"), out.dump(2) + "\n");
-      if (model->config().backbone == "attention") {
+      if (cfg.backbone == "attention") {
+        // The maps are member 0's (an ensemble's members attend each in their own way).
+        auto& net = *model.members[0];
         torch::NoGradGuard g;
-        model->set_sampling(false);
+        net.set_sampling(false);
         int S = imgs.height;
         for (std::int64_t n = 0; n < N; ++n) {
           auto x = torch::from_blob(imgs.image(n), {1, S, S}, torch::kFloat32).clone();
-          model->forward(x);
+          net.forward(x);
           std::vector<ImagePanel> panels;
           // Images are [row][col] top row first (as stored in MiraBest); the PNG
           // writer draws row 0 at the bottom, so flip rows to keep the orientation.
@@ -655,7 +713,7 @@ Runner add_classify(CLI::App& root) {
           };
           panels.push_back(to_panel(x[0], fs::path(s.images[n]).filename().string(), ColorMap::kInferno));
           int li = 1;
-          for (auto& a : model->attention_maps()) {
+          for (auto& a : net.attention_maps()) {
             auto up = torch::nn::functional::interpolate(
                 a, torch::nn::functional::InterpolateFuncOptions()
                        .size(std::vector<std::int64_t>{S, S})
@@ -699,12 +757,12 @@ Runner add_classify(CLI::App& root) {
         } else {
           fs::create_directories(sub);
           spdlog::info("fold {}/{}: training on {} images, validating on {}", f + 1, s.folds, tr.size(), va.size());
-          auto res = train_classifier(s.train, d, tr, va, ctx.seed(), sub / "train_log.csv");
-          res.model->save(sub);
-          write_metrics(sub, res.val, {{"split", "val"}, {"fold", f}, {"folds", s.folds}, {"tta", s.train.tta},
-                                       {"seconds_per_epoch", res.seconds_per_epoch}},
+          auto res = train_model_folder(s.train, d, tr, va, ctx.seed(), sub);
+          write_metrics(sub, res.val,
+                        {{"split", "val"}, {"fold", f}, {"folds", s.folds}, {"tta", s.train.tta},
+                         {"ensemble", s.train.ensemble}, {"seconds_per_epoch", res.seconds_per_epoch}},
                         fmt::format("{} fold {}", s.train.backbone, f));
-          fp = {res.val_samples, static_cast<int>(tr.class_names.size()), images_hash(va), va.labels, res.val_probs};
+          fp = {res.val_samples, res.config.n_classes, images_hash(va), va.labels, res.val_probs};
           write_fold_predictions(pred_file, fp);
           sec = res.seconds_per_epoch;
         }
@@ -750,9 +808,8 @@ Runner add_classify(CLI::App& root) {
         t.temperature = T;
         auto sub = run.path(fmt::format("T={:g}", T));
         fs::create_directories(sub);
-        auto res = train_classifier(t, s.data, tr, va, ctx.seed(), sub / "train_log.csv");
-        res.model->save(sub);
-        write_metrics(sub, res.val, {{"temperature", T}}, fmt::format("T = {:g}", T));
+        auto res = train_model_folder(t, s.data, tr, va, ctx.seed(), sub);
+        write_metrics(sub, res.val, {{"temperature", T}, {"ensemble", t.ensemble}}, fmt::format("T = {:g}", T));
         csv += fmt::format("{:g},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f}\n", T, t.tempering, res.val.accuracy,
                            res.val.ece, res.val.uce, res.val.nll, res.val.brier, res.val.mutual_information);
         write_text_atomic(run.path("temperature_sweep.csv"), csv);

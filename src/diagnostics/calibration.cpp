@@ -10,6 +10,7 @@
 #include "src/datasets/labelled_images.hpp"
 #include "src/io/png.hpp"
 #include "src/nn/classifier.hpp"
+#include "src/nn/ensemble.hpp"
 
 namespace penumbra {
 
@@ -159,6 +160,16 @@ std::vector<double> predict_probabilities(Classifier& model, const LabelledImage
                 out.begin() + (static_cast<std::size_t>(k) * N + b0) * C);
     }
   model.set_sampling(true);
+  return out;
+}
+
+std::vector<double> predict_probabilities(ClassifierEnsemble& ensemble, const LabelledImages& data, int K,
+                                          bool sample, TestTimeAugmentation tta, int batch) {
+  std::vector<double> out;
+  for (auto& m : ensemble.members) {
+    auto p = predict_probabilities(*m, data, K, sample, tta, batch);
+    out.insert(out.end(), p.begin(), p.end());
+  }
   return out;
 }
 

@@ -19,6 +19,7 @@
 namespace penumbra {
 
 class Classifier;
+struct ClassifierEnsemble;
 struct LabelledImages;
 
 struct CalibrationBin {
@@ -59,6 +60,12 @@ TestTimeAugmentation parse_test_time_augmentation(const std::string& name, const
 // Batches of `batch` images, no gradients.
 std::vector<double> predict_probabilities(Classifier& model, const LabelledImages& data, int K, bool sample,
                                           TestTimeAugmentation tta = TestTimeAugmentation::kNone, int batch = 32);
+
+// The same for an ensemble: K samples from each of its M members, [M·K][N][C]
+// (member-major), i.e. draws from the members' equal-weight mixture.
+std::vector<double> predict_probabilities(ClassifierEnsemble& ensemble, const LabelledImages& data, int K,
+                                          bool sample, TestTimeAugmentation tta = TestTimeAugmentation::kNone,
+                                          int batch = 32);
 
 // Reliability diagram: accuracy vs confidence per bin, with the diagonal.
 void write_reliability_diagram(const std::filesystem::path& path, const CalibrationReport& r,

@@ -157,6 +157,68 @@ TEST(ClassifyCli, CrossValidationPoolsEveryImageOnce) {
   EXPECT_NE(out.find("images are not fold 0's"), std::string::npos) << out;
 }
 
+// A deep ensemble: M member folders + ensemble.json; member 0 is the plain model
+// of the same seed; eval validates on the same split; predict's probabilities are
+// the mean of the members' (the equal-weight mixture); prune wants one member.
+TEST(ClassifyCli, EnsembleMixesItsMembers) {
+  auto dir = test::scratch_dir("classify_cli_ensemble");
+  std::string bin = test::penumbra_bin();
+  const std::string train = " classify train --backbone attention --deterministic" + kTiny;
+  std::string out;
+  ASSERT_EQ(test::run_command(bin + " --threads 1 --seed 4 --out " + (dir / "ens").string() + train + " --ensemble 2",
+                              &out),
+            0)
+      << out;
+  ASSERT_EQ(test::run_command(bin + " --threads 1 --seed 4 --out " + (dir / "plain").string() + train, &out), 0) << out;
+  EXPECT_TRUE(std::filesystem::exists(dir / "ens" / "ensemble.json"));
+  auto m = nlohmann::json::parse(read_text(dir / "ens" / "metrics.json"));
+  EXPECT_EQ(m["ensemble"].get<int>(), 2);
+  auto m0 = nlohmann::json::parse(read_text(dir / "ens" / "member-0" / "metrics.json"));
+  auto m1 = nlohmann::json::parse(read_text(dir / "ens" / "member-1" / "metrics.json"));
+  auto plain = nlohmann::json::parse(read_text(dir / "plain" / "metrics.json"));
+  EXPECT_EQ(m0["nll"], plain["nll"]);  // member 0 trains from the run's seed
+  EXPECT_NE(m1["nll"], m0["nll"]);     // member 1 from its own
+
+  // eval of the ensemble folder: the same validation images and numbers as train's.
+  ASSERT_EQ(test::run_command(bin + " --threads 1 --out " + (dir / "eval").string() + " classify eval --model " +
+                                  (dir / "ens").string(),
+                              &out),
+            0)
+      << out;
+  auto e = nlohmann::json::parse(read_text(dir / "eval" / "metrics.json"));
+  EXPECT_EQ(e["n"], m["n"]);
+  EXPECT_NEAR(e["nll"].get<double>(), m["nll"].get<double>(), 1e-9);
+
+  // predict: the ensemble's probability is the mean of its members'.
+  {
+    std::vector<unsigned char> px(24 * 24, 0);
+    for (int y = 6; y < 18; ++y) px[y * 24 + 12] = 200;
+    png_image img{};
+    img.version = PNG_IMAGE_VERSION;
+    img.width = img.height = 24;
+    img.format = PNG_FORMAT_GRAY;
+    ASSERT_TRUE(png_image_write_to_file(&img, (dir / "src.png").c_str(), 0, px.data(), 0, nullptr));
+  }
+  auto p_fri = [&](const std::filesystem::path& model, const std::string& name) {
+    EXPECT_EQ(test::run_command(bin + " --threads 1 --out " + (dir / name).string() + " classify predict --model " +
+                                    model.string() + " " + (dir / "src.png").string(),
+                                &out),
+              0)
+        << out;
+    return nlohmann::json::parse(read_text(dir / name / "predictions.json"))[0]["probabilities"]["FRI"]["mean"]
+        .get<double>();
+  };
+  double pe = p_fri(dir / "ens", "pe"), p0 = p_fri(dir / "ens" / "member-0", "p0"),
+         p1 = p_fri(dir / "ens" / "member-1", "p1");
+  EXPECT_NEAR(pe, 0.5 * (p0 + p1), 1e-6);
+
+  EXPECT_EQ(test::run_command(bin + " --out " + (dir / "prune").string() + " classify prune --model " +
+                                  (dir / "ens").string(),
+                              &out),
+            64);
+  EXPECT_NE(out.find("is an ensemble of 2; prune one member's folder"), std::string::npos) << out;
+}
+
 TEST(ClassifyCli, BadOptionsAreUsageErrors) {
   auto dir = test::scratch_dir("classify_cli_bad");
   std::string bin = test::penumbra_bin();
@@ -175,6 +237,7 @@ TEST(ClassifyCli, BadOptionsAreUsageErrors) {
   refused("b4", "train --temperature 0" + kTiny, "--temperature 0 must be > 0");
   refused("b6", "train --tta d8" + kTiny, "--tta d8: expected none or d4");
   refused("b7", "eval --tta d8 --model " + (dir / "nowhere").string(), "--tta d8: expected none or d4");
+  refused("b9", "train --ensemble 0" + kTiny, "--ensemble 0 must be ≥ 1");
   refused("b8", "cross-validate --folds 1" + std::string(" --data synthetic --epochs 1"), "--folds 1 must be ≥ 2");
   refused("b5", "temperature-sweep --temperatures 1,-1" + kTiny, "must be > 0");
   EXPECT_EQ(test::run_command(bin + " --out " + (dir / "c").string() + " classify train --data mirabest:" +
