@@ -29,6 +29,16 @@ void add_sampler_options(CLI::App* app, SamplerSettings& s) {
   app->add_option("--prior-steps", s.prior_steps,
                   "split-gibbs: reverse-diffusion levels per prior step (iterations = steps / prior-steps)")
       ->capture_default_str();
+  app->add_option("--anneal-fraction", s.anneal_fraction,
+                  "split-gibbs: share of the iterations over which rho decreases to --sigma-min (then held there)")
+      ->capture_default_str();
+  app->add_option("--cg-max-iterations", s.split_gibbs_cg.max_iterations,
+                  "split-gibbs: most conjugate-gradient iterations of a likelihood step")
+      ->capture_default_str();
+  app->add_option("--cg-tolerance", s.split_gibbs_cg.tolerance,
+                  "split-gibbs: CG stops when the draw's error is below this many conditional standard deviations "
+                  "per pixel")
+      ->capture_default_str();
   app->add_option("--likelihood-weight", s.tempering.likelihood_weight, "Likelihood weight lambda (tempering)")
       ->capture_default_str();
   app->add_option("--temperature", s.tempering.temperature, "Posterior temperature T")->capture_default_str();

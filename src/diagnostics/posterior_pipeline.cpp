@@ -104,6 +104,12 @@ void SamplerSettings::validate() const {
   if (std::find(std::begin(kSamplers), std::end(kSamplers), sampler) == std::end(kSamplers))
     throw UsageError(fmt::format("--sampler must be pc, ald, em, mala, hmc or split-gibbs, got '{}'", sampler));
   if (prior_steps < 1) throw UsageError(fmt::format("--prior-steps must be >= 1, got {}", prior_steps));
+  if (!(anneal_fraction >= 0 && anneal_fraction <= 1))
+    throw UsageError(fmt::format("--anneal-fraction must be in [0, 1], got {}", anneal_fraction));
+  if (split_gibbs_cg.max_iterations < 1)
+    throw UsageError(fmt::format("--cg-max-iterations must be >= 1, got {}", split_gibbs_cg.max_iterations));
+  if (!(split_gibbs_cg.tolerance > 0))
+    throw UsageError(fmt::format("--cg-tolerance must be > 0, got {}", split_gibbs_cg.tolerance));
   if (sampler == "split-gibbs" && (tempering.likelihood_weight != 1.0 || tempering.temperature != 1.0))
     throw UsageError("--sampler split-gibbs samples the untempered posterior: drop --likelihood-weight/--temperature");
   if (steps < 1) throw UsageError(fmt::format("--steps must be >= 1, got {}", steps));
@@ -134,7 +140,14 @@ void SamplerSettings::add_to_fingerprint(nlohmann::json& j) const {
     j["final_step"] = final_step;
     j["final_probes"] = final_probes;
   }
-  if (sampler == "split-gibbs") j["prior_steps"] = prior_steps;
+  if (sampler == "split-gibbs") {
+    j["prior_steps"] = prior_steps;
+    const SamplerSettings d;
+    if (anneal_fraction != d.anneal_fraction) j["anneal_fraction"] = anneal_fraction;
+    if (split_gibbs_cg.max_iterations != d.split_gibbs_cg.max_iterations)
+      j["cg_max_iterations"] = split_gibbs_cg.max_iterations;
+    if (split_gibbs_cg.tolerance != d.split_gibbs_cg.tolerance) j["cg_tolerance"] = split_gibbs_cg.tolerance;
+  }
   if (tempering.likelihood_weight != 1.0 || tempering.temperature != 1.0) {
     j["likelihood_weight"] = tempering.likelihood_weight;
     j["temperature"] = tempering.temperature;
@@ -163,6 +176,9 @@ std::unique_ptr<Sampler> make_pipeline_sampler(const SamplerSettings& o, std::sh
     SplitGibbsOptions g;
     g.coupling = noise;
     g.prior_steps = o.prior_steps;
+    g.anneal_fraction = o.anneal_fraction;
+    g.cg.max_iterations = o.split_gibbs_cg.max_iterations;
+    g.cg.tolerance = o.split_gibbs_cg.tolerance;
     g.iterations = std::max<std::int64_t>(1, o.steps / o.prior_steps);
     return std::make_unique<SplitGibbs>(post, g);
   }

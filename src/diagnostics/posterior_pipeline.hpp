@@ -28,6 +28,7 @@
 
 #include "instruments/torch/exact_likelihood.hpp"
 #include "samplers/posterior.hpp"
+#include "samplers/split_gibbs.hpp"
 #include "src/core/image_grid.hpp"
 #include "src/core/model.hpp"
 #include "src/core/observation.hpp"
@@ -55,6 +56,8 @@ struct SamplerSettings {
   std::string final_step = "mean";  // pc: mean | spread | exact (samplers/diffusion_samplers.hpp)
   std::int64_t final_probes = 8;     // pc: Rademacher probes of the spread and exact final steps
   std::int64_t prior_steps = 10;     // split-gibbs: reverse-diffusion levels of each prior step
+  double anneal_fraction = SplitGibbsOptions{}.anneal_fraction;  // split-gibbs: share of iterations annealing ρ
+  ConjugateGradientOptions split_gibbs_cg = SplitGibbsOptions{}.cg;  // split-gibbs: its likelihood step's CG
   std::string likelihood = "convolved";  // convolved | exact (split-gibbs: always exact)
   int pad = 2;                           // uv-grid padding of the convolved likelihood
   double nufft_epsilon = 1e-6;

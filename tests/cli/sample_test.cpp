@@ -142,6 +142,22 @@ TEST(SampleCommand, SplitGibbsUsesTheExactLikelihoodAndRecoversTheSource) {
   EXPECT_NE(out.find("prior"), std::string::npos) << out;
   EXPECT_EQ(run_command(cmd + " --likelihood-weight 0.5", &out), 64) << out;
   EXPECT_NE(out.find("untempered"), std::string::npos) << out;
+  EXPECT_EQ(run_command(cmd + " --anneal-fraction 1.5", &out), 64) << out;
+  EXPECT_NE(out.find("--anneal-fraction must be in [0, 1]"), std::string::npos) << out;
+  EXPECT_EQ(run_command(cmd + " --cg-tolerance 0", &out), 64) << out;
+  EXPECT_NE(out.find("--cg-tolerance must be > 0"), std::string::npos) << out;
+
+  // The tuning options reach the sampler (its description) and the run's fingerprint:
+  // a run with another CG cap does not --resume this one.
+  auto tuned = dir / "tuned";
+  std::string tcmd = cmd;
+  tcmd.replace(tcmd.find((dir / "run").string()), (dir / "run").string().size(), tuned.string());
+  ASSERT_EQ(run_command(tcmd + " --anneal-fraction 0.5 --cg-max-iterations 7 --cg-tolerance 0.05", &out), 0) << out;
+  const auto ts = nlohmann::json::parse(read_text(tuned / "summary.json"))["sampler"].get<std::string>();
+  EXPECT_NE(ts.find("anneal=0.5 "), std::string::npos) << ts;
+  EXPECT_NE(ts.find("cg<=7 tol=0.05"), std::string::npos) << ts;
+  EXPECT_EQ(run_command(tcmd + " --anneal-fraction 0.5 --cg-max-iterations 8 --cg-tolerance 0.05 --resume", &out), 64)
+      << out;
 }
 
 TEST(SampleCommand, ResumeNeitherLosesNorDuplicatesSamples) {
