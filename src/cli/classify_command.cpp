@@ -431,6 +431,7 @@ std::vector<float> load_image_for(const ClassifierConfig& cfg, const fs::path& p
 struct FoldPredictions {
   int K = 0, C = 0;
   std::uint64_t images_hash = 0;  // of the fold's pixels: --resume checks it holds the same images
+  nlohmann::json settings;        // what made the predictions (train_settings): --resume checks them too
   std::vector<int> labels;
   std::vector<double> probs;
 };
@@ -439,6 +440,7 @@ void write_fold_predictions(const fs::path& path, const FoldPredictions& f) {
   nlohmann::json j = {{"samples", f.K},
                       {"classes", f.C},
                       {"images_hash", f.images_hash},
+                      {"settings", f.settings},
                       {"labels", f.labels},
                       {"probabilities", f.probs}};
   write_text_atomic(path, j.dump() + "\n");
@@ -451,6 +453,7 @@ FoldPredictions read_fold_predictions(const fs::path& path) {
     f.K = j.at("samples").get<int>();
     f.C = j.at("classes").get<int>();
     f.images_hash = j.at("images_hash").get<std::uint64_t>();
+    f.settings = j.value("settings", nlohmann::json());  // null in files written before it was recorded
     f.labels = j.at("labels").get<std::vector<int>>();
     f.probs = j.at("probabilities").get<std::vector<double>>();
   } catch (const nlohmann::json::exception& e) {
@@ -460,6 +463,15 @@ FoldPredictions read_fold_predictions(const fs::path& path) {
     throw DataError(fmt::format("{}: {} probabilities for K = {}, {} images, {} classes", path.string(),
                                 f.probs.size(), f.K, f.labels.size(), f.C));
   return f;
+}
+
+// The options that change a model's predictions, as a --resume fingerprint.
+nlohmann::json train_settings(const TrainOptions& t) {
+  return {{"backbone", t.backbone}, {"group", t.group},         {"deterministic", t.deterministic},
+          {"prior", t.prior},       {"tempering", t.tempering}, {"temperature", t.temperature},
+          {"epochs", t.epochs},     {"batch", t.batch},         {"lr", t.lr},
+          {"rho_init", t.rho_init}, {"mc_kl", t.mc_kl},         {"eval_samples", t.eval_samples},
+          {"augment", t.augment},   {"tta", t.tta},             {"ensemble", t.ensemble}};
 }
 
 // FNV-1a over the pixel bytes: identifies the images of a fold across runs.
@@ -753,6 +765,11 @@ Runner add_classify(CLI::App& root) {
           if (fp.images_hash != images_hash(va) || fp.labels != va.labels)
             throw DataError(fmt::format("{}: its images are not fold {}'s; was it run with other data or --seed?",
                                         pred_file.string(), f));
+          if (fp.settings.is_null())
+            spdlog::warn("{}: records no training options; reused as they are", pred_file.string());
+          else if (fp.settings != train_settings(s.train))
+            throw UsageError(fmt::format("--resume: fold {} in {} was trained with other options ({}); use another --out",
+                                         f, run.dir().string(), fp.settings.dump()));
           spdlog::info("fold {}/{}: reusing {}", f + 1, s.folds, pred_file.string());
         } else {
           fs::create_directories(sub);
@@ -762,7 +779,8 @@ Runner add_classify(CLI::App& root) {
                         {{"split", "val"}, {"fold", f}, {"folds", s.folds}, {"tta", s.train.tta},
                          {"ensemble", s.train.ensemble}, {"seconds_per_epoch", res.seconds_per_epoch}},
                         fmt::format("{} fold {}", s.train.backbone, f));
-          fp = {res.val_samples, res.config.n_classes, images_hash(va), va.labels, res.val_probs};
+          fp = {res.val_samples, res.config.n_classes, images_hash(va), train_settings(s.train), va.labels,
+                res.val_probs};
           write_fold_predictions(pred_file, fp);
           sec = res.seconds_per_epoch;
         }

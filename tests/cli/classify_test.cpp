@@ -151,7 +151,13 @@ TEST(ClassifyCli, CrossValidationPoolsEveryImageOnce) {
   auto m2 = nlohmann::json::parse(read_text(dir / "cv" / "metrics.json"));
   EXPECT_EQ(m2["accuracy"], m["accuracy"]);
   EXPECT_EQ(m2["ece"], m["ece"]);
-  // ... but not under another seed, whose folds hold other images.
+  // ... but not with other training options,
+  EXPECT_EQ(test::run_command(bin + " --threads 1 --seed 5 --out " + (dir / "cv").string() + args + " --resume --tta d4",
+                              &out),
+            64);
+  EXPECT_NE(out.find("fold 0 in"), std::string::npos) << out;
+  EXPECT_NE(out.find("was trained with other options"), std::string::npos) << out;
+  // ... nor under another seed, whose folds hold other images.
   EXPECT_EQ(test::run_command(bin + " --threads 1 --seed 6 --out " + (dir / "cv").string() + args + " --resume", &out),
             65);
   EXPECT_NE(out.find("images are not fold 0's"), std::string::npos) << out;
