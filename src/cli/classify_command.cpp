@@ -806,9 +806,10 @@ Runner add_classify(CLI::App& root) {
             {"accuracy_mean", mean_of(acc)}, {"accuracy_sd", sd_of(acc)},
             {"ece_mean", mean_of(ece)}, {"ece_sd", sd_of(ece)}}}};
       write_metrics(run.dir(), r, extra, fmt::format("{} {}-fold pooled", s.train.backbone, s.folds));
-      fmt::print("pooled over {} folds: accuracy {:.4f} ± {:.4f}  ece {:.4f}  uce {:.4f}  nll {:.4f}  brier {:.4f}  "
-                 "({} images)\n",
-                 s.folds, r.accuracy, extra["accuracy_standard_error"].get<double>(), r.ece, r.uce, r.nll, r.brier, N);
+      fmt::print("pooled over {} folds: accuracy {:.4f} ± {:.4f}  ece {:.4f} (a calibrated model: {:.4f}, p = {:.3g})  "
+                 "uce {:.4f}  nll {:.4f}  brier {:.4f}  ({} images)\n",
+                 s.folds, r.accuracy, extra["accuracy_standard_error"].get<double>(), r.ece, r.ece_calibrated_mean,
+                 r.ece_p_value, r.uce, r.nll, r.brier, N);
       run.finish({{"accuracy", r.accuracy}, {"ece", r.ece}, {"uce", r.uce}, {"folds", s.folds}});
     } else if (sweep->parsed()) {
       validate_train_options(s.train);

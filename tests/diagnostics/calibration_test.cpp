@@ -58,6 +58,38 @@ TEST(Calibration, PerfectlyCalibratedStreamHasSmallEce) {
   }
   auto r = calibration_report(p, 1, 20000, 2, y, 15);
   EXPECT_LT(r.ece, 0.02);
+  EXPECT_GT(r.ece_p_value, 0.01);
+}
+
+// Consistency resampling: on 146 examples at ≈ 0.95 confidence a calibrated model's
+// ECE is ≈ 0.02–0.03, not 0, and a calibrated stream's p-value is not small; an
+// over-confident stream (right 80 % of the time at confidence ≈ 0.95) is flagged.
+TEST(Calibration, EceReferenceOfACalibratedModel) {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<double> U(0.9, 1.0), V(0, 1);
+  auto stream = [&](int n, double accuracy_offset) {
+    std::vector<double> p;
+    std::vector<int> y;
+    for (int i = 0; i < n; ++i) {
+      double c = U(rng);
+      p.push_back(c);
+      p.push_back(1 - c);
+      y.push_back(V(rng) < c - accuracy_offset ? 0 : 1);
+    }
+    return calibration_report(p, 1, n, 2, y, 15);
+  };
+  auto good = stream(146, 0.0);
+  EXPECT_GT(good.ece_calibrated_mean, 0.015);
+  EXPECT_LT(good.ece_calibrated_mean, 0.04);
+  EXPECT_GT(good.ece_calibrated_q95, good.ece_calibrated_mean);
+  EXPECT_GT(good.ece_p_value, 0.01);
+  auto bad = stream(146, 0.15);
+  EXPECT_LT(bad.ece_p_value, 0.001);
+  EXPECT_GT(bad.ece, bad.ece_calibrated_q95);
+  // More examples, smaller reference: ≈ 1/√N.
+  EXPECT_LT(stream(2000, 0.0).ece_calibrated_mean, 0.5 * good.ece_calibrated_mean);
+  auto j = good.to_json();
+  EXPECT_TRUE(j["ece_if_calibrated"].contains("p_value"));
 }
 
 TEST(Pruning, SnrMasksTheLowestFractionAndStudyRestores) {
