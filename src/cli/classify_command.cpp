@@ -302,7 +302,12 @@ struct TrainedModel {
   std::int64_t weights = 0;       // summed over the members
 };
 
-void write_metrics(const fs::path& dir, const CalibrationReport& r, const nlohmann::json& extra, const std::string& title);
+void write_metrics(const fs::path& dir, const CalibrationReport& r, const nlohmann::json& extra, const std::string& title) {
+  auto j = r.to_json();
+  j.update(extra);
+  write_text_atomic(dir / "metrics.json", j.dump(2) + "\n");
+  write_reliability_diagram(dir / "reliability.png", r, title);
+}
 
 // Trains what --ensemble asks for into `dir`: a model folder, or M member
 // folders (member m from its own seed; member 0 from the run's, so that an
@@ -357,12 +362,6 @@ void add_train_options(CLI::App* c, TrainOptions& t) {
       ->capture_default_str();
 }
 
-void write_metrics(const fs::path& dir, const CalibrationReport& r, const nlohmann::json& extra, const std::string& title) {
-  auto j = r.to_json();
-  j.update(extra);
-  write_text_atomic(dir / "metrics.json", j.dump(2) + "\n");
-  write_reliability_diagram(dir / "reliability.png", r, title);
-}
 
 // ---------------- image input for predict ----------------
 std::vector<float> read_png_grey01(const fs::path& path, int& h, int& w) {
