@@ -30,6 +30,7 @@
 #include "src/core/progress.hpp"
 #include "src/core/rng.hpp"
 #include "src/core/run_folder.hpp"
+#include "src/core/statistics.hpp"
 #include "src/datasets/augment.hpp"
 #include "src/datasets/mirabest.hpp"
 #include "src/datasets/radio_galaxy_generator.hpp"
@@ -499,17 +500,6 @@ FoldPredictions pool_folds(const std::vector<FoldPredictions>& folds) {
   return out;
 }
 
-double mean_of(const std::vector<double>& v) {
-  double m = 0;
-  for (double x : v) m += x / static_cast<double>(v.size());
-  return m;
-}
-double sd_of(const std::vector<double>& v) {
-  double m = mean_of(v), s = 0;
-  for (double x : v) s += (x - m) * (x - m);
-  return v.size() > 1 ? std::sqrt(s / static_cast<double>(v.size() - 1)) : 0.0;
-}
-
 }  // namespace classify_cmd
 
 Runner add_classify(CLI::App& root) {
@@ -802,8 +792,8 @@ Runner add_classify(CLI::App& root) {
           {"accuracy_standard_error", std::sqrt(r.accuracy * (1 - r.accuracy) / static_cast<double>(N))},
           {"per_fold",
            {{"accuracy", acc}, {"ece", ece}, {"uce", uce}, {"nll", nll},
-            {"accuracy_mean", mean_of(acc)}, {"accuracy_sd", sd_of(acc)},
-            {"ece_mean", mean_of(ece)}, {"ece_sd", sd_of(ece)}}}};
+            {"accuracy_mean", mean(acc)}, {"accuracy_sd", sample_stdev(acc)},
+            {"ece_mean", mean(ece)}, {"ece_sd", sample_stdev(ece)}}}};
       write_metrics(run.dir(), r, extra, fmt::format("{} {}-fold pooled", s.train.backbone, s.folds));
       fmt::print("pooled over {} folds: accuracy {:.4f} ± {:.4f}  ece {:.4f} (a calibrated model: {:.4f}, p = {:.3g})  "
                  "uce {:.4f}  nll {:.4f}  brier {:.4f}  ({} images)\n",

@@ -12,6 +12,7 @@
 #include "priors/diffusion_prior.hpp"
 #include "priors/unconditional_sampling.hpp"
 #include "src/cli/commands.hpp"
+#include "src/core/statistics.hpp"
 #include "src/core/errors.hpp"
 #include "src/core/log.hpp"
 #include "src/core/progress.hpp"
@@ -89,17 +90,6 @@ Series cdf(std::vector<double> v, const std::string& label, bool dashed) {
     s.y.push_back(double(i + 1) / v.size());
   }
   return s;
-}
-
-double mean(const std::vector<double>& v) {
-  double s = 0;
-  for (double x : v) s += x;
-  return s / v.size();
-}
-double stdev(const std::vector<double>& v) {
-  double m = mean(v), s = 0;
-  for (double x : v) s += (x - m) * (x - m);
-  return std::sqrt(s / std::max<std::size_t>(1, v.size() - 1));
 }
 
 // An image stack [N, h, w] from an HDF5 file (prior samples or reference images).
@@ -247,9 +237,9 @@ Runner add_prior_validate(CLI::App& root) {
                        {"held_out_dsm_loss", dsm},
                        {"power_spectrum_mean_abs_log10_ratio", lps},
                        {"flux_mean", {{"samples", mean(fs)}, {"reference", mean(fr)}}},
-                       {"flux_std", {{"samples", stdev(fs)}, {"reference", stdev(fr)}}},
+                       {"flux_std", {{"samples", sample_stdev(fs)}, {"reference", sample_stdev(fr)}}},
                        {"size_mean_px", {{"samples", mean(ss)}, {"reference", mean(sr)}}},
-                       {"size_std_px", {{"samples", stdev(ss)}, {"reference", stdev(sr)}}},
+                       {"size_std_px", {{"samples", sample_stdev(ss)}, {"reference", sample_stdev(sr)}}},
                        {"flux_ks", ks(fs, fr)},
                        {"size_ks", ks(ss, sr)},
                        {"pixel_min", {{"samples", samples.min().item<double>()}, {"reference", ref.min().item<double>()}}},
