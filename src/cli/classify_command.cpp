@@ -10,7 +10,8 @@
 //   classify temperature-sweep ... --temperatures 1,1e-1,...  → temperature_sweep.csv/.png, one model per T
 //   classify prune   --model DIR --data ... --fractions ... --rankings snr,fisher → pruning.csv/.png
 //   classify cross-validate --folds K [train options] → fold-<k>/ (a model folder each), cross_validation.csv,
-//                      metrics.json + reliability.png pooled over every image's out-of-fold prediction
+//                      metrics.json + reliability.png pooled over every image's out-of-fold prediction;
+//                      --fold k trains fold k alone (parallel processes), --resume then pools
 #include <fmt/format.h>
 #include <png.h>
 #include <spdlog/spdlog.h>
@@ -518,6 +519,7 @@ Runner add_classify(CLI::App& root) {
     std::string fractions = "0,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9";
     std::string rankings = "snr,fisher";
     int folds = 5;
+    int fold = -1;  // cross-validate: train only this fold (-1: all, then pool)
     bool resume = false;
   };
   auto st = std::make_shared<State>();
@@ -552,6 +554,9 @@ Runner add_classify(CLI::App& root) {
   add_train_options(cv, st->train);
   cv->add_option("--folds", st->folds, "Folds K (stratified by class, seeded by --seed)")->capture_default_str();
   cv->add_flag("--resume", st->resume, "Reuse the finished folds of an interrupted run in the same --out folder");
+  cv->add_option("--fold", st->fold,
+                 "Train only fold k (0-based) into --out/fold-k, without pooling: run the folds as separate "
+                 "processes, then pool them with --resume");
 
   auto* prune = cmd->add_subcommand("prune", "Prune dense weights by SNR and Fisher ranking; accuracy and calibration");
   prune->add_option("--model", st->model, "Model folder (a Bayesian train run)")->required();
@@ -735,17 +740,24 @@ Runner add_classify(CLI::App& root) {
       // 729 images: 0.9 %) instead of one 20 % split's.
       validate_train_options(s.train);
       if (s.folds < 2) throw UsageError(fmt::format("--folds {} must be ≥ 2", s.folds));
-      auto& run = ctx.run("classify-cross-validate");
+      const bool one_fold = s.fold >= 0;
+      if (cv->count("--fold") > 0 && (s.fold < 0 || s.fold >= s.folds))
+        throw UsageError(fmt::format("--fold {} is not one of the {} folds 0..{}", s.fold, s.folds, s.folds - 1));
+      // One fold's run folder is its model folder, so that processes training
+      // different folds of one --out never write the same file.
+      auto& run = one_fold ? ctx.run("classify-cross-validate", fmt::format("fold-{}", s.fold))
+                           : ctx.run("classify-cross-validate");
+      const auto root = one_fold ? run.dir().parent_path() : run.dir();
       std::vector<FoldPredictions> preds;
       std::vector<double> acc, ece, uce, nll;
       std::string csv = "fold,n_train,n_val,accuracy,ece,uce,nll,brier,mutual_information,seconds_per_epoch\n";
-      for (int f = 0; f < s.folds; ++f) {
+      for (int f = one_fold ? s.fold : 0; f < (one_fold ? s.fold + 1 : s.folds); ++f) {
         auto d = s.data;
         d.folds = s.folds;
         d.fold = f;
         LabelledImages tr, va;
         load_split(d, ctx.seed(), tr, va);
-        auto sub = run.path(fmt::format("fold-{}", f));
+        auto sub = root / fmt::format("fold-{}", f);
         auto pred_file = sub / "val_probabilities.json";
         FoldPredictions fp;
         double sec = std::nan("");
@@ -758,7 +770,7 @@ Runner add_classify(CLI::App& root) {
             spdlog::warn("{}: records no training options; reused as they are", pred_file.string());
           else if (fp.settings != train_settings(s.train))
             throw UsageError(fmt::format("--resume: fold {} in {} was trained with other options ({}); use another --out",
-                                         f, run.dir().string(), fp.settings.dump()));
+                                         f, root.string(), fp.settings.dump()));
           spdlog::info("fold {}/{}: reusing {}", f + 1, s.folds, pred_file.string());
         } else {
           fs::create_directories(sub);
@@ -777,9 +789,13 @@ Runner add_classify(CLI::App& root) {
         acc.push_back(r.accuracy), ece.push_back(r.ece), uce.push_back(r.uce), nll.push_back(r.nll);
         csv += fmt::format("{},{},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.2f}\n", f, tr.size(), va.size(),
                            r.accuracy, r.ece, r.uce, r.nll, r.brier, r.mutual_information, sec);
-        write_text_atomic(run.path("cross_validation.csv"), csv);
         fmt::print("fold {}: accuracy {:.4f}  ece {:.4f}  uce {:.4f}  nll {:.4f}  ({} val images)\n", f, r.accuracy,
                    r.ece, r.uce, r.nll, va.size());
+        if (one_fold) {
+          run.finish({{"accuracy", r.accuracy}, {"ece", r.ece}, {"uce", r.uce}, {"fold", f}, {"folds", s.folds}});
+          return;
+        }
+        write_text_atomic(run.path("cross_validation.csv"), csv);
         preds.push_back(std::move(fp));
       }
       auto all = pool_folds(preds);

@@ -23,8 +23,9 @@ class Context {
   Context(CLI::App& root, GlobalOptions& g) : root_(root), g_(g) {}
   const GlobalOptions& options() const { return g_; }
   std::uint64_t seed() const { return g_.seed; }
-  // Opens (once) the run folder of `command`: --out or runs/<command>-<time>.
-  RunFolder& run(const std::string& command);
+  // Opens (once) the run folder of `command`: --out or runs/<command>-<time>;
+  // a non-empty `sub` puts it in that subfolder of --out (which must be given).
+  RunFolder& run(const std::string& command, const std::string& sub = "");
   bool has_run() const { return run_ != nullptr; }
 
  private:

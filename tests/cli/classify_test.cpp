@@ -163,6 +163,37 @@ TEST(ClassifyCli, CrossValidationPoolsEveryImageOnce) {
   EXPECT_NE(out.find("images are not fold 0's"), std::string::npos) << out;
 }
 
+// --fold k trains one fold alone (its run folder is its model folder), so the
+// folds can run as separate processes; --resume then pools them into the same
+// numbers as one process training every fold.
+TEST(ClassifyCli, FoldsTrainedSeparatelyPoolLikeOneRun) {
+  auto dir = test::scratch_dir("classify_cli_cv_folds");
+  std::string bin = test::penumbra_bin();
+  const std::string args =
+      " classify cross-validate --folds 2 --backbone attention --deterministic --data synthetic --n-synthetic 8"
+      " --synthetic-size 24 --epochs 1 --batch 4";
+  const std::string cv = bin + " --threads 1 --seed 5 --out " + (dir / "cv").string() + args;
+  std::string out;
+  ASSERT_EQ(test::run_command(bin + " --threads 1 --seed 5 --out " + (dir / "all").string() + args, &out), 0) << out;
+  ASSERT_EQ(test::run_command(cv + " --fold 1", &out), 0) << out;
+  EXPECT_TRUE(std::filesystem::exists(dir / "cv" / "fold-1" / "run.json"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "cv" / "fold-0"));  // only the fold asked for
+  EXPECT_FALSE(std::filesystem::exists(dir / "cv" / "metrics.json"));
+  ASSERT_EQ(test::run_command(cv + " --fold 0", &out), 0) << out;
+  ASSERT_EQ(test::run_command(cv + " --resume", &out), 0) << out;
+  EXPECT_EQ(out.find("training on"), std::string::npos) << out;
+  auto a = nlohmann::json::parse(read_text(dir / "all" / "metrics.json"));
+  auto b = nlohmann::json::parse(read_text(dir / "cv" / "metrics.json"));
+  EXPECT_EQ(b["n"].get<int>(), 8);
+  EXPECT_EQ(a["nll"], b["nll"]);
+  EXPECT_EQ(a["ece"], b["ece"]);
+  // A fold that does not exist, and a fold without --out to pool into: one line each.
+  EXPECT_EQ(test::run_command(cv + " --fold 2", &out), 64);
+  EXPECT_NE(out.find("--fold 2 is not one of the 2 folds"), std::string::npos) << out;
+  EXPECT_EQ(test::run_command(bin + " --threads 1" + args + " --fold 0", &out), 64);
+  EXPECT_NE(out.find("needs --out"), std::string::npos) << out;
+}
+
 // A deep ensemble: M member folders + ensemble.json; member 0 is the plain model
 // of the same seed; eval validates on the same split; predict's probabilities are
 // the mean of the members' (the equal-weight mixture); prune wants one member.
