@@ -11,6 +11,7 @@
 
 #include "penumbra/version.hpp"
 #include "src/cli/commands.hpp"
+#include "src/core/allocator.hpp"
 #include "src/core/errors.hpp"
 #include "src/core/log.hpp"
 #include "src/core/threads.hpp"
@@ -39,6 +40,7 @@ constexpr CommandFactory kCommands[] = {
 }  // namespace
 
 int main(int argc, char** argv) {
+  keep_freed_memory_for_reuse();
   CLI::App root{"Penumbra: Bayesian imaging and uncertainty for radio interferometry", "penumbra"};
   root.set_version_flag("--version", kVersion);
   root.require_subcommand(1);
