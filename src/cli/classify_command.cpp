@@ -475,6 +475,14 @@ nlohmann::json train_settings(const TrainOptions& t) {
           {"augment", t.augment},   {"tta", t.tta},             {"ensemble", t.ensemble}};
 }
 
+// train_settings without the options that act only when predicting (--tta,
+// --eval-samples): folds that differ in those alone are re-evaluated, not retrained.
+nlohmann::json model_settings(nlohmann::json settings) {
+  settings.erase("tta");
+  settings.erase("eval_samples");
+  return settings;
+}
+
 // FNV-1a over the pixel bytes: identifies the images of a fold across runs.
 std::uint64_t images_hash(const LabelledImages& d) {
   std::uint64_t h = 1469598103934665603ull;
@@ -766,12 +774,34 @@ Runner add_classify(CLI::App& root) {
           if (fp.images_hash != images_hash(va) || fp.labels != va.labels)
             throw DataError(fmt::format("{}: its images are not fold {}'s; was it run with other data or --seed?",
                                         pred_file.string(), f));
-          if (fp.settings.is_null())
+          const auto want = train_settings(s.train);
+          if (fp.settings.is_null()) {
             spdlog::warn("{}: records no training options; reused as they are", pred_file.string());
-          else if (fp.settings != train_settings(s.train))
+          } else if (model_settings(fp.settings) != model_settings(want)) {
             throw UsageError(fmt::format("--resume: fold {} in {} was trained with other options ({}); use another --out",
                                          f, root.string(), fp.settings.dump()));
-          spdlog::info("fold {}/{}: reusing {}", f + 1, s.folds, pred_file.string());
+          } else if (fp.settings != want) {
+            // Same model, other prediction options: predict again from the fold's
+            // saved weights; the fold folder then holds the new predictions.
+            spdlog::info("fold {}/{}: re-evaluating the saved model with --tta {} --eval-samples {} (was {} {})", f + 1,
+                         s.folds, s.train.tta, s.train.eval_samples, fp.settings.value("tta", "?"),
+                         fp.settings.value("eval_samples", 0));
+            auto model = ClassifierEnsemble::load(sub.string(), s.train.backbone);
+            const bool bayesian = model.config().bayesian;
+            const int k = bayesian ? s.train.eval_samples : 1;
+            torch::manual_seed(derive_seed(ctx.seed(), 0xE7A1));
+            fp.probs = predict_probabilities(model, va, k, bayesian, parse_test_time_augmentation(s.train.tta, "--tta"));
+            fp.K = k * static_cast<int>(model.size());
+            fp.settings = want;
+            auto r = calibration_report(fp.probs, fp.K, static_cast<std::int64_t>(va.size()), fp.C, va.labels);
+            write_metrics(sub, r,
+                          {{"split", "val"}, {"fold", f}, {"folds", s.folds}, {"tta", s.train.tta},
+                           {"ensemble", model.size()}},
+                          fmt::format("{} fold {}", s.train.backbone, f));
+            write_fold_predictions(pred_file, fp);
+          } else {
+            spdlog::info("fold {}/{}: reusing {}", f + 1, s.folds, pred_file.string());
+          }
         } else {
           fs::create_directories(sub);
           spdlog::info("fold {}/{}: training on {} images, validating on {}", f + 1, s.folds, tr.size(), va.size());

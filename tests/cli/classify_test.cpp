@@ -151,8 +151,26 @@ TEST(ClassifyCli, CrossValidationPoolsEveryImageOnce) {
   auto m2 = nlohmann::json::parse(read_text(dir / "cv" / "metrics.json"));
   EXPECT_EQ(m2["accuracy"], m["accuracy"]);
   EXPECT_EQ(m2["ece"], m["ece"]);
+  // ... with other prediction options it predicts again from the saved models
+  // (no training): the same numbers as evaluating each fold's model that way,
+  ASSERT_EQ(test::run_command(bin + " --threads 1 --seed 5 --out " + (dir / "cv").string() + args + " --resume --tta d4",
+                              &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("fold 1/3: re-evaluating the saved model with --tta d4"), std::string::npos) << out;
+  EXPECT_EQ(out.find("training on"), std::string::npos) << out;
+  ASSERT_EQ(test::run_command(bin + " --threads 1 --out " + (dir / "e1d4").string() + " classify eval --tta d4 --model " +
+                                  (dir / "cv" / "fold-1").string(),
+                              &out),
+            0)
+      << out;
+  auto e1d4 = nlohmann::json::parse(read_text(dir / "e1d4" / "metrics.json"));
+  auto f1d4 = nlohmann::json::parse(read_text(dir / "cv" / "fold-1" / "metrics.json"));
+  EXPECT_EQ(f1d4["tta"].get<std::string>(), "d4");
+  EXPECT_NEAR(f1d4["nll"].get<double>(), e1d4["nll"].get<double>(), 1e-12);
+  EXPECT_NE(f1d4["nll"], f1["nll"]);
   // ... but not with other training options,
-  EXPECT_EQ(test::run_command(bin + " --threads 1 --seed 5 --out " + (dir / "cv").string() + args + " --resume --tta d4",
+  EXPECT_EQ(test::run_command(bin + " --threads 1 --seed 5 --out " + (dir / "cv").string() + args + " --resume --lr 0.01",
                               &out),
             64);
   EXPECT_NE(out.find("fold 0 in"), std::string::npos) << out;
