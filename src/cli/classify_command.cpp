@@ -491,6 +491,24 @@ std::uint64_t images_hash(const LabelledImages& d) {
   return h;
 }
 
+// A finished fold's predictions under other prediction options (--tta,
+// --eval-samples): the fold's saved model predicts its validation images again.
+FoldPredictions predict_fold_again(const fs::path& fold_dir, const LabelledImages& va, const TrainOptions& t,
+                                   std::uint64_t seed) {
+  auto model = ClassifierEnsemble::load(fold_dir, t.backbone);
+  const bool bayesian = model.config().bayesian;
+  const int k = bayesian ? t.eval_samples : 1;
+  torch::manual_seed(derive_seed(seed, 0xE7A1));
+  FoldPredictions fp;
+  fp.K = k * static_cast<int>(model.size());
+  fp.C = model.config().n_classes;
+  fp.images_hash = images_hash(va);
+  fp.settings = train_settings(t);
+  fp.labels = va.labels;
+  fp.probs = predict_probabilities(model, va, k, bayesian, parse_test_time_augmentation(t.tta, "--tta"));
+  return fp;
+}
+
 // Concatenates the folds' [K][N_f][C] along the images: [K][ΣN_f][C].
 FoldPredictions pool_folds(const std::vector<FoldPredictions>& folds) {
   FoldPredictions out;
@@ -781,22 +799,13 @@ Runner add_classify(CLI::App& root) {
             throw UsageError(fmt::format("--resume: fold {} in {} was trained with other options ({}); use another --out",
                                          f, root.string(), fp.settings.dump()));
           } else if (fp.settings != want) {
-            // Same model, other prediction options: predict again from the fold's
-            // saved weights; the fold folder then holds the new predictions.
             spdlog::info("fold {}/{}: re-evaluating the saved model with --tta {} --eval-samples {} (was {} {})", f + 1,
                          s.folds, s.train.tta, s.train.eval_samples, fp.settings.value("tta", "?"),
                          fp.settings.value("eval_samples", 0));
-            auto model = ClassifierEnsemble::load(sub.string(), s.train.backbone);
-            const bool bayesian = model.config().bayesian;
-            const int k = bayesian ? s.train.eval_samples : 1;
-            torch::manual_seed(derive_seed(ctx.seed(), 0xE7A1));
-            fp.probs = predict_probabilities(model, va, k, bayesian, parse_test_time_augmentation(s.train.tta, "--tta"));
-            fp.K = k * static_cast<int>(model.size());
-            fp.settings = want;
-            auto r = calibration_report(fp.probs, fp.K, static_cast<std::int64_t>(va.size()), fp.C, va.labels);
-            write_metrics(sub, r,
+            fp = predict_fold_again(sub, va, s.train, ctx.seed());
+            write_metrics(sub, calibration_report(fp.probs, fp.K, static_cast<std::int64_t>(va.size()), fp.C, va.labels),
                           {{"split", "val"}, {"fold", f}, {"folds", s.folds}, {"tta", s.train.tta},
-                           {"ensemble", model.size()}},
+                           {"ensemble", s.train.ensemble}},
                           fmt::format("{} fold {}", s.train.backbone, f));
             write_fold_predictions(pred_file, fp);
           } else {
