@@ -1,6 +1,5 @@
 #pragma once
 // Summary statistics of a list of numbers, for the CLI's reports.
-#include <algorithm>
 #include <cmath>
 #include <vector>
 
