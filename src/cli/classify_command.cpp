@@ -52,6 +52,7 @@ namespace fs = std::filesystem;
 struct DataOptions {
   std::string data = "synthetic";  // mirabest:DIR | synthetic
   std::string subset = "confident";
+  std::string extra_train;         // a further MiraBest subset added to the training side only
   std::string batches = "1,2,3,4,5,6,7";
   int n_synthetic = 400;
   int synthetic_size = 150;
@@ -106,6 +107,9 @@ void add_data_options(CLI::App* c, DataOptions& d, bool with_val_fraction = true
   c->add_option("--data", d.data, "mirabest:DIR (pickled batches) or synthetic (seeded FRI/FRII generator)")
       ->capture_default_str();
   c->add_option("--subset", d.subset, "MiraBest subset: confident, uncertain, all, hybrid")->capture_default_str();
+  c->add_option("--extra-train", d.extra_train,
+                "A further MiraBest subset (e.g. uncertain) added to the training images only; validation keeps "
+                "--subset's");
   c->add_option("--batches", d.batches, "MiraBest training batches to read (1..7)")->capture_default_str();
   c->add_option("--n-synthetic", d.n_synthetic, "Synthetic images (half FRI, half FRII)")->capture_default_str();
   c->add_option("--synthetic-size", d.synthetic_size, "Synthetic image side (px)")->capture_default_str();
@@ -116,8 +120,19 @@ void add_data_options(CLI::App* c, DataOptions& d, bool with_val_fraction = true
         ->capture_default_str();
 }
 
-// Reads the data and splits it into train/val with the run's seed.
-void load_split(const DataOptions& d, std::uint64_t seed, LabelledImages& train, LabelledImages& val) {
+// The data options that can be checked before reading anything (a bad one
+// stops before the run folder exists).
+void validate_data_options(const DataOptions& d) {
+  if (d.extra_train.empty()) return;
+  if (d.data.rfind("mirabest:", 0) != 0) throw UsageError("--extra-train needs --data mirabest:DIR");
+  parse_mirabest_subset(d.extra_train);
+  if (d.extra_train == d.subset || d.extra_train == "all" || d.subset == "all")
+    throw UsageError(fmt::format("--extra-train {} overlaps --subset {}: validation images would be trained on",
+                                 d.extra_train, d.subset));
+}
+
+// The images of one subset, cropped and binned as the options say.
+LabelledImages read_images(const DataOptions& d, const std::string& subset, std::uint64_t seed) {
   LabelledImages all;
   if (d.data == "synthetic") {
     RadioGalaxyOptions o;
@@ -126,22 +141,35 @@ void load_split(const DataOptions& d, std::uint64_t seed, LabelledImages& train,
   } else if (d.data.rfind("mirabest:", 0) == 0) {
     std::vector<int> b;
     for (double x : parse_doubles(d.batches, "--batches")) b.push_back(static_cast<int>(x));
-    all = read_mirabest(d.data.substr(9), parse_mirabest_subset(d.subset), b);
+    all = read_mirabest(d.data.substr(9), parse_mirabest_subset(subset), b);
   } else {
     throw UsageError(fmt::format("--data '{}' unknown; expected mirabest:DIR or synthetic", d.data));
   }
-  if (all.size() == 0) throw DataError(fmt::format("--data {}: no images in subset '{}'", d.data, d.subset));
+  if (all.size() == 0) throw DataError(fmt::format("--data {}: no images in subset '{}'", d.data, subset));
   if (d.crop > 0) all = center_crop(all, d.crop);
   if (d.bin > 1) all = bin_pixels(all, d.bin);
+  return all;
+}
+
+// Reads the data and splits it into train/val with the run's seed. The
+// --extra-train images join the training side after the split, so the
+// validation images (and folds) are the same with or without them.
+void load_split(const DataOptions& d, std::uint64_t seed, LabelledImages& train, LabelledImages& val) {
+  auto all = read_images(d, d.subset, seed);
   if (d.folds > 0) {
     if (all.size() < static_cast<std::size_t>(d.folds))
       throw DataError(fmt::format("--data {}: {} images cannot make {} folds", d.data, all.size(), d.folds));
     stratified_fold(all, d.folds, d.fold, seed, train, val);
-    return;
+  } else {
+    if (!(d.val_fraction >= 0 && d.val_fraction < 1))
+      throw UsageError(fmt::format("--val-fraction {} outside [0, 1)", d.val_fraction));
+    stratified_split(all, d.val_fraction, seed, train, val);
   }
-  if (!(d.val_fraction >= 0 && d.val_fraction < 1))
-    throw UsageError(fmt::format("--val-fraction {} outside [0, 1)", d.val_fraction));
-  stratified_split(all, d.val_fraction, seed, train, val);
+  if (d.extra_train.empty()) return;
+  auto extra = read_images(d, d.extra_train, seed);
+  if (extra.class_names != train.class_names)
+    throw UsageError(fmt::format("--extra-train {}: its classes are not those of --subset {}", d.extra_train, d.subset));
+  for (std::size_t i = 0; i < extra.size(); ++i) train.push_back_from(extra, i);
 }
 
 LabelledImages select_split(const DataOptions& d, std::uint64_t seed) {
@@ -197,6 +225,7 @@ TrainResult train_classifier(const TrainOptions& t, const DataOptions& d, const 
                {"split_seed", split_seed},
                {"data", d.data},
                {"subset", d.subset},
+               {"extra_train", d.extra_train},
                {"batches", d.batches},
                {"n_synthetic", d.n_synthetic},
                {"synthetic_size", d.synthetic_size},
@@ -467,12 +496,15 @@ FoldPredictions read_fold_predictions(const fs::path& path) {
 }
 
 // The options that change a model's predictions, as a --resume fingerprint.
-nlohmann::json train_settings(const TrainOptions& t) {
-  return {{"backbone", t.backbone}, {"group", t.group},         {"deterministic", t.deterministic},
+nlohmann::json train_settings(const TrainOptions& t, const DataOptions& d) {
+  nlohmann::json j = {{"backbone", t.backbone}, {"group", t.group},         {"deterministic", t.deterministic},
           {"prior", t.prior},       {"tempering", t.tempering}, {"temperature", t.temperature},
           {"epochs", t.epochs},     {"batch", t.batch},         {"lr", t.lr},
           {"rho_init", t.rho_init}, {"mc_kl", t.mc_kl},         {"eval_samples", t.eval_samples},
           {"augment", t.augment},   {"tta", t.tta},             {"ensemble", t.ensemble}};
+  // Recorded only when used, so that folds saved before the option existed still match.
+  if (!d.extra_train.empty()) j["extra_train"] = d.extra_train;
+  return j;
 }
 
 // train_settings without the options that act only when predicting (--tta,
@@ -494,7 +526,7 @@ std::uint64_t images_hash(const LabelledImages& d) {
 // A finished fold's predictions under other prediction options (--tta,
 // --eval-samples): the fold's saved model predicts its validation images again.
 FoldPredictions predict_fold_again(const fs::path& fold_dir, const LabelledImages& va, const TrainOptions& t,
-                                   std::uint64_t seed) {
+                                   const DataOptions& d, std::uint64_t seed) {
   auto model = ClassifierEnsemble::load(fold_dir, t.backbone);
   const bool bayesian = model.config().bayesian;
   const int k = bayesian ? t.eval_samples : 1;
@@ -503,7 +535,7 @@ FoldPredictions predict_fold_again(const fs::path& fold_dir, const LabelledImage
   fp.K = k * static_cast<int>(model.size());
   fp.C = model.config().n_classes;
   fp.images_hash = images_hash(va);
-  fp.settings = train_settings(t);
+  fp.settings = train_settings(t, d);
   fp.labels = va.labels;
   fp.probs = predict_probabilities(model, va, k, bayesian, parse_test_time_augmentation(t.tta, "--tta"));
   return fp;
@@ -598,6 +630,7 @@ Runner add_classify(CLI::App& root) {
     const auto& x = cfg.extra;
     if (app->count("--data") == 0) d.data = x.value("data", d.data);
     if (app->count("--subset") == 0) d.subset = x.value("subset", d.subset);
+    if (app->count("--extra-train") == 0) d.extra_train = x.value("extra_train", d.extra_train);
     if (app->count("--batches") == 0) d.batches = x.value("batches", d.batches);
     if (app->count("--n-synthetic") == 0) d.n_synthetic = x.value("n_synthetic", d.n_synthetic);
     if (app->count("--synthetic-size") == 0) d.synthetic_size = x.value("synthetic_size", d.synthetic_size);
@@ -614,6 +647,7 @@ Runner add_classify(CLI::App& root) {
     auto& s = *st;
     if (train->parsed()) {
       validate_train_options(s.train);
+      validate_data_options(s.data);
       LabelledImages tr, va;
       load_split(s.data, ctx.seed(), tr, va);
       auto& run = ctx.run("classify-train");
@@ -765,6 +799,7 @@ Runner add_classify(CLI::App& root) {
       // pooled metrics rest on all N images (s.e. of an accuracy of 0.93 on
       // 729 images: 0.9 %) instead of one 20 % split's.
       validate_train_options(s.train);
+      validate_data_options(s.data);
       if (s.folds < 2) throw UsageError(fmt::format("--folds {} must be ≥ 2", s.folds));
       const bool one_fold = s.fold >= 0;
       if (cv->count("--fold") > 0 && (s.fold < 0 || s.fold >= s.folds))
@@ -792,7 +827,7 @@ Runner add_classify(CLI::App& root) {
           if (fp.images_hash != images_hash(va) || fp.labels != va.labels)
             throw DataError(fmt::format("{}: its images are not fold {}'s; was it run with other data or --seed?",
                                         pred_file.string(), f));
-          const auto want = train_settings(s.train);
+          const auto want = train_settings(s.train, d);
           if (fp.settings.is_null()) {
             spdlog::warn("{}: records no training options; reused as they are", pred_file.string());
           } else if (model_settings(fp.settings) != model_settings(want)) {
@@ -802,7 +837,7 @@ Runner add_classify(CLI::App& root) {
             spdlog::info("fold {}/{}: re-evaluating the saved model with --tta {} --eval-samples {} (was {} {})", f + 1,
                          s.folds, s.train.tta, s.train.eval_samples, fp.settings.value("tta", "?"),
                          fp.settings.value("eval_samples", 0));
-            fp = predict_fold_again(sub, va, s.train, ctx.seed());
+            fp = predict_fold_again(sub, va, s.train, d, ctx.seed());
             write_metrics(sub, calibration_report(fp.probs, fp.K, static_cast<std::int64_t>(va.size()), fp.C, va.labels),
                           {{"split", "val"}, {"fold", f}, {"folds", s.folds}, {"tta", s.train.tta},
                            {"ensemble", s.train.ensemble}},
@@ -819,7 +854,7 @@ Runner add_classify(CLI::App& root) {
                         {{"split", "val"}, {"fold", f}, {"folds", s.folds}, {"tta", s.train.tta},
                          {"ensemble", s.train.ensemble}, {"seconds_per_epoch", res.seconds_per_epoch}},
                         fmt::format("{} fold {}", s.train.backbone, f));
-          fp = {res.val_samples, res.config.n_classes, images_hash(va), train_settings(s.train), va.labels,
+          fp = {res.val_samples, res.config.n_classes, images_hash(va), train_settings(s.train, d), va.labels,
                 res.val_probs};
           write_fold_predictions(pred_file, fp);
           sec = res.seconds_per_epoch;
@@ -857,6 +892,7 @@ Runner add_classify(CLI::App& root) {
       run.finish({{"accuracy", r.accuracy}, {"ece", r.ece}, {"uce", r.uce}, {"folds", s.folds}});
     } else if (sweep->parsed()) {
       validate_train_options(s.train);
+      validate_data_options(s.data);
       auto temperatures = parse_doubles(s.temperatures, "--temperatures");
       for (double T : temperatures)
         if (!(T > 0)) throw UsageError(fmt::format("--temperatures: {} must be > 0", T));

@@ -274,6 +274,38 @@ TEST(ClassifyCli, EnsembleMixesItsMembers) {
   EXPECT_NE(out.find("is an ensemble of 2; prune one member's folder"), std::string::npos) << out;
 }
 
+// --extra-train adds a further subset to the training side only: the folds'
+// validation images are the same with and without it, the training set grows by
+// the whole extra subset, and a fold trained with it is not resumed without it.
+TEST(ClassifyCli, ExtraTrainingImagesJoinOnlyTheTrainingSide) {
+  auto mirabest = test::shared_data("mirabest");
+  if (mirabest.empty()) GTEST_SKIP() << "../shared/data/mirabest not present";
+  auto dir = test::scratch_dir("classify_cli_extra_train");
+  std::string bin = test::penumbra_bin();
+  const std::string args = " classify cross-validate --folds 5 --fold 0 --data mirabest:" + mirabest.string() +
+                           " --crop 64 --bin 4 --backbone attention --deterministic --epochs 1 --batch 256";
+  std::string out;
+  auto cv = [&](const std::string& name, const std::string& extra) {
+    return bin + " --threads 1 --seed 3 --out " + (dir / name).string() + args + extra;
+  };
+  ASSERT_EQ(test::run_command(cv("plain", ""), &out), 0) << out;
+  ASSERT_EQ(test::run_command(cv("extra", " --extra-train uncertain"), &out), 0) << out;
+  auto fold = [&](const std::string& name, const std::string& file) {
+    return nlohmann::json::parse(read_text(dir / name / "fold-0" / file));
+  };
+  auto plain = fold("plain", "config.json")["extra"], extra = fold("extra", "config.json")["extra"];
+  EXPECT_EQ(plain["n_val"], extra["n_val"]);
+  EXPECT_EQ(plain["n_val"].get<int>() + plain["n_train"].get<int>(), 729);  // MiraBest Confident
+  // + MiraBest Uncertain (codes 110, 112, 210): 340 of the training batches' 1099 images.
+  EXPECT_EQ(extra["n_train"].get<int>() - plain["n_train"].get<int>(), 340);
+  EXPECT_EQ(extra["extra_train"], "uncertain");
+  auto pv = fold("plain", "val_probabilities.json"), ev = fold("extra", "val_probabilities.json");
+  EXPECT_EQ(pv["images_hash"], ev["images_hash"]);
+  EXPECT_EQ(pv["labels"], ev["labels"]);
+  EXPECT_EQ(test::run_command(cv("extra", " --resume"), &out), 64);
+  EXPECT_NE(out.find("was trained with other options"), std::string::npos) << out;
+}
+
 TEST(ClassifyCli, BadOptionsAreUsageErrors) {
   auto dir = test::scratch_dir("classify_cli_bad");
   std::string bin = test::penumbra_bin();
@@ -294,6 +326,9 @@ TEST(ClassifyCli, BadOptionsAreUsageErrors) {
   refused("b7", "eval --tta d8 --model " + (dir / "nowhere").string(), "--tta d8: expected none or d4");
   refused("b9", "train --ensemble 0" + kTiny, "--ensemble 0 must be ≥ 1");
   refused("b8", "cross-validate --folds 1" + std::string(" --data synthetic --epochs 1"), "--folds 1 must be ≥ 2");
+  refused("b10", "train --extra-train uncertain" + kTiny, "--extra-train needs --data mirabest:DIR");
+  refused("b11", "cross-validate --data mirabest:" + (dir / "nowhere").string() + " --extra-train confident",
+          "--extra-train confident overlaps --subset confident");
   refused("b5", "temperature-sweep --temperatures 1,-1" + kTiny, "must be > 0");
   EXPECT_EQ(test::run_command(bin + " --out " + (dir / "c").string() + " classify train --data mirabest:" +
                                   (dir / "nowhere").string() + " --epochs 1",
