@@ -324,6 +324,43 @@ TrainResult train_classifier(const TrainOptions& t, const DataOptions& d, const 
   return res;
 }
 
+// The options that change a model's predictions, as a --resume fingerprint.
+nlohmann::json train_settings(const TrainOptions& t, const DataOptions& d) {
+  nlohmann::json j = {{"backbone", t.backbone}, {"group", t.group},         {"deterministic", t.deterministic},
+          {"prior", t.prior},       {"tempering", t.tempering}, {"temperature", t.temperature},
+          {"epochs", t.epochs},     {"batch", t.batch},         {"lr", t.lr},
+          {"rho_init", t.rho_init}, {"mc_kl", t.mc_kl},         {"eval_samples", t.eval_samples},
+          {"augment", t.augment},   {"tta", t.tta},             {"ensemble", t.ensemble}};
+  // Recorded only when used, so that folds saved before the option existed still match.
+  if (!d.extra_train.empty()) j["extra_train"] = d.extra_train;
+  return j;
+}
+
+// train_settings without the options that act only when predicting (--tta,
+// --eval-samples): folds that differ in those alone are re-evaluated, not retrained.
+nlohmann::json model_settings(nlohmann::json settings) {
+  settings.erase("tta");
+  settings.erase("eval_samples");
+  return settings;
+}
+
+// Whether two fingerprints differ in the ensemble size alone (and both are
+// ensembles, whose members are folders that can be reused).
+bool other_ensemble_size_only(nlohmann::json a, nlohmann::json b) {
+  if (a.value("ensemble", 1) < 2 || b.value("ensemble", 1) < 2 || a == b) return false;
+  a.erase("ensemble");
+  b.erase("ensemble");
+  return model_settings(a) == model_settings(b);
+}
+
+// FNV-1a over the pixel bytes: identifies the images of a fold across runs.
+std::uint64_t images_hash(const LabelledImages& d) {
+  std::uint64_t h = 1469598103934665603ull;
+  auto* b = reinterpret_cast<const unsigned char*>(d.pixels.data());
+  for (std::size_t i = 0; i < d.pixels.size() * sizeof(float); ++i) h = (h ^ b[i]) * 1099511628211ull;
+  return h;
+}
+
 struct TrainedModel {
   ClassifierConfig config;        // member 0's
   CalibrationReport val;          // the ensemble's (all members' samples)
@@ -343,19 +380,66 @@ void write_metrics(const fs::path& dir, const CalibrationReport& r, const nlohma
 // Trains what --ensemble asks for into `dir`: a model folder, or M member
 // folders (member m from its own seed; member 0 from the run's, so that an
 // ensemble of one is the plain model) and ensemble.json.
+// What a member folder must record to be reused: its training options (less
+// the ensemble size and what acts only when predicting), seed and images.
+nlohmann::json member_fingerprint(const TrainOptions& t, const DataOptions& d, const LabelledImages& tr,
+                                  std::uint64_t member_seed) {
+  auto j = model_settings(train_settings(t, d));
+  j.erase("ensemble");
+  return {{"settings", j}, {"seed", member_seed}, {"train_images_hash", images_hash(tr)}, {"n_train", tr.size()}};
+}
+
+// A member folder's member.json, or null when it is missing or unreadable (an
+// interrupted write): such a member is trained again.
+nlohmann::json read_member_record(const fs::path& member) {
+  try {
+    return nlohmann::json::parse(read_text(member / "member.json"));
+  } catch (const std::exception&) {
+    return nullptr;
+  }
+}
+
+// Trains what --ensemble asks for into `dir`: a model folder, or M member
+// folders (member m from its own seed; member 0 from the run's, so that an
+// ensemble of one is the plain model) and ensemble.json. With
+// `reuse_members`, a member folder finished by an earlier run with the same
+// fingerprint (member.json, written last) is loaded and predicts instead of
+// training again: an interrupted ensemble resumes, and a larger --ensemble
+// grows a finished one by training only the new members.
 TrainedModel train_model_folder(const TrainOptions& t, const DataOptions& d, const LabelledImages& tr,
-                                const LabelledImages& va, std::uint64_t seed, const fs::path& dir) {
+                                const LabelledImages& va, std::uint64_t seed, const fs::path& dir,
+                                bool reuse_members = false) {
   TrainedModel out;
   const int M = t.ensemble;
   for (int m = 0; m < M; ++m) {
     auto where = M == 1 ? dir : ClassifierEnsemble::member_dir(dir, static_cast<std::size_t>(m));
     fs::create_directories(where);
-    if (M > 1) spdlog::info("ensemble member {}/{}", m + 1, M);
     auto member_seed = m == 0 ? seed : derive_seed(seed, 0xE45E0000ull + static_cast<std::uint64_t>(m));
-    auto res = train_classifier(t, d, tr, va, member_seed, seed, where / "train_log.csv");
-    res.model->save(where);
-    if (M > 1 && va.size())
-      write_metrics(where, res.val, {{"split", "val"}, {"member", m}}, fmt::format("{} member {}", t.backbone, m));
+    const auto fingerprint = member_fingerprint(t, d, tr, member_seed);
+    TrainResult res;
+    auto record = M > 1 && reuse_members ? read_member_record(where) : nlohmann::json();
+    if (!record.is_null() && record.value("fingerprint", nlohmann::json()) == fingerprint) {
+      spdlog::info("ensemble member {}/{}: reusing {}", m + 1, M, where.string());
+      res.model = Classifier::load(where, t.backbone);
+      const bool bayesian = res.model->config().bayesian;
+      res.val_samples = bayesian ? t.eval_samples : 1;
+      torch::manual_seed(derive_seed(member_seed, 0xE7A1));
+      if (va.size())
+        res.val_probs = predict_probabilities(*res.model, va, res.val_samples, bayesian,
+                                              parse_test_time_augmentation(t.tta, "--tta"));
+      res.seconds_per_epoch = record.value("seconds_per_epoch", 0.0);
+    } else {
+      if (M > 1) spdlog::info("ensemble member {}/{}", m + 1, M);
+      res = train_classifier(t, d, tr, va, member_seed, seed, where / "train_log.csv");
+      res.model->save(where);
+      if (M > 1 && va.size())
+        write_metrics(where, res.val, {{"split", "val"}, {"member", m}}, fmt::format("{} member {}", t.backbone, m));
+      if (M > 1)
+        write_text_atomic(where / "member.json",
+                          nlohmann::json{{"fingerprint", fingerprint}, {"seconds_per_epoch", res.seconds_per_epoch}}
+                                  .dump(2) +
+                              "\n");
+    }
     out.val_probs.insert(out.val_probs.end(), res.val_probs.begin(), res.val_probs.end());
     out.val_samples += res.val_samples;
     out.seconds_per_epoch += res.seconds_per_epoch / M;
@@ -493,34 +577,6 @@ FoldPredictions read_fold_predictions(const fs::path& path) {
     throw DataError(fmt::format("{}: {} probabilities for K = {}, {} images, {} classes", path.string(),
                                 f.probs.size(), f.K, f.labels.size(), f.C));
   return f;
-}
-
-// The options that change a model's predictions, as a --resume fingerprint.
-nlohmann::json train_settings(const TrainOptions& t, const DataOptions& d) {
-  nlohmann::json j = {{"backbone", t.backbone}, {"group", t.group},         {"deterministic", t.deterministic},
-          {"prior", t.prior},       {"tempering", t.tempering}, {"temperature", t.temperature},
-          {"epochs", t.epochs},     {"batch", t.batch},         {"lr", t.lr},
-          {"rho_init", t.rho_init}, {"mc_kl", t.mc_kl},         {"eval_samples", t.eval_samples},
-          {"augment", t.augment},   {"tta", t.tta},             {"ensemble", t.ensemble}};
-  // Recorded only when used, so that folds saved before the option existed still match.
-  if (!d.extra_train.empty()) j["extra_train"] = d.extra_train;
-  return j;
-}
-
-// train_settings without the options that act only when predicting (--tta,
-// --eval-samples): folds that differ in those alone are re-evaluated, not retrained.
-nlohmann::json model_settings(nlohmann::json settings) {
-  settings.erase("tta");
-  settings.erase("eval_samples");
-  return settings;
-}
-
-// FNV-1a over the pixel bytes: identifies the images of a fold across runs.
-std::uint64_t images_hash(const LabelledImages& d) {
-  std::uint64_t h = 1469598103934665603ull;
-  auto* b = reinterpret_cast<const unsigned char*>(d.pixels.data());
-  for (std::size_t i = 0; i < d.pixels.size() * sizeof(float); ++i) h = (h ^ b[i]) * 1099511628211ull;
-  return h;
 }
 
 // A finished fold's predictions under other prediction options (--tta,
@@ -822,7 +878,9 @@ Runner add_classify(CLI::App& root) {
         auto pred_file = sub / "val_probabilities.json";
         FoldPredictions fp;
         double sec = std::nan("");
+        bool train = true;
         if (s.resume && fs::exists(pred_file)) {
+          train = false;
           fp = read_fold_predictions(pred_file);
           if (fp.images_hash != images_hash(va) || fp.labels != va.labels)
             throw DataError(fmt::format("{}: its images are not fold {}'s; was it run with other data or --seed?",
@@ -830,6 +888,10 @@ Runner add_classify(CLI::App& root) {
           const auto want = train_settings(s.train, d);
           if (fp.settings.is_null()) {
             spdlog::warn("{}: records no training options; reused as they are", pred_file.string());
+          } else if (other_ensemble_size_only(fp.settings, want)) {
+            spdlog::info("fold {}/{}: --ensemble {} (was {}): training only the members not finished yet", f + 1,
+                         s.folds, s.train.ensemble, fp.settings.value("ensemble", 1));
+            train = true;
           } else if (model_settings(fp.settings) != model_settings(want)) {
             throw UsageError(fmt::format("--resume: fold {} in {} was trained with other options ({}); use another --out",
                                          f, root.string(), fp.settings.dump()));
@@ -846,10 +908,11 @@ Runner add_classify(CLI::App& root) {
           } else {
             spdlog::info("fold {}/{}: reusing {}", f + 1, s.folds, pred_file.string());
           }
-        } else {
+        }
+        if (train) {
           fs::create_directories(sub);
           spdlog::info("fold {}/{}: training on {} images, validating on {}", f + 1, s.folds, tr.size(), va.size());
-          auto res = train_model_folder(s.train, d, tr, va, ctx.seed(), sub);
+          auto res = train_model_folder(s.train, d, tr, va, ctx.seed(), sub, s.resume);
           write_metrics(sub, res.val,
                         {{"split", "val"}, {"fold", f}, {"folds", s.folds}, {"tta", s.train.tta},
                          {"ensemble", s.train.ensemble}, {"seconds_per_epoch", res.seconds_per_epoch}},

@@ -306,6 +306,29 @@ TEST(ClassifyCli, ExtraTrainingImagesJoinOnlyTheTrainingSide) {
   EXPECT_NE(out.find("was trained with other options"), std::string::npos) << out;
 }
 
+// A --resume with a larger --ensemble trains only the new members: the finished
+// ones are reused from their folders, and the result equals a fresh run.
+TEST(ClassifyCli, ResumeGrowsAnEnsemble) {
+  auto dir = test::scratch_dir("classify_cli_grow");
+  std::string bin = test::penumbra_bin();
+  const std::string args =
+      " classify cross-validate --folds 2 --backbone attention --deterministic --data synthetic --n-synthetic 8"
+      " --synthetic-size 24 --epochs 1 --batch 4";
+  auto cv = [&](const std::string& name) { return bin + " --threads 1 --seed 5 --out " + (dir / name).string() + args; };
+  std::string out;
+  ASSERT_EQ(test::run_command(cv("fresh") + " --ensemble 3", &out), 0) << out;
+  ASSERT_EQ(test::run_command(cv("grown") + " --ensemble 2", &out), 0) << out;
+  ASSERT_EQ(test::run_command(cv("grown") + " --ensemble 3 --resume", &out), 0) << out;
+  EXPECT_NE(out.find("ensemble member 2/3: reusing"), std::string::npos) << out;
+  EXPECT_EQ(out.find("ensemble member 1/3\n"), std::string::npos) << out;
+  auto a = nlohmann::json::parse(read_text(dir / "fresh" / "metrics.json"));
+  auto b = nlohmann::json::parse(read_text(dir / "grown" / "metrics.json"));
+  EXPECT_EQ(a["nll"], b["nll"]);
+  EXPECT_EQ(a["ece"], b["ece"]);
+  // Any other option change is still refused.
+  EXPECT_EQ(test::run_command(cv("grown") + " --ensemble 4 --lr 0.5 --resume", &out), 64);
+}
+
 TEST(ClassifyCli, BadOptionsAreUsageErrors) {
   auto dir = test::scratch_dir("classify_cli_bad");
   std::string bin = test::penumbra_bin();
