@@ -192,6 +192,17 @@ struct TrainResult {
   double seconds_per_epoch = 0;
 };
 
+// A trained model's validation predictions (K posterior samples, one for a
+// deterministic model; --tta applied) and their calibration report, into `res`.
+void predict_validation(Classifier& model, const LabelledImages& val, const TrainOptions& t, TrainResult& res) {
+  const auto& cfg = model.config();
+  res.val_samples = cfg.bayesian ? t.eval_samples : 1;
+  res.val_probs =
+      predict_probabilities(model, val, res.val_samples, cfg.bayesian, parse_test_time_augmentation(t.tta, "--tta"));
+  res.val = calibration_report(res.val_probs, res.val_samples, static_cast<std::int64_t>(val.size()), cfg.n_classes,
+                               val.labels);
+}
+
 // Trains one model (VI for Bayesian, MAP for deterministic) and evaluates it on val.
 // `seed` drives initialisation, minibatch order and augmentation; `split_seed`
 // made the train/val split (recorded so that eval can make it again).
@@ -316,10 +327,7 @@ TrainResult train_classifier(const TrainOptions& t, const DataOptions& d, const 
   progress.finish();
   res.seconds_per_epoch = total_seconds / t.epochs;
   if (val.size()) {
-    int K = cfg.bayesian ? t.eval_samples : 1;
-    res.val_probs = predict_probabilities(model, val, K, cfg.bayesian, parse_test_time_augmentation(t.tta, "--tta"));
-    res.val_samples = K;
-    res.val = calibration_report(res.val_probs, K, static_cast<std::int64_t>(val.size()), cfg.n_classes, val.labels);
+    predict_validation(model, val, t, res);
   }
   return res;
 }
@@ -377,16 +385,13 @@ void write_metrics(const fs::path& dir, const CalibrationReport& r, const nlohma
   write_reliability_diagram(dir / "reliability.png", r, title);
 }
 
-// Trains what --ensemble asks for into `dir`: a model folder, or M member
-// folders (member m from its own seed; member 0 from the run's, so that an
-// ensemble of one is the plain model) and ensemble.json.
 // What a member folder must record to be reused: its training options (less
 // the ensemble size and what acts only when predicting), seed and images.
 nlohmann::json member_fingerprint(const TrainOptions& t, const DataOptions& d, const LabelledImages& tr,
                                   std::uint64_t member_seed) {
   auto j = model_settings(train_settings(t, d));
   j.erase("ensemble");
-  return {{"settings", j}, {"seed", member_seed}, {"train_images_hash", images_hash(tr)}, {"n_train", tr.size()}};
+  return {{"settings", j}, {"seed", member_seed}, {"train_images_hash", images_hash(tr)}};
 }
 
 // A member folder's member.json, or null when it is missing or unreadable (an
@@ -421,12 +426,8 @@ TrainedModel train_model_folder(const TrainOptions& t, const DataOptions& d, con
     if (!record.is_null() && record.value("fingerprint", nlohmann::json()) == fingerprint) {
       spdlog::info("ensemble member {}/{}: reusing {}", m + 1, M, where.string());
       res.model = Classifier::load(where, t.backbone);
-      const bool bayesian = res.model->config().bayesian;
-      res.val_samples = bayesian ? t.eval_samples : 1;
       torch::manual_seed(derive_seed(member_seed, 0xE7A1));
-      if (va.size())
-        res.val_probs = predict_probabilities(*res.model, va, res.val_samples, bayesian,
-                                              parse_test_time_augmentation(t.tta, "--tta"));
+      if (va.size()) predict_validation(*res.model, va, t, res);
       res.seconds_per_epoch = record.value("seconds_per_epoch", 0.0);
     } else {
       if (M > 1) spdlog::info("ensemble member {}/{}", m + 1, M);
