@@ -17,12 +17,14 @@
 #include "src/core/errors.hpp"
 #include "src/io/describe.hpp"
 #include "tests/io/synthetic_ms.hpp"
+#include "tests/support/error_message.hpp"
 #include "tests/support/paths.hpp"
 #include "tests/support/wsclean.hpp"
 
 namespace penumbra {
 namespace {
 
+using test::message_of;
 using test::scratch_dir;
 using test::synthetic_observation;
 using test::SyntheticMsOptions;
@@ -48,17 +50,6 @@ void expect_same(const Observation& a, const Observation& b) {
   EXPECT_EQ(a.telescope, b.telescope);
   EXPECT_EQ(a.field, b.field);
   EXPECT_TRUE(b.frequency_known);
-}
-
-template <class E>
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected exception not thrown";
-  return "";
 }
 
 TEST(MeasurementSet, RoundTripWithChannelConstantWeights) {

@@ -17,11 +17,13 @@
 #include "src/core/units.hpp"
 #include "src/io/describe.hpp"
 #include "src/io/text_compression.hpp"
+#include "tests/support/error_message.hpp"
 #include "tests/support/paths.hpp"
 
 namespace penumbra {
 namespace {
 
+using test::message_of;
 using test::scratch_dir;
 
 VisibilitySet random_set(std::size_t n, unsigned seed = 3) {
@@ -36,17 +38,6 @@ VisibilitySet random_set(std::size_t n, unsigned seed = 3) {
     s.weight.push_back(static_cast<float>(std::abs(g(rng)) + 0.1));
   }
   return s;
-}
-
-template <class E>
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected exception not thrown";
-  return "";
 }
 
 void write_file(const std::filesystem::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
