@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <fmt/format.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -328,6 +329,15 @@ TEST(ClassifyCli, ResumeGrowsAnEnsemble) {
   auto b = nlohmann::json::parse(read_text(dir / "grown" / "metrics.json"));
   EXPECT_EQ(a["nll"], b["nll"]);
   EXPECT_EQ(a["ece"], b["ece"]);
+  // scripts/ensemble_members.py reads the members' probabilities back: its full ensemble is the pooled result.
+  if (test::run_command("/usr/bin/python3 -c 'import numpy'", &out) == 0) {
+    const std::string script = std::string("/usr/bin/python3 ") + PENUMBRA_SOURCE_DIR + "/scripts/ensemble_members.py ";
+    ASSERT_EQ(test::run_command(script + (dir / "grown").string(), &out), 0) << out;
+    EXPECT_NE(out.find("2 folds, 8 images, 3 members"), std::string::npos) << out;
+    EXPECT_NE(out.find(fmt::format("first  3 members: accuracy {:.4f}", b["accuracy"].get<double>())), std::string::npos)
+        << out;
+    EXPECT_NE(test::run_command(script + dir.string(), &out), 0) << out;  // not a cross-validate folder
+  }
   // Any other option change is still refused.
   EXPECT_EQ(test::run_command(cv("grown") + " --ensemble 4 --lr 0.5 --resume", &out), 64);
 }
