@@ -385,6 +385,33 @@ void write_metrics(const fs::path& dir, const CalibrationReport& r, const nlohma
   write_reliability_diagram(dir / "reliability.png", r, title);
 }
 
+// predictions.csv: one row per image (fold, id, true and predicted class, the
+// predictive probabilities, entropy, mutual information, and the fraction of
+// samples/members that share the decision), so that a user can look up which
+// sources a model gets wrong and whether every member shares the error.
+std::string image_predictions_header(const std::vector<std::string>& class_names) {
+  std::string h = "fold,id,label,predicted,correct";
+  for (auto& c : class_names) h += ",p_" + c;
+  return h + ",predictive_entropy,mutual_information,agreement\n";
+}
+
+// Rows for probs [K][N][C] of `images` (its labels and ids); fold −1 for a plain split.
+std::string image_predictions_rows(const std::vector<double>& probs, int K, const LabelledImages& images, int fold) {
+  const auto N = static_cast<std::int64_t>(images.size());
+  const int C = static_cast<int>(images.class_names.size());
+  std::string rows;
+  for (std::int64_t n = 0; n < N; ++n) {
+    const auto ip = image_prediction(probs, K, N, C, n);
+    const int y = images.labels[n];
+    rows += fmt::format("{},{},{},{},{}", fold >= 0 ? std::to_string(fold) : std::string(),
+                        n < static_cast<std::int64_t>(images.ids.size()) ? images.ids[n] : std::to_string(n),
+                        images.class_names[y], images.class_names[ip.predicted], ip.predicted == y ? 1 : 0);
+    for (double m : ip.mean) rows += fmt::format(",{:.6f}", m);
+    rows += fmt::format(",{:.6f},{:.6f},{:.4f}\n", ip.entropy, ip.mutual_information, ip.agreement);
+  }
+  return rows;
+}
+
 // What a member folder must record to be reused: its training options (less
 // the ensemble size and what acts only when predicting), seed and images.
 nlohmann::json member_fingerprint(const TrainOptions& t, const DataOptions& d, const LabelledImages& tr,
@@ -740,6 +767,8 @@ Runner add_classify(CLI::App& root) {
         int K = (cfg.bayesian ? s.samples : 1) * static_cast<int>(model.size());
         auto p = predict_probabilities(model, data, cfg.bayesian ? s.samples : 1, cfg.bayesian, tta);
         auto r = calibration_report(p, K, static_cast<std::int64_t>(data.size()), cfg.n_classes, data.labels);
+        write_text_atomic(run.path("predictions.csv"),
+                          image_predictions_header(data.class_names) + image_predictions_rows(p, K, data, -1));
         write_metrics(run.dir(), r,
                       {{"split", d.split}, {"model", s.model}, {"data", d.data}, {"tta", s.train.tta},
                        {"ensemble", model.size()}},
@@ -782,34 +811,17 @@ Runner add_classify(CLI::App& root) {
       auto p = predict_probabilities(model, imgs, cfg.bayesian ? s.samples : 1, cfg.bayesian, tta);
       nlohmann::json out = nlohmann::json::array();
       for (std::int64_t n = 0; n < N; ++n) {
-        std::vector<double> mean(C, 0), sd(C, 0);
-        double mean_h = 0;
-        for (int k = 0; k < K; ++k)
-          for (int c = 0; c < C; ++c) mean[c] += p[(k * N + n) * C + c] / K;
-        for (int k = 0; k < K; ++k) {
-          double h = 0;
-          for (int c = 0; c < C; ++c) {
-            double v = p[(k * N + n) * C + c];
-            sd[c] += (v - mean[c]) * (v - mean[c]) / std::max(1, K - 1);
-            if (v > 0) h -= v * std::log(v);
-          }
-          mean_h += h / K;
-        }
-        double H = 0;
-        for (int c = 0; c < C; ++c) {
-          sd[c] = std::sqrt(sd[c]);
-          if (mean[c] > 0) H -= mean[c] * std::log(mean[c]);
-        }
-        int pred = static_cast<int>(std::max_element(mean.begin(), mean.end()) - mean.begin());
+        const auto ip = image_prediction(p, K, N, C, n);
+        const int pred = ip.predicted;
         nlohmann::json probs;
-        for (int c = 0; c < C; ++c) probs[cfg.class_names[c]] = {{"mean", mean[c]}, {"std", sd[c]}};
+        for (int c = 0; c < C; ++c) probs[cfg.class_names[c]] = {{"mean", ip.mean[c]}, {"std", ip.std[c]}};
         out.push_back({{"image", s.images[n]},
                        {"class", cfg.class_names[pred]},
                        {"probabilities", probs},
-                       {"predictive_entropy", H},
-                       {"mutual_information", std::max(0.0, H - mean_h)}});
+                       {"predictive_entropy", ip.entropy},
+                       {"mutual_information", ip.mutual_information}});
         fmt::print("{}: {} (p = {:.3f} ± {:.3f}, entropy {:.3f}, MI {:.4f})\n", s.images[n],
-                   cfg.class_names[pred], mean[pred], sd[pred], H, std::max(0.0, H - mean_h));
+                   cfg.class_names[pred], ip.mean[pred], ip.std[pred], ip.entropy, ip.mutual_information);
       }
       write_text_atomic(run.path("predictions.json"), out.dump(2) + "\n");
       if (cfg.backbone == "attention") {
@@ -869,6 +881,7 @@ Runner add_classify(CLI::App& root) {
       std::vector<FoldPredictions> preds;
       std::vector<double> acc, ece, uce, nll;
       std::string csv = "fold,n_train,n_val,accuracy,ece,uce,nll,brier,mutual_information,seconds_per_epoch\n";
+      std::string image_csv;  // predictions.csv, every image's out-of-fold prediction
       for (int f = one_fold ? s.fold : 0; f < (one_fold ? s.fold + 1 : s.folds); ++f) {
         auto d = s.data;
         d.folds = s.folds;
@@ -924,6 +937,8 @@ Runner add_classify(CLI::App& root) {
           sec = res.seconds_per_epoch;
         }
         auto r = calibration_report(fp.probs, fp.K, static_cast<std::int64_t>(fp.labels.size()), fp.C, fp.labels);
+        if (image_csv.empty()) image_csv = image_predictions_header(va.class_names);
+        image_csv += image_predictions_rows(fp.probs, fp.K, va, f);
         acc.push_back(r.accuracy), ece.push_back(r.ece), uce.push_back(r.uce), nll.push_back(r.nll);
         csv += fmt::format("{},{},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.2f}\n", f, tr.size(), va.size(),
                            r.accuracy, r.ece, r.uce, r.nll, r.brier, r.mutual_information, sec);
@@ -934,6 +949,7 @@ Runner add_classify(CLI::App& root) {
           return;
         }
         write_text_atomic(run.path("cross_validation.csv"), csv);
+        write_text_atomic(run.path("predictions.csv"), image_csv);
         preds.push_back(std::move(fp));
       }
       auto all = pool_folds(preds);

@@ -67,6 +67,30 @@ void consistency_resampling(const std::vector<double>& conf, int bins, Calibrati
 }
 }  // namespace
 
+ImagePrediction image_prediction(const std::vector<double>& probs, int K, std::int64_t N, int C, std::int64_t n) {
+  ImagePrediction ip;
+  ip.mean.assign(C, 0.0);
+  ip.std.assign(C, 0.0);
+  auto sample = [&](int k) { return probs.data() + (static_cast<std::size_t>(k) * N + n) * C; };
+  double mean_h = 0;
+  for (int k = 0; k < K; ++k) {
+    for (int c = 0; c < C; ++c) ip.mean[c] += sample(k)[c] / K;
+    mean_h += entropy_of(sample(k), C) / K;
+  }
+  ip.predicted = static_cast<int>(std::max_element(ip.mean.begin(), ip.mean.end()) - ip.mean.begin());
+  int agree = 0;
+  for (int k = 0; k < K; ++k) {
+    const double* p = sample(k);
+    for (int c = 0; c < C; ++c) ip.std[c] += (p[c] - ip.mean[c]) * (p[c] - ip.mean[c]) / std::max(1, K - 1);
+    agree += std::max_element(p, p + C) - p == ip.predicted;
+  }
+  for (auto& s : ip.std) s = std::sqrt(s);
+  ip.entropy = entropy_of(ip.mean.data(), C);
+  ip.mutual_information = std::max(0.0, ip.entropy - mean_h);
+  ip.agreement = static_cast<double>(agree) / K;
+  return ip;
+}
+
 CalibrationReport calibration_report(const std::vector<double>& probs, int K, std::int64_t N, int C,
                                      const std::vector<int>& labels, int bins) {
   if (K < 1 || N < 1 || C < 2 || bins < 1)
@@ -78,32 +102,25 @@ CalibrationReport calibration_report(const std::vector<double>& probs, int K, st
   r.n_classes = C;
   r.n_samples = K;
   r.confusion.assign(C, std::vector<std::int64_t>(C, 0));
-  std::vector<double> conf(N), correct(N), unc(N), err(N), pbar(C);
+  std::vector<double> conf(N), correct(N), unc(N), err(N);
   const double log_c = std::log(static_cast<double>(C));
   for (std::int64_t n = 0; n < N; ++n) {
     int y = labels[n];
     if (y < 0 || y >= C) throw DataError(fmt::format("label {} of example {} outside 0..{}", y, n, C - 1));
-    std::fill(pbar.begin(), pbar.end(), 0.0);
-    double mean_h = 0;
-    for (int k = 0; k < K; ++k) {
-      const double* p = probs.data() + (static_cast<std::size_t>(k) * N + n) * C;
-      for (int c = 0; c < C; ++c) pbar[c] += p[c] / K;
-      mean_h += entropy_of(p, C) / K;
-    }
-    int pred = static_cast<int>(std::max_element(pbar.begin(), pbar.end()) - pbar.begin());
-    r.confusion[y][pred]++;
-    conf[n] = pbar[pred];
-    correct[n] = pred == y;
+    const auto ip = image_prediction(probs, K, N, C, n);
+    const auto& pbar = ip.mean;
+    r.confusion[y][ip.predicted]++;
+    conf[n] = pbar[ip.predicted];
+    correct[n] = ip.predicted == y;
     err[n] = 1.0 - correct[n];
-    double h = entropy_of(pbar.data(), C);
-    unc[n] = std::clamp(h / log_c, 0.0, 1.0);
+    unc[n] = std::clamp(ip.entropy / log_c, 0.0, 1.0);
     r.accuracy += correct[n] / N;
     r.nll += -std::log(std::max(pbar[y], 1e-12)) / N;
     double b = 0;
     for (int c = 0; c < C; ++c) b += (pbar[c] - (c == y)) * (pbar[c] - (c == y));
     r.brier += b / N;
-    r.entropy += h / N;
-    r.mutual_information += std::max(0.0, h - mean_h) / N;
+    r.entropy += ip.entropy / N;
+    r.mutual_information += ip.mutual_information / N;
   }
   r.reliability = binned(conf, correct, bins, r.ece);
   r.uncertainty = binned(unc, err, bins, r.uce);

@@ -44,6 +44,18 @@ struct CalibrationReport {
   nlohmann::json to_json() const;
 };
 
+// One image's summary of its K posterior predictive samples.
+struct ImagePrediction {
+  std::vector<double> mean, std;  // [C]: the samples' mean (the predictive) and spread (0 for K = 1)
+  int predicted = 0;              // argmax of the mean
+  double entropy = 0;             // H(p̄), nats
+  double mutual_information = 0;  // H(p̄) − mean_k H(p_k): the samples' disagreement (epistemic)
+  double agreement = 1;           // fraction of the K samples whose own argmax is `predicted`: for an
+                                  // ensemble, how many members share the decision (and its error)
+};
+// Image n of probs [K][N][C] row-major.
+ImagePrediction image_prediction(const std::vector<double>& probs, int K, std::int64_t N, int C, std::int64_t n);
+
 // probs: [K][N][C] row-major, K ≥ 1 samples; labels [N] in 0..C−1.
 CalibrationReport calibration_report(const std::vector<double>& probs, int K, std::int64_t N, int C,
                                      const std::vector<int>& labels, int bins = 15);

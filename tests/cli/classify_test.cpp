@@ -10,6 +10,9 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "src/core/run_folder.hpp"
 #include "tests/support/paths.hpp"
@@ -18,7 +21,20 @@ using namespace penumbra;
 
 namespace {
 const std::string kTiny = " --data synthetic --n-synthetic 12 --synthetic-size 24 --val-fraction 0.34 --epochs 1 --batch 4 --eval-samples 2";
+
+// A CSV file's rows split at commas (our CSVs quote nothing).
+std::vector<std::vector<std::string>> csv_rows(const std::string& text) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    auto& row = rows.emplace_back();
+    std::istringstream cells(line);
+    for (std::string cell; std::getline(cells, cell, ',');) row.push_back(cell);
+    if (!line.empty() && line.back() == ',') row.push_back("");
+  }
+  return rows;
 }
+}  // namespace
 
 TEST(ClassifyCli, TrainEvalPredictPrune) {
   auto dir = test::scratch_dir("classify_cli");
@@ -131,6 +147,22 @@ TEST(ClassifyCli, CrossValidationPoolsEveryImageOnce) {
   EXPECT_TRUE(std::filesystem::exists(dir / "cv" / "reliability.png"));
   auto csv = read_text(dir / "cv" / "cross_validation.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 4) << csv;
+  // predictions.csv: every image once, with its fold; its correct column gives the pooled accuracy.
+  auto rows = csv_rows(read_text(dir / "cv" / "predictions.csv"));
+  ASSERT_EQ(rows.size(), 13u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"fold", "id", "label", "predicted", "correct", "p_FRI", "p_FRII",
+                                               "predictive_entropy", "mutual_information", "agreement"}));
+  double right = 0;
+  std::vector<int> per_fold(3, 0);
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    ASSERT_EQ(rows[i].size(), 10u);
+    right += std::stod(rows[i][4]);
+    per_fold.at(std::stoi(rows[i][0]))++;
+    EXPECT_EQ(rows[i][4] == "1", rows[i][2] == rows[i][3]);
+    EXPECT_NEAR(std::stod(rows[i][5]) + std::stod(rows[i][6]), 1.0, 1e-5);
+  }
+  EXPECT_NEAR(right / 12, a, 1e-12);
+  EXPECT_EQ(per_fold, (std::vector<int>{4, 4, 4}));
 
   // eval of a fold's model validates on that fold: same images, same accuracy.
   auto f1 = nlohmann::json::parse(read_text(dir / "cv" / "fold-1" / "metrics.json"));
@@ -142,6 +174,16 @@ TEST(ClassifyCli, CrossValidationPoolsEveryImageOnce) {
   auto e1 = nlohmann::json::parse(read_text(dir / "e1" / "metrics.json"));
   EXPECT_EQ(e1["n"].get<int>(), 4);
   EXPECT_NEAR(e1["accuracy"].get<double>(), f1["accuracy"].get<double>(), 1e-12);
+  // ... and its predictions.csv holds fold 1's rows of the pooled table (no fold column value).
+  auto e1_rows = csv_rows(read_text(dir / "e1" / "predictions.csv"));
+  ASSERT_EQ(e1_rows.size(), 5u);
+  for (std::size_t i = 1; i < e1_rows.size(); ++i) {
+    EXPECT_EQ(e1_rows[i][0], "");
+    auto same = std::find_if(rows.begin(), rows.end(), [&](auto& r) { return r[0] == "1" && r[1] == e1_rows[i][1]; });
+    ASSERT_NE(same, rows.end()) << e1_rows[i][1];
+    EXPECT_EQ(std::vector<std::string>(same->begin() + 2, same->end()),
+              std::vector<std::string>(e1_rows[i].begin() + 2, e1_rows[i].end()));
+  }
 
   // --resume reuses the folds' predictions: same pooled numbers, no training.
   ASSERT_EQ(test::run_command(bin + " --threads 1 --seed 5 --out " + (dir / "cv").string() + args + " --resume", &out),

@@ -44,6 +44,34 @@ TEST(Calibration, DisagreeingSamplesHaveMutualInformation) {
   EXPECT_THROW(calibration_report(p, 2, 1, 2, {3}, 15), DataError);
 }
 
+TEST(Calibration, ImagePredictionSummarisesTheSamples) {
+  // K = 3 samples of N = 2 images; image 1's samples disagree: two say class 0, one class 1.
+  std::vector<double> p = {0.7, 0.3, 0.9, 0.1,   // k = 0: image 0, image 1
+                           0.7, 0.3, 0.6, 0.4,   // k = 1
+                           0.7, 0.3, 0.2, 0.8};  // k = 2
+  auto h = [](double a) { return -(a * std::log(a) + (1 - a) * std::log(1 - a)); };
+  auto ip = image_prediction(p, 3, 2, 2, 1);
+  EXPECT_NEAR(ip.mean[0], 1.7 / 3, 1e-12);
+  EXPECT_NEAR(ip.mean[1], 1.3 / 3, 1e-12);
+  EXPECT_EQ(ip.predicted, 0);
+  EXPECT_NEAR(ip.agreement, 2.0 / 3, 1e-12);
+  const double m = 1.7 / 3;
+  const double var = ((0.9 - m) * (0.9 - m) + (0.6 - m) * (0.6 - m) + (0.2 - m) * (0.2 - m)) / 2;  // K − 1
+  EXPECT_NEAR(ip.std[0], std::sqrt(var), 1e-12);
+  EXPECT_NEAR(ip.std[1], std::sqrt(var), 1e-12);
+  EXPECT_NEAR(ip.entropy, h(m), 1e-12);
+  EXPECT_NEAR(ip.mutual_information, h(m) - (h(0.9) + h(0.6) + h(0.2)) / 3, 1e-12);
+  // Image 0: identical samples, no spread, full agreement, no mutual information.
+  auto i0 = image_prediction(p, 3, 2, 2, 0);
+  EXPECT_NEAR(i0.std[0], 0.0, 1e-12);
+  EXPECT_EQ(i0.agreement, 1.0);
+  EXPECT_NEAR(i0.mutual_information, 0.0, 1e-12);
+  // The report is built from the same per-image summaries.
+  auto r = calibration_report(p, 3, 2, 2, {0, 1}, 15);
+  EXPECT_NEAR(r.accuracy, 0.5, 1e-12);
+  EXPECT_NEAR(r.entropy, (h(0.7) + h(m)) / 2, 1e-12);
+}
+
 TEST(Calibration, PerfectlyCalibratedStreamHasSmallEce) {
   // Confidence c, correct with probability c: ECE → 0 as n grows.
   std::mt19937 rng(1);
