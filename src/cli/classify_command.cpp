@@ -396,6 +396,7 @@ std::string image_predictions_header(const std::vector<std::string>& class_names
 }
 
 // Rows for probs [K][N][C] of `images` (its labels and ids); fold −1 for a plain split.
+// Ids go in unquoted: MiraBest file names and the generator's synthetic-<n> hold no commas.
 std::string image_predictions_rows(const std::vector<double>& probs, int K, const LabelledImages& images, int fold) {
   const auto N = static_cast<std::int64_t>(images.size());
   const int C = static_cast<int>(images.class_names.size());
