@@ -5,7 +5,7 @@
 #include <span>
 
 #include "src/core/image_grid.hpp"
-#include "src/io/fits_image.hpp"
+#include "src/core/beam.hpp"
 
 namespace penumbra {
 

@@ -17,7 +17,7 @@
 #include "src/core/image_grid.hpp"
 #include "src/core/observation.hpp"
 #include "instruments/multiscale_clean.hpp"
-#include "src/io/fits_image.hpp"
+#include "src/core/beam.hpp"
 
 namespace penumbra {
 

@@ -33,7 +33,7 @@
 #include <vector>
 
 #include "src/core/image_grid.hpp"
-#include "src/io/fits_image.hpp"
+#include "src/core/beam.hpp"
 
 namespace penumbra {
 

@@ -509,6 +509,15 @@ void NufftPlan<T>::Impl::fold_margins() {
   }
 }
 
+namespace {
+std::atomic<std::int64_t>& nufft_plan_counter() {
+  static std::atomic<std::int64_t> count{0};
+  return count;
+}
+}  // namespace
+
+std::int64_t nufft_plans_built() { return nufft_plan_counter().load(std::memory_order_relaxed); }
+
 template <class T>
 NufftPlan<T>::NufftPlan(std::span<const double> u, std::span<const double> v, const ImageGrid& grid,
                         double epsilon, int threads)
@@ -522,6 +531,7 @@ NufftPlan<T>::NufftPlan(std::span<const double> u, std::span<const double> v, co
   impl_->eps = epsilon;
   impl_->nthreads = threads > 0 ? threads : thread_count();
   impl_->build(u, v, options);
+  nufft_plan_counter().fetch_add(1, std::memory_order_relaxed);
 }
 
 template <class T>

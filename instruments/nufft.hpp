@@ -13,6 +13,7 @@
 // (it parallelises internally over thread_count() threads).
 #include <complex>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 
@@ -63,6 +64,11 @@ class NufftPlan {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Plans built so far in this process (either precision). A plan costs FFTW
+// planning and a sort of the uv points, so a run builds one per (uv points,
+// grid, ε) and shares it; tests count with this to keep it so.
+std::int64_t nufft_plans_built();
 
 extern template class NufftPlan<float>;
 extern template class NufftPlan<double>;

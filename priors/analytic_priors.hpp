@@ -13,7 +13,7 @@
 
 #include <string>
 
-#include "src/core/model.hpp"
+#include "src/model/model.hpp"
 
 namespace penumbra {
 

@@ -1,6 +1,6 @@
 #pragma once
 // A trained score-based diffusion prior behind the penumbra::Prior interface
-// (src/core/model.hpp): score(x, σ) in the VE form at every noise level, from
+// (src/model/model.hpp): score(x, σ) in the VE form at every noise level, from
 // the EMA weights of a checkpoint written by `penumbra train-prior`.
 //
 // For a VP-trained network the VE form is exact: with μ = 1/sqrt(1 + σ²) and
@@ -21,7 +21,7 @@
 #include "priors/score_network.hpp"
 #include "priors/sde.hpp"
 #include "priors/training.hpp"
-#include "src/core/model.hpp"
+#include "src/model/model.hpp"
 
 namespace penumbra {
 

@@ -27,7 +27,7 @@
 #include <string>
 
 #include "samplers/perturb_and_optimise.hpp"
-#include "src/core/model.hpp"
+#include "src/model/model.hpp"
 
 namespace penumbra {
 

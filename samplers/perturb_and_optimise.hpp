@@ -27,7 +27,7 @@
 #include <cstdint>
 #include <string>
 
-#include "src/core/model.hpp"
+#include "src/model/model.hpp"
 
 namespace penumbra {
 

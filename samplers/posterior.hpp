@@ -14,7 +14,7 @@
 #include <memory>
 #include <string>
 
-#include "src/core/model.hpp"
+#include "src/model/model.hpp"
 
 namespace penumbra {
 

@@ -30,7 +30,7 @@
 
 #include "instruments/gridded_visibilities.hpp"
 #include "instruments/torch/exact_likelihood.hpp"
-#include "src/core/model.hpp"
+#include "src/model/model.hpp"
 
 namespace penumbra {
 

@@ -1,6 +1,6 @@
 #pragma once
 // Exact Gaussian likelihoods of visibilities for the probabilistic layer
-// (src/core/model.hpp's Likelihood):
+// (src/model/model.hpp's Likelihood):
 //
 //   −log p(y | x) = ½ Σ_k w_k |y_k − (A x_phys)_k|² + const,   x_phys = scale·x + offset,
 //
@@ -31,18 +31,13 @@
 #include <vector>
 
 #include "src/core/image_grid.hpp"
-#include "src/core/model.hpp"
+#include "src/model/model.hpp"
 #include "src/core/observation.hpp"
+#include "src/core/pixel_units.hpp"
 
 namespace penumbra {
 
 class NufftOperator;
-
-// x_phys [Jy/pixel] = scale · x + offset.
-struct PixelUnits {
-  double scale = 1.0;
-  double offset = 0.0;
-};
 
 class NufftLikelihood final : public Likelihood {
  public:

@@ -2,7 +2,7 @@
 // observation — dirty image, CLEAN, MAP, the posterior mean (from a `penumbra
 // sample` run folder, or by sampling here with --prior), and WSClean's CLEAN
 // when wsclean is installed and the input is a MeasurementSet. Metrics: RMSE,
-// SSIM, total-flux error, residual χ² (src/diagnostics/comparison.hpp).
+// SSIM, total-flux error, residual χ² (src/pipelines/comparison.hpp).
 //
 // Outputs (run folder): comparison.csv, comparison.md, comparison.png (truth and
 // every method, Jy/pixel, one colour scale), compare.json, and wsclean/ when run.
@@ -23,7 +23,7 @@
 #include "src/core/log.hpp"
 #include "src/core/run_folder.hpp"
 #include "src/core/units.hpp"
-#include "src/diagnostics/comparison.hpp"
+#include "src/pipelines/comparison.hpp"
 #include "src/diagnostics/posterior_summary.hpp"
 #include "src/io/fits_image.hpp"
 #include "src/io/png.hpp"

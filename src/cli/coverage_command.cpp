@@ -1,5 +1,5 @@
 // penumbra coverage: TARP calibration study of the posterior pipeline
-// (src/diagnostics/coverage_study.hpp). N simulated observations of held-out
+// (src/pipelines/coverage_study.hpp). N simulated observations of held-out
 // skies (random protoplanetary disks, or draws from an analytic Gaussian prior
 // with --sky gaussian-prior), K posterior samples each, then the expected
 // coverage ECP(α) with bootstrap bands and the per-pixel credible-interval coverage.
@@ -23,7 +23,7 @@
 #include "src/core/progress.hpp"
 #include "src/core/run_folder.hpp"
 #include "src/core/units.hpp"
-#include "src/diagnostics/coverage_study.hpp"
+#include "src/pipelines/coverage_study.hpp"
 #include "src/io/png.hpp"
 
 namespace penumbra::cli::coverage_impl {

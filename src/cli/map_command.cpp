@@ -18,7 +18,7 @@
 #include "src/core/errors.hpp"
 #include "src/core/log.hpp"
 #include "src/core/run_folder.hpp"
-#include "src/diagnostics/posterior_pipeline.hpp"
+#include "src/pipelines/posterior_pipeline.hpp"
 #include "src/io/png.hpp"
 
 namespace penumbra::cli::map_impl {

@@ -40,7 +40,7 @@
 #include "src/core/progress.hpp"
 #include "src/core/run_folder.hpp"
 #include "src/core/units.hpp"
-#include "src/diagnostics/posterior_pipeline.hpp"
+#include "src/pipelines/posterior_pipeline.hpp"
 #include "src/diagnostics/posterior_summary.hpp"
 #include "src/io/fits_image.hpp"
 #include "src/io/hdf5_store.hpp"

@@ -4,7 +4,7 @@
 // reaches all three commands with the same name and help.
 #include <CLI/CLI.hpp>
 
-#include "src/diagnostics/posterior_pipeline.hpp"
+#include "src/pipelines/posterior_pipeline.hpp"
 
 namespace penumbra::cli {
 

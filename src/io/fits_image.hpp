@@ -9,14 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "src/core/beam.hpp"
 #include "src/core/image_grid.hpp"
 
 namespace penumbra {
-
-struct Beam {
-  double bmaj = 0, bmin = 0;  // FWHM, radians
-  double bpa = 0;             // position angle, radians, East of North
-};
 
 struct FitsImage {
   std::vector<double> pixels;  // [ny][nx]

@@ -53,7 +53,7 @@ TEST(TrainingSet, KindNames) {
 }
 
 // Training disks never reuse a random_disk seed of the coverage study's held-out disks,
-// derive_seed(seed, 1e9 + j) (kHeldOutDiskSeedOffset in src/diagnostics/coverage_study.hpp,
+// derive_seed(seed, 1e9 + j) (kHeldOutDiskSeedOffset in src/pipelines/coverage_study.hpp,
 // a layer above this one), for the seeds and counts in use.
 TEST(TrainingSet, DiskSeedsAreDisjointFromTheCoverageStudy) {
   GalaxyOptions o;

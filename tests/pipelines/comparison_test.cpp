@@ -1,10 +1,10 @@
-#include "src/diagnostics/comparison.hpp"
+#include "src/pipelines/comparison.hpp"
 
 #include <gtest/gtest.h>
 
 #include "src/core/errors.hpp"
 #include "src/core/units.hpp"
-#include "src/diagnostics/coverage_study.hpp"
+#include "src/pipelines/coverage_study.hpp"
 
 using namespace penumbra;
 

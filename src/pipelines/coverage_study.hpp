@@ -46,7 +46,7 @@
 
 #include "src/core/image_grid.hpp"
 #include "src/core/observation.hpp"
-#include "src/diagnostics/posterior_pipeline.hpp"
+#include "src/pipelines/posterior_pipeline.hpp"
 #include "src/diagnostics/tarp.hpp"
 
 namespace penumbra {

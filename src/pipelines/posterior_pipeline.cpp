@@ -1,5 +1,5 @@
 // Library form of the posterior-sampling and MAP pipelines (see the header).
-#include "src/diagnostics/posterior_pipeline.hpp"
+#include "src/pipelines/posterior_pipeline.hpp"
 
 #include <fmt/format.h>
 #include <torch/torch.h>

@@ -30,7 +30,7 @@
 #include "samplers/posterior.hpp"
 #include "samplers/split_gibbs.hpp"
 #include "src/core/image_grid.hpp"
-#include "src/core/model.hpp"
+#include "src/model/model.hpp"
 #include "src/core/observation.hpp"
 
 namespace penumbra {

@@ -1,4 +1,4 @@
-#include "src/diagnostics/comparison.hpp"
+#include "src/pipelines/comparison.hpp"
 
 #include <fmt/format.h>
 

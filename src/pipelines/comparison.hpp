@@ -18,7 +18,7 @@
 #include "instruments/weighting.hpp"
 #include "src/core/image_grid.hpp"
 #include "src/core/observation.hpp"
-#include "src/diagnostics/posterior_pipeline.hpp"
+#include "src/pipelines/posterior_pipeline.hpp"
 
 namespace penumbra {
 

@@ -1,4 +1,4 @@
-#include "src/diagnostics/coverage_study.hpp"
+#include "src/pipelines/coverage_study.hpp"
 
 #include <gtest/gtest.h>
 
