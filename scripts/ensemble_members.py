@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""How a cross-validated deep ensemble's accuracy grows with its size (docs/validation.md, "Session 11").
+"""How a cross-validated deep ensemble's accuracy grows with its size
+(docs/validation.md, "Ensembles: how many members, and the errors they share").
 
 Reads RUN/fold-*/val_probabilities.json of a `penumbra classify cross-validate --ensemble M`
 folder (each holds every member's validation probabilities, members × images × classes)
