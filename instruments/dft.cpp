@@ -6,6 +6,7 @@
 #include <cmath>
 #include <numbers>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "src/core/errors.hpp"
@@ -58,6 +59,22 @@ void check_sizes(const char* what, std::size_t nu, std::size_t nv, std::size_t n
   if (nimage != grid.size())
     throw UsageError(fmt::format("{}: image has {} pixels; expected {}x{} = {}", what, nimage, grid.nx, grid.ny,
                                  grid.size()));
+}
+
+// fn(in, out) on double spans: `in` and `out` themselves in double, widened
+// copies in float (the result rounded back).
+template <class In, class Out, class Fn>
+void in_double(std::span<const In> in, std::span<Out> out, Fn&& fn) {
+  using WideIn = std::conditional_t<std::is_floating_point_v<In>, double, std::complex<double>>;
+  using WideOut = std::conditional_t<std::is_floating_point_v<Out>, double, std::complex<double>>;
+  if constexpr (std::is_same_v<In, WideIn>) {
+    fn(in, out);
+  } else {
+    std::vector<WideIn> a(in.begin(), in.end());
+    std::vector<WideOut> b(out.size());
+    fn(std::span<const WideIn>(a), std::span<WideOut>(b));
+    std::copy(b.begin(), b.end(), out.begin());
+  }
 }
 
 }  // namespace
@@ -116,6 +133,32 @@ void dft_grid(std::span<const double> u, std::span<const double> v, const ImageG
     }
   });
 }
+
+template <class T>
+DftOperator<T>::DftOperator(std::vector<double> u, std::vector<double> v, const ImageGrid& grid, int threads)
+    : u_(std::move(u)), v_(std::move(v)), grid_(grid), threads_(threads) {
+  grid_.validate();
+  if (u_.size() != v_.size())
+    throw UsageError(fmt::format("DFT operator: u has {} entries but v has {}", u_.size(), v_.size()));
+}
+
+template <class T>
+OperatorShape DftOperator<T>::shape() const {
+  return {static_cast<std::size_t>(grid_.ny), static_cast<std::size_t>(grid_.nx), u_.size()};
+}
+
+template <class T>
+void DftOperator<T>::apply(std::span<const T> image, std::span<std::complex<T>> vis) const {
+  in_double(image, vis, [this](auto in, auto out) { dft_degrid(u_, v_, grid_, in, out, threads_); });
+}
+
+template <class T>
+void DftOperator<T>::adjoint(std::span<const std::complex<T>> vis, std::span<T> image) const {
+  in_double(vis, image, [this](auto in, auto out) { dft_grid(u_, v_, grid_, in, out, threads_); });
+}
+
+template class DftOperator<float>;
+template class DftOperator<double>;
 
 double relative_l2_error(std::span<const cd> a, std::span<const cd> b) {
   if (a.size() != b.size())

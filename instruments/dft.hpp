@@ -19,7 +19,9 @@
 // (each output is summed in the same order whatever the split).
 #include <complex>
 #include <span>
+#include <vector>
 
+#include "instruments/linear_operator.hpp"
 #include "src/core/image_grid.hpp"
 
 namespace penumbra {
@@ -30,6 +32,29 @@ void dft_degrid(std::span<const double> u, std::span<const double> v, const Imag
 
 void dft_grid(std::span<const double> u, std::span<const double> v, const ImageGrid& grid,
               std::span<const std::complex<double>> vis, std::span<double> image, int threads = 0);
+
+// The same transform as a LinearOperator (instruments/linear_operator.hpp), the
+// oracle the operator checks compare the others with. Always evaluated in
+// double; DftOperator<float> rounds its inputs up and its results down.
+template <class T>  // float or double
+class DftOperator final : public LinearOperator<T> {
+ public:
+  // u.size() == v.size() (UsageError otherwise); threads as for dft_degrid.
+  DftOperator(std::vector<double> u, std::vector<double> v, const ImageGrid& grid, int threads = 0);
+
+  void apply(std::span<const T> image, std::span<std::complex<T>> vis) const override;
+  void adjoint(std::span<const std::complex<T>> vis, std::span<T> image) const override;
+  OperatorShape shape() const override;  // [ny][nx] → nvis
+  std::string_view name() const override { return "dft"; }
+
+ private:
+  std::vector<double> u_, v_;
+  ImageGrid grid_;
+  int threads_;
+};
+
+extern template class DftOperator<float>;
+extern template class DftOperator<double>;
 
 // Relative L2 error as in REFERENCE.md §1: sqrt(Σ|a−b|² / max(Σ|a|², Σ|b|²))
 // (0 when both are zero). Sizes must match (UsageError otherwise).

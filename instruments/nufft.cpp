@@ -234,6 +234,8 @@ struct NufftPlan<T>::Impl {
   int E = 0;             // margin (cells) before the core in both axes
   int S = 0, R = 0;      // ext grid columns (stride) and rows
   int ny_neg = 0, ny_pos = 0;  // image rows with q < 0 and q ≥ 0
+  int tile = 0;                // tile side in grid cells
+  int tiles_x = 0, tiles_y = 0;
   double plan_s = 0;
 
   std::vector<T> corr_x, corr_y;   // 1/ψ̂ per image column / row
@@ -263,6 +265,11 @@ struct NufftPlan<T>::Impl {
 
   void validate_points(std::span<const double> u, std::span<const double> v) const;
   void build(std::span<const double> u, std::span<const double> v, const NufftOptions& opt);
+  void check_image_and_accuracy();
+  void choose_kernel(const NufftOptions& opt);
+  void layout_tiles(int tile_side);
+  void bucket_points(std::span<const double> u, std::span<const double> v);
+  void allocate(bool portable);
   void make_fft_plans();
   void fill_margins();
   void fold_margins();
@@ -297,6 +304,24 @@ void NufftPlan<T>::Impl::validate_points(std::span<const double> u, std::span<co
 template <class T>
 void NufftPlan<T>::Impl::build(std::span<const double> u, std::span<const double> v, const NufftOptions& opt) {
   auto t0 = std::chrono::steady_clock::now();
+  check_image_and_accuracy();
+  validate_points(u, v);
+  npts = u.size();
+  choose_kernel(opt);
+  layout_tiles(opt.tile > 0 ? opt.tile : 16);
+  bucket_points(u, v);
+  allocate(opt.portable);
+  pool = std::make_unique<Pool>(nthreads);
+  make_fft_plans();
+  plan_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  log().debug("NUFFT plan: {}x{} image, {} points, eps {:g}: W {}, sigma {:.3g}, beta {:.4g}, degree {} "
+              "(kernel fit error {:.2g}), FFT {}x{}, {} tiles of {}², {} isa, {:.3f} s",
+              nx, ny, npts, eps, kp.support, kp.sigma, kp.beta, poly.degree, poly.max_error, NX, NY,
+              tiles_all.size(), tile, kern.isa, plan_s);
+}
+
+template <class T>
+void NufftPlan<T>::Impl::check_image_and_accuracy() {
   image.validate();
   nx = image.nx;
   ny = image.ny;
@@ -307,10 +332,14 @@ void NufftPlan<T>::Impl::build(std::span<const double> u, std::span<const double
     throw UsageError(fmt::format("NUFFT: accuracy epsilon = {:g} is outside the supported range [{:g}, 0.1] for {} "
                                  "precision",
                                  eps, lo, single ? "single" : "double"));
-  validate_points(u, v);
-  npts = u.size();
+}
 
-  kp = choose_kernel(eps, single, npts, nx, ny);
+// Kernel parameters from ε (or the expert overrides), the kernel polynomial of
+// the degree the accuracy table was calibrated with, the padded FFT grid and
+// the grid correction 1/ψ̂(p/N), p = x − nx/2 (and likewise in y).
+template <class T>
+void NufftPlan<T>::Impl::choose_kernel(const NufftOptions& opt) {
+  kp = nufft_detail::choose_kernel(eps, std::is_same_v<T, float>, npts, nx, ny);
   if (opt.support) kp.support = opt.support;
   if (opt.sigma > 0) kp.sigma = opt.sigma;
   kp.beta = opt.beta > 0 ? opt.beta : default_beta(kp.sigma);
@@ -318,13 +347,10 @@ void NufftPlan<T>::Impl::build(std::span<const double> u, std::span<const double
     throw UsageError(fmt::format("NUFFT: kernel support {} outside 2..16", kp.support));
   if (kp.sigma < 1.2) throw UsageError(fmt::format("NUFFT: oversampling {} below 1.2", kp.sigma));
   const int W = kp.support;
-  const int L = lanes_for(W);
-
-  // Kernel polynomial of the degree the accuracy table was calibrated with.
   if (opt.degree && (opt.degree < 4 || opt.degree > 24))
     throw UsageError(fmt::format("NUFFT: kernel polynomial degree {} outside 4..24", opt.degree));
   const int degree = opt.degree ? opt.degree : kernel_degree(W);
-  poly = fit_kernel_polynomial(W, kp.beta, L, 0, degree, degree);
+  poly = fit_kernel_polynomial(W, kp.beta, lanes_for(W), 0, degree, degree);
   coeffs.assign(poly.coeffs.begin(), poly.coeffs.end());
 
   NX = next_fft_size(std::max(static_cast<int>(std::ceil(kp.sigma * nx)), 2 * W));
@@ -332,30 +358,37 @@ void NufftPlan<T>::Impl::build(std::span<const double> u, std::span<const double
   half = NX / 2 + 1;
   ny_neg = ny / 2;
   ny_pos = ny - ny_neg;
-
-  // Grid correction 1/ψ̂(p/N), p = x − nx/2 (and likewise in y).
   corr_x.resize(nx);
   corr_y.resize(ny);
   for (int x = 0; x < nx; ++x) corr_x[x] = static_cast<T>(1.0 / es_kernel_ft(double(x - nx / 2) / NX, W, kp.beta));
   for (int y = 0; y < ny; ++y) corr_y[y] = static_cast<T>(1.0 / es_kernel_ft(double(y - ny / 2) / NY, W, kp.beta));
+}
 
-  // Geometry of the extended grid and its tiles.
-  const int TS = opt.tile > 0 ? opt.tile : 16;
-  if (TS < L - 1 || TS < W - 1) throw UsageError(fmt::format("NUFFT: tile {} smaller than the kernel", TS));
+// Geometry of the extended grid and its tiles.
+template <class T>
+void NufftPlan<T>::Impl::layout_tiles(int tile_side) {
+  const int W = kp.support;
+  tile = tile_side;
+  if (tile < lanes_for(W) - 1 || tile < W - 1)
+    throw UsageError(fmt::format("NUFFT: tile {} smaller than the kernel", tile));
   // The margin and the row stride do not depend on W (nor does anything else the
   // FFTs see), so one FFTW wisdom entry serves every accuracy; both even, so rows
   // keep 16-byte alignment in float too.
   E = 10;  // ≥ W/2 + 1 for W ≤ 16
-  const int tiles_x = (NX / 2 + E) / TS + 1;
-  const int tiles_y = (NY + E) / TS + 1;
-  S = (tiles_x * TS + 16 + 1) / 2 * 2;  // ≥ the last tile's local columns (TS + L − 1)
-  R = tiles_y * TS + W;
-  const int ntiles = tiles_x * tiles_y;
+  tiles_x = (NX / 2 + E) / tile + 1;
+  tiles_y = (NY + E) / tile + 1;
+  S = (tiles_x * tile + 16 + 1) / 2 * 2;  // ≥ the last tile's local columns (TS + L − 1)
+  R = tiles_y * tile + W;
+}
 
-  // Bucket the points by tile (counting sort, stable: deterministic order).
+// Buckets the points by tile (counting sort, stable: deterministic order),
+// reflecting those with a < 0 (V(a, b) = conj V(−a, −b)).
+template <class T>
+void NufftPlan<T>::Impl::bucket_points(std::span<const double> u, std::span<const double> v) {
+  const int ntiles = tiles_x * tiles_y;
   std::vector<std::uint32_t> tile_of(npts);
   std::vector<PointRecord<T>> recs(npts);
-  const double halfw = 0.5 * W;
+  const double halfw = 0.5 * kp.support;
   for (std::size_t k = 0; k < npts; ++k) {
     double a = -u[k] * image.cell, b = v[k] * image.cell;
     std::uint32_t flag = 0;
@@ -371,39 +404,42 @@ void NufftPlan<T>::Impl::build(std::span<const double> u, std::span<const double
     int gy0 = static_cast<int>(std::ceil(ty - halfw));
     double fx = gx0 - (tx - halfw), fy = gy0 - (ty - halfw);  // ∈ [0, 1)
     int ex = gx0 + E, ey = gy0 + E;
-    int tix = ex / TS, tiy = ey / TS;
+    int tix = ex / tile, tiy = ey / tile;
     tile_of[k] = static_cast<std::uint32_t>(tiy * tiles_x + tix);
     recs[k].zx = static_cast<T>(2 * fx - 1);
     recs[k].zy = static_cast<T>(2 * fy - 1);
     recs[k].index = static_cast<std::uint32_t>(k) | flag;
-    recs[k].ox = static_cast<std::uint16_t>(ex - tix * TS);
-    recs[k].oy = static_cast<std::uint16_t>(ey - tiy * TS);
+    recs[k].ox = static_cast<std::uint16_t>(ex - tix * tile);
+    recs[k].oy = static_cast<std::uint16_t>(ey - tiy * tile);
   }
   tile_start.assign(ntiles + 1, 0);
   for (std::size_t k = 0; k < npts; ++k) ++tile_start[tile_of[k] + 1];
   for (int t = 0; t < ntiles; ++t) tile_start[t + 1] += tile_start[t];
   points.resize(npts);
-  {
-    std::vector<std::uint32_t> fill(tile_start.begin(), tile_start.end() - 1);
-    for (std::size_t k = 0; k < npts; ++k) points[fill[tile_of[k]]++] = recs[k];
-  }
+  std::vector<std::uint32_t> fill(tile_start.begin(), tile_start.end() - 1);
+  for (std::size_t k = 0; k < npts; ++k) points[fill[tile_of[k]]++] = recs[k];
   for (int t = 0; t < ntiles; ++t) {
     if (tile_start[t + 1] == tile_start[t]) continue;
     tiles_all.push_back(t);
     int tix = t % tiles_x, tiy = t / tiles_x;
     tiles_colour[(tiy % 2) * 2 + (tix % 2)].push_back(t);
   }
+}
 
+// The grids, the per-thread local buffers, the spreading kernels and their geometry.
+template <class T>
+void NufftPlan<T>::Impl::allocate(bool portable) {
+  const int W = kp.support, L = lanes_for(W);
   ext.reset(static_cast<std::size_t>(S) * R);
   real.reset(static_cast<std::size_t>(ny) * NX);
   geo.support = W;
   geo.lanes = L;
   geo.degree = poly.degree;
   geo.coeffs = coeffs.data();
-  geo.tile = TS;
+  geo.tile = tile;
   geo.tiles_x = tiles_x;
-  geo.local_stride = (TS + L - 1 + 7) / 8 * 8;
-  geo.local_rows = TS + W - 1;
+  geo.local_stride = (tile + L - 1 + 7) / 8 * 8;
+  geo.local_rows = tile + W - 1;
   geo.grid = ext.ptr;
   geo.grid_stride = S;
   geo.points = points.data();
@@ -411,16 +447,8 @@ void NufftPlan<T>::Impl::build(std::span<const double> u, std::span<const double
   local_size = static_cast<std::size_t>(geo.local_rows) * geo.local_stride;
   local.reset(2 * local_size * nthreads);
   sorted.reset(npts);
-  kern = (!opt.portable && cpu_has_avx2_fma()) ? avx2_kernels<T>(W) : generic_kernels<T>(W);
+  kern = (!portable && cpu_has_avx2_fma()) ? avx2_kernels<T>(W) : generic_kernels<T>(W);
   if (!kern.degrid) throw InternalError(fmt::format("NUFFT: no kernel for support {}", W));
-
-  pool = std::make_unique<Pool>(nthreads);
-  make_fft_plans();
-  plan_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  log().debug("NUFFT plan: {}x{} image, {} points, eps {:g}: W {}, sigma {:.3g}, beta {:.4g}, degree {} "
-              "(kernel fit error {:.2g}), FFT {}x{}, {} tiles of {}², {} isa, {:.3f} s",
-              nx, ny, npts, eps, W, kp.sigma, kp.beta, poly.degree, poly.max_error, NX, NY, tiles_all.size(), TS,
-              kern.isa, plan_s);
 }
 
 template <class T>
@@ -653,6 +681,11 @@ std::size_t NufftPlan<T>::nvis() const {
 template <class T>
 const ImageGrid& NufftPlan<T>::image_grid() const {
   return impl_->image;
+}
+template <class T>
+OperatorShape NufftPlan<T>::shape() const {
+  const ImageGrid& g = impl_->image;
+  return {static_cast<std::size_t>(g.ny), static_cast<std::size_t>(g.nx), impl_->npts};
 }
 template <class T>
 double NufftPlan<T>::epsilon() const {

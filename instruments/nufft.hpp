@@ -10,13 +10,15 @@
 // kernel parameters chosen from ε, FFTW_MEASURE plans — and then applied
 // thousands of times. Achieved relative L2 error against the direct transform
 // (instruments/dft.hpp) is ≤ ε. A plan is not reentrant: one call at a time
-// (it parallelises internally over thread_count() threads).
+// (it parallelises internally over thread_count() threads). As a LinearOperator
+// (instruments/linear_operator.hpp), apply is degrid and adjoint is grid.
 #include <complex>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
 
+#include "instruments/linear_operator.hpp"
 #include "src/core/image_grid.hpp"
 
 namespace penumbra {
@@ -32,7 +34,7 @@ struct NufftOptions {
 };
 
 template <class T>  // float or double
-class NufftPlan {
+class NufftPlan final : public LinearOperator<T> {
  public:
   // ε in [1e-10, 1e-1] for double, [1e-5, 1e-1] for float; UsageError otherwise.
   // Throws UsageError when a |u| or |v| exceeds what the grid resolves (1/(2·cell)),
@@ -49,6 +51,11 @@ class NufftPlan {
 
   void degrid(std::span<const T> image, std::span<std::complex<T>> vis) const;
   void grid(std::span<const std::complex<T>> vis, std::span<T> image) const;
+
+  void apply(std::span<const T> image, std::span<std::complex<T>> vis) const override { degrid(image, vis); }
+  void adjoint(std::span<const std::complex<T>> vis, std::span<T> image) const override { grid(vis, image); }
+  OperatorShape shape() const override;  // [ny][nx] → nvis
+  std::string_view name() const override { return "nufft"; }
 
   std::size_t nvis() const;
   const ImageGrid& image_grid() const;

@@ -12,6 +12,40 @@
 
 namespace penumbra {
 
+namespace {
+
+// Batched calls of a LinearOperator (instruments/linear_operator.hpp), one image
+// at a time, serialised per operator (an operator is not reentrant).
+template <class T>
+at::Tensor apply_batch(const LinearOperator<T>& op, std::mutex& mutex, const at::Tensor& x) {
+  const std::int64_t b = x.size(0), n = static_cast<std::int64_t>(op.input_size()),
+                     m = static_cast<std::int64_t>(op.output_size());
+  at::Tensor out = torch::empty({b, m}, torch::dtype(c10::CppTypeToScalarType<c10::complex<T>>::value));
+  const T* in = x.data_ptr<T>();
+  auto* o = reinterpret_cast<std::complex<T>*>(out.data_ptr<c10::complex<T>>());
+  std::lock_guard lock(mutex);
+  for (std::int64_t i = 0; i < b; ++i)
+    op.apply(std::span<const T>(in + i * n, n), std::span<std::complex<T>>(o + i * m, m));
+  return out;
+}
+
+template <class T>
+at::Tensor adjoint_batch(const LinearOperator<T>& op, std::mutex& mutex, const at::Tensor& y) {
+  const OperatorShape s = op.shape();
+  const std::int64_t b = y.size(0), n = static_cast<std::int64_t>(op.input_size()),
+                     m = static_cast<std::int64_t>(op.output_size());
+  at::Tensor out = torch::empty({b, static_cast<std::int64_t>(s.height), static_cast<std::int64_t>(s.width)},
+                          torch::dtype(c10::CppTypeToScalarType<T>::value));
+  const auto* in = reinterpret_cast<const std::complex<T>*>(y.data_ptr<c10::complex<T>>());
+  T* o = out.data_ptr<T>();
+  std::lock_guard lock(mutex);
+  for (std::int64_t i = 0; i < b; ++i)
+    op.adjoint(std::span<const std::complex<T>>(in + i * m, m), std::span<T>(o + i * n, n));
+  return out;
+}
+
+}  // namespace
+
 struct NufftOperator::Impl {
   std::vector<double> u, v;
   ImageGrid grid;
@@ -35,48 +69,12 @@ struct NufftOperator::Impl {
 
   // x: real [B, ny, nx] contiguous → complex [B, M].
   at::Tensor degrid(const at::Tensor& x) {
-    const std::int64_t b = x.size(0), m = static_cast<std::int64_t>(u.size()), npix = grid.size();
-    if (x.scalar_type() == at::kDouble) {
-      auto out = torch::empty({b, m}, torch::dtype(torch::kComplexDouble));
-      auto& plan = pd();
-      std::lock_guard lock(mutex_d);
-      const double* in = x.data_ptr<double>();
-      auto* o = reinterpret_cast<std::complex<double>*>(out.data_ptr<c10::complex<double>>());
-      for (std::int64_t i = 0; i < b; ++i)
-        plan.degrid(std::span<const double>(in + i * npix, npix), std::span<std::complex<double>>(o + i * m, m));
-      return out;
-    }
-    auto out = torch::empty({b, m}, torch::dtype(torch::kComplexFloat));
-    auto& plan = pf();
-    std::lock_guard lock(mutex_f);
-    const float* in = x.data_ptr<float>();
-    auto* o = reinterpret_cast<std::complex<float>*>(out.data_ptr<c10::complex<float>>());
-    for (std::int64_t i = 0; i < b; ++i)
-      plan.degrid(std::span<const float>(in + i * npix, npix), std::span<std::complex<float>>(o + i * m, m));
-    return out;
+    return x.scalar_type() == at::kDouble ? apply_batch<double>(pd(), mutex_d, x) : apply_batch<float>(pf(), mutex_f, x);
   }
-
   // y: complex [B, M] contiguous → real [B, ny, nx].
   at::Tensor grid_(const at::Tensor& y) {
-    const std::int64_t b = y.size(0), m = static_cast<std::int64_t>(u.size()), npix = grid.size();
-    if (y.scalar_type() == at::kComplexDouble) {
-      auto out = torch::empty({b, grid.ny, grid.nx}, torch::dtype(torch::kDouble));
-      auto& plan = pd();
-      std::lock_guard lock(mutex_d);
-      const auto* in = reinterpret_cast<const std::complex<double>*>(y.data_ptr<c10::complex<double>>());
-      double* o = out.data_ptr<double>();
-      for (std::int64_t i = 0; i < b; ++i)
-        plan.grid(std::span<const std::complex<double>>(in + i * m, m), std::span<double>(o + i * npix, npix));
-      return out;
-    }
-    auto out = torch::empty({b, grid.ny, grid.nx}, torch::dtype(torch::kFloat));
-    auto& plan = pf();
-    std::lock_guard lock(mutex_f);
-    const auto* in = reinterpret_cast<const std::complex<float>*>(y.data_ptr<c10::complex<float>>());
-    float* o = out.data_ptr<float>();
-    for (std::int64_t i = 0; i < b; ++i)
-      plan.grid(std::span<const std::complex<float>>(in + i * m, m), std::span<float>(o + i * npix, npix));
-    return out;
+    return y.scalar_type() == at::kComplexDouble ? adjoint_batch<double>(pd(), mutex_d, y)
+                                                 : adjoint_batch<float>(pf(), mutex_f, y);
   }
 };
 

@@ -12,7 +12,8 @@
 // complex output z is ∂L/∂Re z + i ∂L/∂Im z): for a real loss L,
 //   ∂L/∂x = Re Aᴴ (∂L/∂z)   and   ∂L/∂y = A (∂L/∂x).
 // float32 images run through a NufftPlan<float> (→ complex64), float64 through a
-// NufftPlan<double> (→ complex128); each plan is built on first use. CPU tensors
+// NufftPlan<double> (→ complex128); each plan is built on first use and seen
+// through its LinearOperator interface (instruments/linear_operator.hpp). CPU tensors
 // only. Calls are serialised per plan (a plan is not reentrant). Autograd graphs
 // keep the operator's state alive, so they may outlive the NufftOperator object.
 #include <ATen/core/Tensor.h>

@@ -2,15 +2,20 @@
 // operators, so it is checked against closed forms, not against itself.
 #include "instruments/dft.hpp"
 
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <complex>
+#include <functional>
+#include <string>
 #include <numbers>
 #include <random>
 #include <vector>
 
 #include "src/core/errors.hpp"
+#include "tests/support/dense_operator.hpp"
+#include "tests/support/operator_checks.hpp"
 
 namespace penumbra {
 namespace {
@@ -70,26 +75,70 @@ TEST(Dft, GriddingOneVisibilityGivesACosineFringe) {
     }
 }
 
-TEST(Dft, GridIsTheAdjointOfDegrid) {
+// The generic operator checks, and agreement with the matrix written out entry
+// by entry (the dense test operator, itself checked the same way).
+TEST(Dft, PassesTheOperatorChecks) {
   ImageGrid g = small_grid(20, 18);
   Points p = random_points(300, g.max_uv(), 2);
-  std::mt19937_64 rng(3);
-  std::normal_distribution<double> n;
-  std::vector<double> x(g.size());
-  for (auto& a : x) a = n(rng);
-  std::vector<cd> y(p.u.size());
-  for (auto& a : y) a = cd(n(rng), n(rng));
-  std::vector<cd> ax(y.size());
-  std::vector<double> ahy(x.size());
-  dft_degrid(p.u, p.v, g, x, ax, 2);
-  dft_grid(p.u, p.v, g, y, ahy, 2);
-  double lhs = 0, rhs = 0, scale = 0;
-  for (std::size_t k = 0; k < y.size(); ++k) {
-    lhs += (std::conj(ax[k]) * y[k]).real();  // Re⟨Ax, y⟩
-    scale += std::abs(ax[k]) * std::abs(y[k]);
+  test::expect_linear_operator(DftOperator<double>(p.u, p.v, g, 2), 3);
+  test::expect_linear_operator(DftOperator<float>(p.u, p.v, g, 2), 3);
+  ImageGrid small = small_grid(7, 6);
+  Points q = random_points(40, small.max_uv(), 5);
+  test::DenseOperator<double> dense(test::dense_dft_matrix(q.u, q.v, small), small.ny, small.nx);
+  test::expect_linear_operator(dense, 6);
+  test::expect_matches_dft(dense, q.u, q.v, small, 1e-13);
+  test::DenseOperator<float> dense_f(test::dense_dft_matrix(q.u, q.v, small), small.ny, small.nx);
+  test::expect_linear_operator(dense_f, 6);
+  test::expect_matches_dft(dense_f, q.u, q.v, small, 1e-6);
+}
+
+// The checks themselves catch an adjoint that is 1 % off and a map that is not linear.
+template <class Broken>
+class Tampered final : public LinearOperator<double> {
+ public:
+  Tampered(DftOperator<double> op, Broken broken) : op_(std::move(op)), broken_(broken) {}
+  void apply(std::span<const double> in, std::span<cd> out) const override {
+    op_.apply(in, out);
+    broken_(out);
   }
-  for (std::size_t j = 0; j < x.size(); ++j) rhs += x[j] * ahy[j];
-  EXPECT_LE(std::abs(lhs - rhs), 1e-13 * scale);
+  void adjoint(std::span<const cd> in, std::span<double> out) const override { op_.adjoint(in, out); }
+  OperatorShape shape() const override { return op_.shape(); }
+  std::string_view name() const override { return "tampered"; }
+
+ private:
+  DftOperator<double> op_;
+  Broken broken_;
+};
+
+// Every failure message `check` reports, joined (and not reported).
+std::string failures_of(const std::function<void()>& check) {
+  ::testing::TestPartResultArray results;
+  {
+    ::testing::ScopedFakeTestPartResultReporter intercept(
+        ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD, &results);
+    check();
+  }
+  std::string all;
+  for (int i = 0; i < results.size(); ++i) all += std::string(results.GetTestPartResult(i).message()) + "\n";
+  return all;
+}
+
+TEST(Dft, OperatorChecksCatchWrongOperators) {
+  ImageGrid g = small_grid(6, 5);
+  Points p = random_points(20, g.max_uv(), 7);
+  Tampered scaled(DftOperator<double>(p.u, p.v, g), [](std::span<cd> out) {
+    for (auto& z : out) z *= 1.01;
+  });
+  Tampered offset(DftOperator<double>(p.u, p.v, g), [](std::span<cd> out) {
+    for (auto& z : out) z += cd(1e-3, 0);
+  });
+  std::string adjoint = failures_of([&] { test::expect_linear_operator(scaled); });
+  EXPECT_NE(adjoint.find("adjointness"), std::string::npos) << adjoint;
+  std::string linear = failures_of([&] { test::expect_linear_operator(offset); });
+  EXPECT_NE(linear.find("apply is not linear"), std::string::npos) << linear;
+  std::string dft = failures_of([&] { test::expect_matches_dft(scaled, p.u, p.v, g, 1e-3); });
+  EXPECT_NE(dft.find("apply"), std::string::npos) << dft;
+  EXPECT_EQ(failures_of([&] { test::expect_matches_dft(DftOperator<double>(p.u, p.v, g), p.u, p.v, g, 1e-13); }), "");
 }
 
 TEST(Dft, ResultsDoNotDependOnTheThreadCount) {

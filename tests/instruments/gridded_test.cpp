@@ -1,6 +1,7 @@
 // Gridded visibilities: per-cell statistics against a direct computation, and
 // the documented correspondence between the grid and the operator A (an
-// unnormalised forward DFT of the ifftshifted image, u mirrored).
+// unnormalised forward DFT of the ifftshifted image, u mirrored), and the
+// gridded operator that evaluates A on those cells.
 #include "instruments/gridded_visibilities.hpp"
 
 #include <gtest/gtest.h>
@@ -14,7 +15,9 @@
 #include <vector>
 
 #include "instruments/dft.hpp"
+#include "instruments/gridded_operator.hpp"
 #include "src/core/errors.hpp"
+#include "tests/support/operator_checks.hpp"
 
 namespace penumbra {
 namespace {
@@ -127,6 +130,37 @@ TEST(GriddedVisibilities, GridEqualsTheForwardDftOfTheShiftedImage) {
       EXPECT_NEAR(std::abs(gv.mean[gv.index(ky, kx)] - f), 0.0, 1e-9 * (1 + std::abs(f))) << ky << "," << kx;
       // Every cell got its own sample and the mirror of its partner's (same value for a real image).
       EXPECT_EQ(gv.count[gv.index(ky, kx)], gv.self_conjugate(ky, kx) ? 1 : 2);
+    }
+}
+
+// The gridded operator on padded, unpadded and odd grids: the generic operator
+// checks, and exactly the direct transform at its cell centres.
+TEST(GriddedOperator, PassesTheOperatorChecks) {
+  for (auto [n, m] : {std::pair{8, 16}, {8, 12}, {6, 6}, {5, 9}}) {
+    SCOPED_TRACE(testing::Message() << n << " on " << m);
+    ImageGrid g = grid_of(n, n + 1, 1e-6);
+    GriddedOperator<double> op(g, m, m + 2);
+    EXPECT_EQ(op.output_size(), static_cast<std::size_t>(m * (m + 2)));
+    test::expect_linear_operator(op, 7);
+    test::expect_matches_dft(op, op.cell_u(), op.cell_v(), g, 1e-12);
+    GriddedOperator<float> opf(g, m, m + 2);
+    test::expect_linear_operator(opf, 7);
+    test::expect_matches_dft(opf, opf.cell_u(), opf.cell_v(), g, 1e-6);
+  }
+  EXPECT_THROW(GriddedOperator<double>(grid_of(8, 8, 1e-6), 6, 8), UsageError);
+}
+
+// Its cells are the cells of grid_visibilities on the same uv grid.
+TEST(GriddedOperator, CellsAreTheGriddedVisibilitiesCells) {
+  ImageGrid g = grid_of(6, 6, 2e-6);
+  const int m = 12;
+  GriddedOperator<double> op(g, m, m);
+  GriddedVisibilities probe = grid_visibilities(VisibilitySet{{0.0}, {0.0}, {cd(1, 0)}, {1.0}}, grid_of(m, m, g.cell));
+  auto u = op.cell_u(), v = op.cell_v();
+  for (int ky = 0; ky < m; ++ky)
+    for (int kx = 0; kx < m; ++kx) {
+      EXPECT_DOUBLE_EQ(u[probe.index(ky, kx)], probe.u_of(kx));
+      EXPECT_DOUBLE_EQ(v[probe.index(ky, kx)], probe.v_of(ky));
     }
 }
 

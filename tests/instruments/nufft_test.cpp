@@ -1,5 +1,5 @@
-// The planned NUFFT against its oracle (the direct transform), its own adjoint,
-// closed forms, and its bad-input errors.
+// The planned NUFFT against its oracle (the direct transform), the generic
+// operator checks, closed forms, and its bad-input errors.
 #include "instruments/nufft.hpp"
 
 #include <gtest/gtest.h>
@@ -14,6 +14,7 @@
 #include "instruments/dft.hpp"
 #include "instruments/es_kernel.hpp"
 #include "src/core/errors.hpp"
+#include "tests/support/operator_checks.hpp"
 
 namespace penumbra {
 namespace {
@@ -88,66 +89,33 @@ TEST(Nufft, OddSizesAndLargerGridsAreAccurate) {
   }
 }
 
-TEST(Nufft, FloatVariantMeetsItsAccuracy) {
-  Problem p = make_problem(40, 48, 2000, 3);
-  std::vector<float> imgf(p.image.begin(), p.image.end());
-  std::vector<std::complex<float>> visf(p.vis.begin(), p.vis.end());
-  std::vector<double> imgd(imgf.begin(), imgf.end());
-  std::vector<cd> visd(visf.begin(), visf.end());
-  std::vector<cd> ref(p.u.size());
-  std::vector<double> refb(p.grid.size());
-  dft_degrid(p.u, p.v, p.grid, imgd, ref, 2);
-  dft_grid(p.u, p.v, p.grid, visd, refb, 2);
-  for (double eps : {1e-3, 1e-4, 1e-5}) {
-    NufftPlan<float> plan(p.u, p.v, p.grid, eps, 2);
-    std::vector<std::complex<float>> a(p.u.size());
-    std::vector<float> b(p.grid.size());
-    plan.degrid(imgf, a);
-    plan.grid(visf, b);
-    std::vector<cd> ad(a.begin(), a.end());
-    std::vector<double> bd(b.begin(), b.end());
-    EXPECT_LE(relative_l2_error(ad, ref), eps) << "degrid, eps " << eps;
-    EXPECT_LE(relative_l2_error(bd, refb), eps) << "grid, eps " << eps;
+// The generic operator checks (tests/support/operator_checks.hpp) in both
+// precisions: adjointness and linearity to rounding at every accuracy, and the
+// achieved error against the direct transform within ε.
+template <class T>
+void check_plans(const Problem& p, std::initializer_list<double> epsilons, std::uint64_t seed) {
+  for (double eps : epsilons) {
+    SCOPED_TRACE(eps);
+    NufftPlan<T> plan(p.u, p.v, p.grid, eps, 2);
+    test::expect_linear_operator(plan, seed);
+    test::expect_matches_dft(plan, p.u, p.v, p.grid, eps);
   }
 }
 
-TEST(Nufft, GridIsTheAdjointOfDegrid) {
-  Problem p = make_problem(50, 36, 3000, 4);
-  for (double eps : {1e-3, 1e-6, 1e-10}) {
-    NufftPlan<double> plan(p.u, p.v, p.grid, eps, 2);
-    std::vector<cd> ax(p.u.size());
-    std::vector<double> ahy(p.grid.size());
-    plan.degrid(p.image, ax);
-    plan.grid(p.vis, ahy);
-    double lhs = 0, rhs = 0;
-    for (std::size_t k = 0; k < ax.size(); ++k) lhs += (std::conj(ax[k]) * p.vis[k]).real();
-    for (std::size_t j = 0; j < ahy.size(); ++j) rhs += p.image[j] * ahy[j];
-    EXPECT_LE(std::abs(lhs - rhs), 1e-12 * std::abs(lhs)) << "eps " << eps << ": " << lhs << " vs " << rhs;
-  }
+TEST(Nufft, PassesTheOperatorChecks) {
+  check_plans<double>(make_problem(50, 36, 3000, 4), {1e-3, 1e-6, 1e-10}, 4);
+  check_plans<float>(make_problem(40, 48, 2000, 3), {1e-3, 1e-4, 1e-5}, 3);
 }
 
-TEST(Nufft, IsLinear) {
-  Problem p = make_problem(32, 32, 1000, 5);
-  NufftPlan<double> plan(p.u, p.v, p.grid, 1e-8, 1);
-  std::vector<double> x2(p.image.size());
-  for (std::size_t j = 0; j < x2.size(); ++j) x2[j] = std::cos(0.3 * j);
-  std::vector<double> comb(p.image.size());
-  for (std::size_t j = 0; j < x2.size(); ++j) comb[j] = 2.0 * p.image[j] - 0.5 * x2[j];
-  std::vector<cd> a(p.u.size()), b(p.u.size()), c(p.u.size());
-  plan.degrid(p.image, a);
-  plan.degrid(x2, b);
-  plan.degrid(comb, c);
-  for (std::size_t k = 0; k < a.size(); ++k) EXPECT_LT(std::abs(c[k] - (2.0 * a[k] - 0.5 * b[k])), 1e-12);
-  std::vector<cd> y2(p.vis.size()), ycomb(p.vis.size());
-  for (std::size_t k = 0; k < y2.size(); ++k) {
-    y2[k] = cd(std::sin(0.1 * k), 1.0);
-    ycomb[k] = 3.0 * p.vis[k] + y2[k];
-  }
-  std::vector<double> ga(p.image.size()), gb(p.image.size()), gc(p.image.size());
-  plan.grid(p.vis, ga);
-  plan.grid(y2, gb);
-  plan.grid(ycomb, gc);
-  for (std::size_t j = 0; j < ga.size(); ++j) EXPECT_NEAR(gc[j], 3.0 * ga[j] + gb[j], 1e-10);
+TEST(Nufft, ReportsItsShapeAsAnOperator) {
+  Problem p = make_problem(12, 10, 30, 12);
+  NufftPlan<float> plan(p.u, p.v, p.grid, 1e-4, 1);
+  const LinearOperator<float>& op = plan;
+  EXPECT_EQ(op.shape().height, 10u);
+  EXPECT_EQ(op.shape().width, 12u);
+  EXPECT_EQ(op.output_size(), p.u.size());
+  EXPECT_EQ(op.dtype(), Dtype::kFloat32);
+  EXPECT_EQ(op.name(), "nufft");
 }
 
 // Ties the sign convention to the image orientation: a delta East and North of
