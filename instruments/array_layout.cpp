@@ -166,8 +166,10 @@ void ArrayLayout::validate(const std::string& where) const {
   }
 }
 
-ArrayLayout read_casa_cfg(const std::filesystem::path& path) {
-  auto f = open_or_throw(path, "array configuration");
+namespace {
+
+// A CASA .cfg file as read, before its positions are interpreted.
+struct CasaCfg {
   std::string observatory, coordsys;
   bool have_cofa = false;
   double cofa_lon = 0, cofa_lat = 0;
@@ -176,6 +178,32 @@ ArrayLayout read_casa_cfg(const std::filesystem::path& path) {
     std::string name;
   };
   std::vector<Row> rows;
+};
+
+// Header: "# key=value", possibly followed by a comment in parentheses.
+void read_cfg_header(const std::string& comment, const std::filesystem::path& path, int line, CasaCfg& cfg) {
+  std::string body = trim(comment.substr(1));
+  auto eq = body.find('=');
+  if (eq == std::string::npos) return;
+  std::string key = lower(trim(body.substr(0, eq)));
+  std::string value = trim(body.substr(eq + 1));
+  std::string first = value.substr(0, value.find_first_of(" \t("));
+  if (key == "observatory") cfg.observatory = first;
+  if (key == "coordsys") cfg.coordsys = lower(first);
+  if (key == "cofa") {
+    auto parts = split_fields(value);
+    if (parts.size() < 2)
+      throw DataError(fmt::format("{}:{}: COFA is '{}', expected 'longitude,latitude' in degrees", path.string(), line,
+                                  value));
+    cfg.cofa_lon = parse_number(parts[0], path, line, 1) * kDeg;
+    cfg.cofa_lat = parse_number(parts[1], path, line, 2) * kDeg;
+    cfg.have_cofa = true;
+  }
+}
+
+CasaCfg read_cfg_rows(const std::filesystem::path& path) {
+  auto f = open_or_throw(path, "array configuration");
+  CasaCfg cfg;
   std::string text;
   int line = 0;
   while (std::getline(f, text)) {
@@ -183,106 +211,107 @@ ArrayLayout read_casa_cfg(const std::filesystem::path& path) {
     std::string t = trim(text);
     if (t.empty()) continue;
     if (t[0] == '#') {
-      // Header: "# key=value", possibly followed by a comment in parentheses.
-      std::string body = trim(t.substr(1));
-      auto eq = body.find('=');
-      if (eq == std::string::npos) continue;
-      std::string key = lower(trim(body.substr(0, eq)));
-      std::string value = trim(body.substr(eq + 1));
-      std::string first = value.substr(0, value.find_first_of(" \t("));
-      if (key == "observatory") observatory = first;
-      if (key == "coordsys") coordsys = lower(first);
-      if (key == "cofa") {
-        auto parts = split_fields(value);
-        if (parts.size() < 2)
-          throw DataError(fmt::format("{}:{}: COFA is '{}', expected 'longitude,latitude' in degrees",
-                                      path.string(), line, value));
-        cofa_lon = parse_number(parts[0], path, line, 1) * kDeg;
-        cofa_lat = parse_number(parts[1], path, line, 2) * kDeg;
-        have_cofa = true;
-      }
+      read_cfg_header(t, path, line, cfg);
       continue;
     }
     auto fields = split_fields(t);
     if (fields.size() < 4)
       throw DataError(fmt::format("{}:{}: {} columns in '{}', expected x y z diam [name]", path.string(), line,
                                   fields.size(), t));
-    Row r{parse_number(fields[0], path, line, 1), parse_number(fields[1], path, line, 2),
-          parse_number(fields[2], path, line, 3), parse_number(fields[3], path, line, 4),
-          fields.size() > 4 ? fields[4] : fmt::format("A{:02d}", rows.size())};
+    CasaCfg::Row r{parse_number(fields[0], path, line, 1), parse_number(fields[1], path, line, 2),
+                   parse_number(fields[2], path, line, 3), parse_number(fields[3], path, line, 4),
+                   fields.size() > 4 ? fields[4] : fmt::format("A{:02d}", cfg.rows.size())};
     if (!(r.d > 0))
       throw DataError(fmt::format("{}:{}: dish diameter (column 4) is {}, expected > 0 m", path.string(), line, r.d));
-    rows.push_back(r);
+    cfg.rows.push_back(r);
   }
-  if (rows.empty()) throw DataError(fmt::format("{}: no antenna rows (expected 'x y z diam name')", path.string()));
-  if (coordsys.empty()) coordsys = "loc";
+  if (cfg.rows.empty())
+    throw DataError(fmt::format("{}: no antenna rows (expected 'x y z diam name')", path.string()));
+  if (cfg.coordsys.empty()) cfg.coordsys = "loc";
+  return cfg;
+}
 
-  ArrayLayout L;
-  L.name = path.filename().string();
-  if (coordsys == "loc") {
-    if (have_cofa) {
-      L.site = {observatory.empty() ? "COFA" : observatory, cofa_lat, cofa_lon, 0.0};
-      if (!observatory.empty()) {
-        try {
-          L.site.height = site_by_name(observatory).height;
-        } catch (const UsageError&) {
-        }
-      }
-    } else if (!observatory.empty()) {
+// coordsys=LOC: positions are already east, north, up about the array centre,
+// which the COFA line or the observatory name places on Earth.
+void place_local_rows(const CasaCfg& cfg, const std::filesystem::path& path, ArrayLayout& L) {
+  if (cfg.have_cofa) {
+    L.site = {cfg.observatory.empty() ? "COFA" : cfg.observatory, cfg.cofa_lat, cfg.cofa_lon, 0.0};
+    if (!cfg.observatory.empty()) {
       try {
-        L.site = site_by_name(observatory);
-      } catch (const UsageError& e) {
-        throw DataError(fmt::format("{}: coordsys=LOC needs a known observatory or a COFA line: {}", path.string(),
-                                    e.what()));
-      }
-    } else {
-      throw DataError(
-          fmt::format("{}: coordsys=LOC but neither 'observatory=' nor 'COFA=' in the header", path.string()));
-    }
-    for (const auto& r : rows) {
-      L.east.push_back(r.x);
-      L.north.push_back(r.y);
-      L.up.push_back(r.z);
-      L.diameter.push_back(r.d);
-      L.antenna.push_back(r.name);
-    }
-  } else if (coordsys == "xyz") {
-    // Geocentric positions: the array centre is the known observatory position, or
-    // else the centroid of the antennas projected onto the ellipsoid.
-    double c[3] = {0, 0, 0};
-    for (const auto& r : rows) {
-      c[0] += r.x / rows.size();
-      c[1] += r.y / rows.size();
-      c[2] += r.z / rows.size();
-    }
-    if (std::hypot(c[0], c[1], c[2]) < 6.0e6)
-      throw DataError(fmt::format("{}: coordsys=XYZ but the positions are {:.0f} m from the geocentre, expected "
-                                  "Earth-centred ITRF metres",
-                                  path.string(), std::hypot(c[0], c[1], c[2])));
-    Site s = itrf_to_geodetic(c);
-    s.name = observatory;
-    if (!observatory.empty()) {
-      try {
-        s = site_by_name(observatory);
+        L.site.height = site_by_name(cfg.observatory).height;
       } catch (const UsageError&) {
       }
     }
-    L.site = s;
-    double o[3];
-    geodetic_to_itrf(s, o);
-    double sp = std::sin(s.latitude), cp = std::cos(s.latitude);
-    double sl = std::sin(s.longitude), cl = std::cos(s.longitude);
-    for (const auto& r : rows) {
-      double d[3] = {r.x - o[0], r.y - o[1], r.z - o[2]};
-      L.east.push_back(-sl * d[0] + cl * d[1]);
-      L.north.push_back(-sp * cl * d[0] - sp * sl * d[1] + cp * d[2]);
-      L.up.push_back(cp * cl * d[0] + cp * sl * d[1] + sp * d[2]);
-      L.diameter.push_back(r.d);
-      L.antenna.push_back(r.name);
+  } else if (!cfg.observatory.empty()) {
+    try {
+      L.site = site_by_name(cfg.observatory);
+    } catch (const UsageError& e) {
+      throw DataError(
+          fmt::format("{}: coordsys=LOC needs a known observatory or a COFA line: {}", path.string(), e.what()));
     }
   } else {
-    throw DataError(fmt::format("{}: coordsys={} is not supported (expected LOC or XYZ)", path.string(), coordsys));
+    throw DataError(
+        fmt::format("{}: coordsys=LOC but neither 'observatory=' nor 'COFA=' in the header", path.string()));
   }
+  for (const auto& r : cfg.rows) {
+    L.east.push_back(r.x);
+    L.north.push_back(r.y);
+    L.up.push_back(r.z);
+    L.diameter.push_back(r.d);
+    L.antenna.push_back(r.name);
+  }
+}
+
+// coordsys=XYZ: geocentric positions. The array centre is the known observatory
+// position, or else the centroid of the antennas projected onto the ellipsoid.
+void place_geocentric_rows(const CasaCfg& cfg, const std::filesystem::path& path, ArrayLayout& L) {
+  const auto& rows = cfg.rows;
+  double c[3] = {0, 0, 0};
+  for (const auto& r : rows) {
+    c[0] += r.x / rows.size();
+    c[1] += r.y / rows.size();
+    c[2] += r.z / rows.size();
+  }
+  if (std::hypot(c[0], c[1], c[2]) < 6.0e6)
+    throw DataError(fmt::format("{}: coordsys=XYZ but the positions are {:.0f} m from the geocentre, expected "
+                                "Earth-centred ITRF metres",
+                                path.string(), std::hypot(c[0], c[1], c[2])));
+  Site s = itrf_to_geodetic(c);
+  s.name = cfg.observatory;
+  if (!cfg.observatory.empty()) {
+    try {
+      s = site_by_name(cfg.observatory);
+    } catch (const UsageError&) {
+    }
+  }
+  L.site = s;
+  double o[3];
+  geodetic_to_itrf(s, o);
+  double sp = std::sin(s.latitude), cp = std::cos(s.latitude);
+  double sl = std::sin(s.longitude), cl = std::cos(s.longitude);
+  for (const auto& r : rows) {
+    double d[3] = {r.x - o[0], r.y - o[1], r.z - o[2]};
+    L.east.push_back(-sl * d[0] + cl * d[1]);
+    L.north.push_back(-sp * cl * d[0] - sp * sl * d[1] + cp * d[2]);
+    L.up.push_back(cp * cl * d[0] + cp * sl * d[1] + sp * d[2]);
+    L.diameter.push_back(r.d);
+    L.antenna.push_back(r.name);
+  }
+}
+
+}  // namespace
+
+ArrayLayout read_casa_cfg(const std::filesystem::path& path) {
+  const CasaCfg cfg = read_cfg_rows(path);
+  ArrayLayout L;
+  L.name = path.filename().string();
+  if (cfg.coordsys == "loc")
+    place_local_rows(cfg, path, L);
+  else if (cfg.coordsys == "xyz")
+    place_geocentric_rows(cfg, path, L);
+  else
+    throw DataError(
+        fmt::format("{}: coordsys={} is not supported (expected LOC or XYZ)", path.string(), cfg.coordsys));
   L.validate(path.string());
   return L;
 }

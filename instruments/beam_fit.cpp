@@ -54,7 +54,7 @@ Beam fit_beam(std::span<const double> psf, const ImageGrid& g) {
   }
   if (n < 6)
     throw DataError(fmt::format("the PSF main lobe covers {} pixels: the cell {} does not sample the beam; use a "
-                                "smaller --scale",
+                                "smaller pixel size",
                                 n, format_angle(g.cell)));
   Eigen::Vector3d c = ata.ldlt().solve(atb);
   Eigen::Matrix2d M;

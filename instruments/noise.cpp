@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "src/core/checks.hpp"
 #include "src/core/errors.hpp"
 #include "src/core/units.hpp"
 
@@ -52,8 +53,7 @@ double NormalStream::operator()() {
 }
 
 void add_thermal_noise(Observation& obs, double sigma_corr, std::uint64_t seed, std::uint64_t stream) {
-  if (!(sigma_corr >= 0) || !std::isfinite(sigma_corr))
-    throw UsageError(fmt::format("noise rms {} Jy must be finite and ≥ 0", sigma_corr));
+  require_non_negative("noise rms (Jy)", sigma_corr);
   obs.check_shapes("add_thermal_noise");
   if (sigma_corr == 0) {
     std::fill(obs.weight.begin(), obs.weight.end(), 1.0f);

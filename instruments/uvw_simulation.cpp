@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "src/core/checks.hpp"
 #include "src/core/errors.hpp"
 #include "src/core/units.hpp"
 
@@ -65,8 +66,7 @@ UvwTracks simulate_uvw(const ArrayLayout& layout, const UvwSimulationConfig& cfg
   if (cfg.ha_end - cfg.ha_start > 2 * kPi + 1e-12)
     throw UsageError(fmt::format("hour-angle range {:.4g} h … {:.4g} h is longer than 24 h", cfg.ha_start * 12 / kPi,
                                  cfg.ha_end * 12 / kPi));
-  if (!(cfg.integration > 0) || !std::isfinite(cfg.integration))
-    throw UsageError(fmt::format("integration time {} s must be positive", cfg.integration));
+  require_positive("integration time (s)", cfg.integration);
   double span = (cfg.ha_end - cfg.ha_start) / kSiderealRate;  // seconds of UTC
   auto ndump_total = static_cast<std::size_t>(std::floor(span / cfg.integration + 1e-9));
   if (ndump_total == 0)

@@ -28,7 +28,105 @@ std::vector<std::complex<double>> window_sum(int n, int m) {
   return d;
 }
 
+// The per-cell 2×2 blocks of A Aᵀ on the M×M grid, float64 [3, M, M]: Var Re, Var Im, Cov.
+at::Tensor aat_blocks_of(int n, int m) {
+  const std::int64_t M = m;
+  auto d = window_sum(n, m);
+  auto blocks = torch::zeros({3, M, M}, torch::TensorOptions().dtype(torch::kFloat64));
+  auto* pb = blocks.data_ptr<double>();
+  double npix = static_cast<double>(n) * n;
+  for (int ky = 0; ky < m; ++ky)
+    for (int kx = 0; kx < m; ++kx) {
+      std::complex<double> dk = d[static_cast<std::size_t>(ky)] * d[static_cast<std::size_t>(kx)];
+      std::size_t c = static_cast<std::size_t>(ky) * m + kx;
+      pb[c] = 0.5 * (npix + dk.real());
+      pb[M * M + c] = 0.5 * (npix - dk.real());
+      pb[2 * M * M + c] = 0.5 * dk.imag();
+    }
+  return blocks;
+}
+
 }  // namespace
+
+// The occupied cells of the full M×M grid, FFT order: data, variance and the
+// weights f_c of Re and Im (the grid holds each measurement twice, at k and at
+// −k, so ½ each; self-conjugate cells carry only Re).
+struct ConvolvedGriddedLikelihood::FullGrid {
+  std::vector<double> y_re, y_im, var, f_re, f_im;
+};
+
+ConvolvedGriddedLikelihood::FullGrid ConvolvedGriddedLikelihood::read_cells(const GriddedVisibilities& g) {
+  const std::size_t ncell = static_cast<std::size_t>(m_) * m_;
+  FullGrid full{std::vector<double>(ncell, 0.0), std::vector<double>(ncell, 0.0), std::vector<double>(ncell, 1.0),
+                std::vector<double>(ncell, 0.0), std::vector<double>(ncell, 0.0)};
+  for (int ky = 0; ky < m_; ++ky)
+    for (int kx = 0; kx < m_; ++kx) {
+      std::size_t c = g.index(ky, kx);
+      if (!(g.weight[c] > 0)) continue;
+      if (!std::isfinite(g.mean[c].real()) || !std::isfinite(g.mean[c].imag()) || !std::isfinite(g.variance[c]))
+        throw DataError(fmt::format("convolved likelihood: gridded cell ({}, {}) holds a non-finite value", kx, ky));
+      ++occupied_;
+      full.y_re[c] = g.mean[c].real();
+      full.y_im[c] = g.mean[c].imag();
+      full.var[c] = g.variance[c];
+      bool self = g.self_conjugate(ky, kx);
+      full.f_re[c] = self ? 1.0 : 0.5;
+      full.f_im[c] = self ? 0.0 : 0.5;
+    }
+  if (occupied_ == 0) throw DataError("convolved likelihood: no gridded cell holds data");
+  return full;
+}
+
+// Half spectrum (rfft layout): columns 0..M/2. Columns with a partner column
+// in the dropped half count twice in the energy.
+void ConvolvedGriddedLikelihood::build_half_spectrum(const FullGrid& full, at::ScalarType dtype) {
+  const std::int64_t M = m_, mh = M / 2 + 1;
+  mh_ = mh;
+  const long h = n_ / 2;
+  const double* pb = blocks_.data_ptr<double>();
+  auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
+  auto ey_re = torch::zeros({M, mh}, f64), ey_im = torch::zeros({M, mh}, f64);
+  auto er = torch::zeros({M, mh}, f64), ei = torch::zeros({M, mh}, f64);
+  auto* p_yr = ey_re.data_ptr<double>();
+  auto* p_yi = ey_im.data_ptr<double>();
+  auto* p_er = er.data_ptr<double>();
+  auto* p_ei = ei.data_ptr<double>();
+  for (int ky = 0; ky < m_; ++ky)
+    for (int kx = 0; kx < mh; ++kx) {
+      std::size_t c = static_cast<std::size_t>(ky) * m_ + kx;
+      if (!(full.f_re[c] > 0)) {
+        empty_.push_back(static_cast<std::int64_t>(ky) * mh + kx);
+        continue;
+      }
+      double mult = (kx == 0 || (m_ % 2 == 0 && kx == m_ / 2)) ? 1.0 : 2.0;
+      // φ = 2π(kx + ky)·h/M, reduced exactly in integers first.
+      long t = (static_cast<long>(kx + ky) * h) % m_;
+      double ang = 2 * M_PI * static_cast<double>(t) / m_;
+      Cell cell;
+      cell.index = static_cast<std::int64_t>(ky) * mh + kx;
+      cell.var = full.var[c];
+      cell.c_re = pb[c];
+      cell.c_im = pb[M * M + c];
+      cell.c_ri = pb[2 * M * M + c];
+      cell.f_re = full.f_re[c];
+      cell.f_im = full.f_im[c];
+      cell.cos_phi = std::cos(ang);
+      cell.sin_phi = std::sin(ang);
+      // y' = e^{−iφ} y
+      cell.y_re = cell.cos_phi * full.y_re[c] + cell.sin_phi * full.y_im[c];
+      cell.y_im = cell.cos_phi * full.y_im[c] - cell.sin_phi * full.y_re[c];
+      cells_.push_back(cell);
+      cell_index_.push_back(cell.index);
+      p_yr[cell.index] = cell.y_re;
+      p_yi[cell.index] = cell.y_im;
+      p_er[cell.index] = mult * full.f_re[c] / full.var[c];
+      p_ei[cell.index] = mult * full.f_im[c] / full.var[c];
+    }
+  auto opt = torch::TensorOptions().dtype(dtype);
+  y_ = torch::complex(ey_re, ey_im).to(opt.dtype(c10::toComplexType(dtype)));
+  e_re_ = er.to(opt);
+  e_im_ = ei.to(opt);
+}
 
 ConvolvedGriddedLikelihood::ConvolvedGriddedLikelihood(const GriddedVisibilities& g, int image_size, PixelUnits units,
                                                        at::ScalarType dtype)
@@ -39,89 +137,9 @@ ConvolvedGriddedLikelihood::ConvolvedGriddedLikelihood(const GriddedVisibilities
     throw UsageError(fmt::format("convolved likelihood: padded grid {} must be >= image size {} with an even "
                                  "difference",
                                  m_, n_));
-  const std::int64_t M = m_;
-  auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
-  auto y_re = torch::zeros({M, M}, f64), y_im = torch::zeros({M, M}, f64), var = torch::ones({M, M}, f64);
-  auto h_re = torch::zeros({M, M}, f64), h_im = torch::zeros({M, M}, f64);
-  auto* pyr = y_re.data_ptr<double>();
-  auto* pyi = y_im.data_ptr<double>();
-  auto* pv = var.data_ptr<double>();
-  auto* phr = h_re.data_ptr<double>();
-  auto* phi = h_im.data_ptr<double>();
-  for (int ky = 0; ky < m_; ++ky)
-    for (int kx = 0; kx < m_; ++kx) {
-      std::size_t c = g.index(ky, kx);
-      if (!(g.weight[c] > 0)) continue;
-      if (!std::isfinite(g.mean[c].real()) || !std::isfinite(g.mean[c].imag()) || !std::isfinite(g.variance[c]))
-        throw DataError(fmt::format("convolved likelihood: gridded cell ({}, {}) holds a non-finite value", kx, ky));
-      ++occupied_;
-      pyr[c] = g.mean[c].real();
-      pyi[c] = g.mean[c].imag();
-      pv[c] = g.variance[c];
-      bool self = g.self_conjugate(ky, kx);
-      phr[c] = self ? 1.0 : 0.5;
-      phi[c] = self ? 0.0 : 0.5;
-    }
-  if (occupied_ == 0) throw DataError("convolved likelihood: no gridded cell holds data");
-  // The 2×2 per-cell blocks of A Aᵀ.
-  auto d = window_sum(n_, m_);
-  blocks_ = torch::zeros({3, M, M}, f64);
-  auto* pb = blocks_.data_ptr<double>();
-  double npix = static_cast<double>(n_) * n_;
-  for (int ky = 0; ky < m_; ++ky)
-    for (int kx = 0; kx < m_; ++kx) {
-      std::complex<double> dk = d[static_cast<std::size_t>(ky)] * d[static_cast<std::size_t>(kx)];
-      std::size_t c = static_cast<std::size_t>(ky) * m_ + kx;
-      pb[c] = 0.5 * (npix + dk.real());
-      pb[M * M + c] = 0.5 * (npix - dk.real());
-      pb[2 * M * M + c] = 0.5 * dk.imag();
-    }
-  // Half spectrum (rfft layout): columns 0..M/2. Columns with a partner column
-  // in the dropped half count twice in the energy.
-  const std::int64_t mh = M / 2 + 1;
-  mh_ = mh;
-  const long h = n_ / 2;
-  auto ey_re = torch::zeros({M, mh}, f64), ey_im = torch::zeros({M, mh}, f64);
-  auto er = torch::zeros({M, mh}, f64), ei = torch::zeros({M, mh}, f64);
-  auto* p_yr = ey_re.data_ptr<double>();
-  auto* p_yi = ey_im.data_ptr<double>();
-  auto* p_er = er.data_ptr<double>();
-  auto* p_ei = ei.data_ptr<double>();
-  for (int ky = 0; ky < m_; ++ky)
-    for (int kx = 0; kx < mh; ++kx) {
-      std::size_t c = static_cast<std::size_t>(ky) * m_ + kx;
-      if (!(phr[c] > 0)) {
-        empty_.push_back(static_cast<std::int64_t>(ky) * mh + kx);
-        continue;
-      }
-      double mult = (kx == 0 || (m_ % 2 == 0 && kx == m_ / 2)) ? 1.0 : 2.0;
-      // φ = 2π(kx + ky)·h/M, reduced exactly in integers first.
-      long t = (static_cast<long>(kx + ky) * h) % m_;
-      double ang = 2 * M_PI * static_cast<double>(t) / m_;
-      Cell cell;
-      cell.index = static_cast<std::int64_t>(ky) * mh + kx;
-      cell.var = pv[c];
-      cell.c_re = pb[c];
-      cell.c_im = pb[M * M + c];
-      cell.c_ri = pb[2 * M * M + c];
-      cell.f_re = phr[c];
-      cell.f_im = phi[c];
-      cell.cos_phi = std::cos(ang);
-      cell.sin_phi = std::sin(ang);
-      // y' = e^{−iφ} y
-      cell.y_re = cell.cos_phi * pyr[c] + cell.sin_phi * pyi[c];
-      cell.y_im = cell.cos_phi * pyi[c] - cell.sin_phi * pyr[c];
-      cells_.push_back(cell);
-      cell_index_.push_back(cell.index);
-      p_yr[cell.index] = cell.y_re;
-      p_yi[cell.index] = cell.y_im;
-      p_er[cell.index] = mult * phr[c] / pv[c];
-      p_ei[cell.index] = mult * phi[c] / pv[c];
-    }
-  auto opt = torch::TensorOptions().dtype(dtype);
-  y_ = torch::complex(ey_re, ey_im).to(opt.dtype(c10::toComplexType(dtype)));
-  e_re_ = er.to(opt);
-  e_im_ = ei.to(opt);
+  const FullGrid full = read_cells(g);
+  blocks_ = aat_blocks_of(n_, m_);
+  build_half_spectrum(full, dtype);
 }
 
 at::Tensor ConvolvedGriddedLikelihood::apply(const at::Tensor& x) const {

@@ -80,6 +80,9 @@ class ConvolvedGriddedLikelihood final : public Likelihood {
   };
   std::vector<Cell> cells_;
   std::vector<std::int64_t> cell_index_, empty_;  // occupied cells' indices; half-spectrum cells without data
+  struct FullGrid;
+  FullGrid read_cells(const GriddedVisibilities& g);  // counts occupied_
+  void build_half_spectrum(const FullGrid& full, at::ScalarType dtype);  // needs blocks_
   // F = plain transform [B, M, M/2+1]; and its adjoint back to [B, N, N].
   at::Tensor forward_plain(const at::Tensor& x) const;
   at::Tensor adjoint_plain(const at::Tensor& g) const;
