@@ -1,4 +1,4 @@
-#include "src/diagnostics/pruning.hpp"
+#include "src/pipelines/pruning_study.hpp"
 
 #include <fmt/format.h>
 #include <torch/torch.h>
@@ -10,7 +10,7 @@
 #include "src/core/errors.hpp"
 #include "src/core/run_folder.hpp"
 #include "src/datasets/labelled_images.hpp"
-#include "src/diagnostics/calibration.hpp"
+#include "src/pipelines/classifier_evaluation.hpp"
 #include "src/io/png.hpp"
 #include "src/nn/classifier.hpp"
 
