@@ -56,116 +56,135 @@ class PickleMachine {
     while (true) {
       std::size_t at = pos_;
       auto op = static_cast<unsigned char>(u8());
-      switch (op) {
-        case 0x80: u8(); break;  // PROTO
-        case 0x95: fixed(8); break;  // FRAME (protocol 4): length only
-        case '}': push(make(Dict{})); break;
-        case ']': push(make(List{})); break;
-        case ')': push(make(Tuple{})); break;
-        case '(': push(make(Mark{})); break;
-        case 'N': push(make(None{})); break;
-        case 0x88: push(make(true)); break;
-        case 0x89: push(make(false)); break;
-        case 'K': push(make(static_cast<std::int64_t>(static_cast<unsigned char>(u8())))); break;
-        case 'M': push(make(static_cast<std::int64_t>(le(2)))); break;
-        case 'J': push(make(static_cast<std::int64_t>(static_cast<std::int32_t>(le(4))))); break;
-        case 0x8a: {  // LONG1
-          auto n = static_cast<unsigned char>(u8());
-          if (n > 8) fail(at, fmt::format("LONG1 of {} bytes", n), "an integer of at most 8 bytes");
-          std::string s = fixed(n);
-          std::int64_t x = 0;
-          for (int i = n - 1; i >= 0; --i) x = (x << 8) | static_cast<unsigned char>(s[i]);
-          if (n > 0 && n < 8 && (static_cast<unsigned char>(s[n - 1]) & 0x80)) x -= (std::int64_t{1} << (8 * n));
-          push(make(x));
-          break;
-        }
-        case 'G': {  // BINFLOAT, big-endian double
-          std::string s = fixed(8);
-          std::uint64_t u = 0;
-          for (int i = 0; i < 8; ++i) u = (u << 8) | static_cast<unsigned char>(s[i]);
-          double d;
-          std::memcpy(&d, &u, 8);
-          push(make(d));
-          break;
-        }
-        case 'X': push(make(fixed(le(4)))); break;                                    // BINUNICODE
-        case 0x8c: push(make(fixed(static_cast<unsigned char>(u8())))); break;        // SHORT_BINUNICODE
-        case 'T': push(make(fixed(le(4)))); break;                                    // BINSTRING
-        case 'U': push(make(fixed(static_cast<unsigned char>(u8())))); break;         // SHORT_BINSTRING
-        case 'B': push(make(Bytes{fixed(le(4))})); break;                             // BINBYTES
-        case 'C': push(make(Bytes{fixed(static_cast<unsigned char>(u8()))})); break;  // SHORT_BINBYTES
-        case 'q': memo_[static_cast<unsigned char>(u8())] = top(at); break;          // BINPUT
-        case 'r': memo_[le(4)] = top(at); break;                                      // LONG_BINPUT
-        case 0x94: memo_[memo_.size()] = top(at); break;                              // MEMOIZE
-        case 'h': push(get(static_cast<unsigned char>(u8()), at)); break;             // BINGET
-        case 'j': push(get(le(4), at)); break;                                        // LONG_BINGET
-        case 'c': {                                                                   // GLOBAL
-          std::string module = line(), nm = line();
-          push(make(Global{module, nm}));
-          break;
-        }
-        case 0x93: {  // STACK_GLOBAL
-          auto nm = pop(at), module = pop(at);
-          push(make(Global{as_str(module, at), as_str(nm, at)}));
-          break;
-        }
-        case 0x85: case 0x86: case 0x87: {  // TUPLE1..3
-          int n = op - 0x84;
-          Tuple t;
-          t.items.resize(n);
-          for (int i = n - 1; i >= 0; --i) t.items[i] = pop(at);
-          push(make(std::move(t)));
-          break;
-        }
-        case 't': push(make(Tuple{pop_to_mark(at)})); break;  // TUPLE
-        case 'l': push(make(List{pop_to_mark(at)})); break;   // LIST
-        case 'a': {                                            // APPEND
-          auto x = pop(at);
-          as<List>(top(at), at, "a list").items.push_back(x);
-          break;
-        }
-        case 'e': {  // APPENDS
-          auto xs = pop_to_mark(at);
-          auto& l = as<List>(top(at), at, "a list").items;
-          l.insert(l.end(), xs.begin(), xs.end());
-          break;
-        }
-        case 's': {  // SETITEM
-          auto v = pop(at), k = pop(at);
-          as<Dict>(top(at), at, "a dict").items.emplace_back(k, v);
-          break;
-        }
-        case 'u': {  // SETITEMS
-          auto xs = pop_to_mark(at);
-          if (xs.size() % 2) fail(at, "SETITEMS with an odd number of items", "key/value pairs");
-          auto& d = as<Dict>(top(at), at, "a dict").items;
-          for (std::size_t i = 0; i < xs.size(); i += 2) d.emplace_back(xs[i], xs[i + 1]);
-          break;
-        }
-        case 'R': {  // REDUCE
-          auto args = pop(at), callable = pop(at);
-          push(make(Reduced{callable, args, nullptr}));
-          break;
-        }
-        case 0x81: {  // NEWOBJ
-          auto args = pop(at), cls = pop(at);
-          push(make(Reduced{cls, args, nullptr}));
-          break;
-        }
-        case 'b': {  // BUILD
-          auto state = pop(at);
-          auto& r = as<Reduced>(top(at), at, "an object to BUILD");
-          r.state = state;
-          break;
-        }
-        case '.': {  // STOP
-          auto result = pop(at);
-          return result;
-        }
-        default:
-          fail(at, fmt::format("unknown opcode 0x{:02x}", op), "a pickle opcode of protocol ≤ 3");
-      }
+      if (op == '.') return pop(at);  // STOP
+      if (!number_or_empty(op, at) && !string_or_bytes(op) && !memo_or_global(op, at) && !container(op, at) &&
+          !object(op, at))
+        fail(at, fmt::format("unknown opcode 0x{:02x}", op), "a pickle opcode of protocol ≤ 3");
     }
+  }
+
+  // Each of these executes `op` if it is one of its group and says whether it was.
+
+  // Framing, empty containers, MARK, None, booleans and numbers.
+  bool number_or_empty(unsigned char op, std::size_t at) {
+    switch (op) {
+      case 0x80: u8(); break;  // PROTO
+      case 0x95: fixed(8); break;  // FRAME (protocol 4): length only
+      case '}': push(make(Dict{})); break;
+      case ']': push(make(List{})); break;
+      case ')': push(make(Tuple{})); break;
+      case '(': push(make(Mark{})); break;
+      case 'N': push(make(None{})); break;
+      case 0x88: push(make(true)); break;
+      case 0x89: push(make(false)); break;
+      case 'K': push(make(static_cast<std::int64_t>(static_cast<unsigned char>(u8())))); break;
+      case 'M': push(make(static_cast<std::int64_t>(le(2)))); break;
+      case 'J': push(make(static_cast<std::int64_t>(static_cast<std::int32_t>(le(4))))); break;
+      case 0x8a: push(make(long1(at))); break;  // LONG1
+      case 'G': push(make(binfloat())); break;  // BINFLOAT
+      default: return false;
+    }
+    return true;
+  }
+
+  bool string_or_bytes(unsigned char op) {
+    switch (op) {
+      case 'X': push(make(fixed(le(4)))); break;                                    // BINUNICODE
+      case 0x8c: push(make(fixed(static_cast<unsigned char>(u8())))); break;        // SHORT_BINUNICODE
+      case 'T': push(make(fixed(le(4)))); break;                                    // BINSTRING
+      case 'U': push(make(fixed(static_cast<unsigned char>(u8())))); break;         // SHORT_BINSTRING
+      case 'B': push(make(Bytes{fixed(le(4))})); break;                             // BINBYTES
+      case 'C': push(make(Bytes{fixed(static_cast<unsigned char>(u8()))})); break;  // SHORT_BINBYTES
+      default: return false;
+    }
+    return true;
+  }
+
+  bool memo_or_global(unsigned char op, std::size_t at) {
+    switch (op) {
+      case 'q': memo_[static_cast<unsigned char>(u8())] = top(at); break;  // BINPUT
+      case 'r': memo_[le(4)] = top(at); break;                              // LONG_BINPUT
+      case 0x94: memo_[memo_.size()] = top(at); break;                      // MEMOIZE
+      case 'h': push(get(static_cast<unsigned char>(u8()), at)); break;     // BINGET
+      case 'j': push(get(le(4), at)); break;                                // LONG_BINGET
+      case 'c': {                                                           // GLOBAL
+        std::string module = line(), nm = line();
+        push(make(Global{module, nm}));
+        break;
+      }
+      case 0x93: {  // STACK_GLOBAL
+        auto nm = pop(at), module = pop(at);
+        push(make(Global{as_str(module, at), as_str(nm, at)}));
+        break;
+      }
+      default: return false;
+    }
+    return true;
+  }
+
+  // Tuples, lists and dicts built from the stack.
+  bool container(unsigned char op, std::size_t at) {
+    switch (op) {
+      case 0x85: case 0x86: case 0x87: {  // TUPLE1..3
+        int n = op - 0x84;
+        Tuple t;
+        t.items.resize(n);
+        for (int i = n - 1; i >= 0; --i) t.items[i] = pop(at);
+        push(make(std::move(t)));
+        break;
+      }
+      case 't': push(make(Tuple{pop_to_mark(at)})); break;  // TUPLE
+      case 'l': push(make(List{pop_to_mark(at)})); break;   // LIST
+      case 'a': {                                            // APPEND
+        auto x = pop(at);
+        as<List>(top(at), at, "a list").items.push_back(x);
+        break;
+      }
+      case 'e': {  // APPENDS
+        auto xs = pop_to_mark(at);
+        auto& l = as<List>(top(at), at, "a list").items;
+        l.insert(l.end(), xs.begin(), xs.end());
+        break;
+      }
+      case 's': {  // SETITEM
+        auto v = pop(at), k = pop(at);
+        as<Dict>(top(at), at, "a dict").items.emplace_back(k, v);
+        break;
+      }
+      case 'u': {  // SETITEMS
+        auto xs = pop_to_mark(at);
+        if (xs.size() % 2) fail(at, "SETITEMS with an odd number of items", "key/value pairs");
+        auto& d = as<Dict>(top(at), at, "a dict").items;
+        for (std::size_t i = 0; i < xs.size(); i += 2) d.emplace_back(xs[i], xs[i + 1]);
+        break;
+      }
+      default: return false;
+    }
+    return true;
+  }
+
+  // Objects: callable(*args), then BUILD(state).
+  bool object(unsigned char op, std::size_t at) {
+    switch (op) {
+      case 'R': {  // REDUCE
+        auto args = pop(at), callable = pop(at);
+        push(make(Reduced{callable, args, nullptr}));
+        break;
+      }
+      case 0x81: {  // NEWOBJ
+        auto args = pop(at), cls = pop(at);
+        push(make(Reduced{cls, args, nullptr}));
+        break;
+      }
+      case 'b': {  // BUILD
+        auto state = pop(at);
+        auto& r = as<Reduced>(top(at), at, "an object to BUILD");
+        r.state = state;
+        break;
+      }
+      default: return false;
+    }
+    return true;
   }
 
   [[noreturn]] void fail(std::size_t at, const std::string& found, const std::string& expected) const {
@@ -199,6 +218,25 @@ class PickleMachine {
     std::uint64_t x = 0;
     for (int i = n - 1; i >= 0; --i) x = (x << 8) | static_cast<unsigned char>(s[i]);
     return x;
+  }
+  // LONG1: a little-endian two's-complement integer of n ≤ 8 bytes.
+  std::int64_t long1(std::size_t at) {
+    auto n = static_cast<unsigned char>(u8());
+    if (n > 8) fail(at, fmt::format("LONG1 of {} bytes", n), "an integer of at most 8 bytes");
+    std::string s = fixed(n);
+    std::int64_t x = 0;
+    for (int i = n - 1; i >= 0; --i) x = (x << 8) | static_cast<unsigned char>(s[i]);
+    if (n > 0 && n < 8 && (static_cast<unsigned char>(s[n - 1]) & 0x80)) x -= (std::int64_t{1} << (8 * n));
+    return x;
+  }
+  // BINFLOAT: a big-endian double.
+  double binfloat() {
+    std::string s = fixed(8);
+    std::uint64_t u = 0;
+    for (int i = 0; i < 8; ++i) u = (u << 8) | static_cast<unsigned char>(s[i]);
+    double d;
+    std::memcpy(&d, &u, 8);
+    return d;
   }
   std::string line() {
     auto e = b_.find('\n', pos_);

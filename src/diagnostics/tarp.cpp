@@ -81,12 +81,17 @@ CalibratedDeviation calibrated_max_abs_deviation(std::size_t n_sims, int n_alpha
   return c;
 }
 
-TarpResult tarp_coverage(const std::vector<CoverageSimulation>& sims, std::uint64_t seed, int n_alpha,
-                         int n_bootstrap, TarpNormalisation norm) {
-  check(sims);
-  if (n_alpha < 2) throw UsageError("tarp: need at least 2 credibility levels");
+namespace {
+
+// Maps each coordinate onto [0, 1] by the range of everything seen (per
+// coordinate, or one range for all): x ↦ (x − lo)·scale.
+struct UnitCube {
+  std::vector<float> lo;
+  std::vector<double> scale;
+};
+
+UnitCube unit_cube(const std::vector<CoverageSimulation>& sims, TarpNormalisation norm) {
   const std::size_t d = sims[0].truth.size();
-  // Normalisation over everything seen (per coordinate, or one range for all).
   std::vector<float> lo(d, std::numeric_limits<float>::max()), hi(d, std::numeric_limits<float>::lowest());
   auto extend = [&](const float* x) {
     for (std::size_t k = 0; k < d; ++k) {
@@ -106,17 +111,23 @@ TarpResult tarp_coverage(const std::vector<CoverageSimulation>& sims, std::uint6
   }
   std::vector<double> scale(d);
   for (std::size_t k = 0; k < d; ++k) scale[k] = hi[k] > lo[k] ? 1.0 / (double(hi[k]) - lo[k]) : 0.0;
+  return {std::move(lo), std::move(scale)};
+}
 
-  TarpResult r;
+// f of each simulation: the fraction of its samples closer than the truth to a
+// random reference point (stream 0 of `seed`).
+std::vector<double> tarp_fractions(const std::vector<CoverageSimulation>& sims, const UnitCube& cube,
+                                   std::uint64_t seed) {
+  const std::size_t d = sims[0].truth.size();
   Rng ref_rng = make_rng(seed, 0);
   std::uniform_real_distribution<double> unit(0.0, 1.0);
-  std::vector<double> ref(d);
+  std::vector<double> ref(d), f;
   for (const auto& s : sims) {
     for (auto& x : ref) x = unit(ref_rng);
     auto dist2 = [&](const float* x) {
       double acc = 0;
       for (std::size_t k = 0; k < d; ++k) {
-        double z = (x[k] - lo[k]) * scale[k] - ref[k];
+        double z = (x[k] - cube.lo[k]) * cube.scale[k] - ref[k];
         acc += z * z;
       }
       return acc;
@@ -127,8 +138,41 @@ TarpResult tarp_coverage(const std::vector<CoverageSimulation>& sims, std::uint6
     // The truth's rank among K samples is uniform on {0..K} for a calibrated posterior;
     // spreading it uniformly inside its cell makes f exactly U(0, 1), so ECP(α) = α
     // holds at every α instead of being off by up to 1/(K+1) from the ranks' steps.
-    r.f.push_back((closer + unit(ref_rng)) / (s.n + 1));
+    f.push_back((closer + unit(ref_rng)) / (s.n + 1));
   }
+  return f;
+}
+
+// The 95 % bootstrap band of the ECP curve, resampling simulations (streams
+// 1..n_bootstrap of `seed`).
+void bootstrap_band(TarpResult& r, std::uint64_t seed, int n_bootstrap) {
+  r.ecp_low = r.ecp_high = r.ecp;
+  if (n_bootstrap <= 0) return;
+  const std::size_t n_sims = r.f.size();
+  std::vector<std::vector<double>> reps;
+  for (int b = 0; b < n_bootstrap; ++b) {
+    Rng rng = make_rng(seed, static_cast<std::uint64_t>(b) + 1);
+    std::uniform_int_distribution<std::size_t> pick(0, n_sims - 1);
+    std::vector<std::size_t> idx(n_sims);
+    for (auto& j : idx) j = pick(rng);
+    reps.push_back(ecp_curve(r.f, idx, r.alpha));
+  }
+  for (std::size_t a = 0; a < r.alpha.size(); ++a) {
+    std::vector<double> col;
+    for (const auto& rep : reps) col.push_back(rep[a]);
+    r.ecp_low[a] = tarp_quantile(col, 0.025);
+    r.ecp_high[a] = tarp_quantile(col, 0.975);
+  }
+}
+
+}  // namespace
+
+TarpResult tarp_coverage(const std::vector<CoverageSimulation>& sims, std::uint64_t seed, int n_alpha,
+                         int n_bootstrap, TarpNormalisation norm) {
+  check(sims);
+  if (n_alpha < 2) throw UsageError("tarp: need at least 2 credibility levels");
+  TarpResult r;
+  r.f = tarp_fractions(sims, unit_cube(sims, norm), seed);
   r.alpha = alpha_grid(n_alpha);
   std::vector<std::size_t> all(sims.size());
   for (std::size_t j = 0; j < all.size(); ++j) all[j] = j;
@@ -143,24 +187,7 @@ TarpResult tarp_coverage(const std::vector<CoverageSimulation>& sims, std::uint6
   auto as_far = null.replicates.end() -
                 std::lower_bound(null.replicates.begin(), null.replicates.end(), r.max_abs_ecp_minus_alpha - 1e-12);
   r.p_value = static_cast<double>(as_far) / static_cast<double>(null.replicates.size());
-
-  r.ecp_low = r.ecp_high = r.ecp;
-  if (n_bootstrap > 0) {
-    std::vector<std::vector<double>> reps;
-    for (int b = 0; b < n_bootstrap; ++b) {
-      Rng rng = make_rng(seed, static_cast<std::uint64_t>(b) + 1);
-      std::uniform_int_distribution<std::size_t> pick(0, sims.size() - 1);
-      std::vector<std::size_t> idx(sims.size());
-      for (auto& j : idx) j = pick(rng);
-      reps.push_back(ecp_curve(r.f, idx, r.alpha));
-    }
-    for (int a = 0; a < n_alpha; ++a) {
-      std::vector<double> col;
-      for (const auto& rep : reps) col.push_back(rep[a]);
-      r.ecp_low[a] = tarp_quantile(col, 0.025);
-      r.ecp_high[a] = tarp_quantile(col, 0.975);
-    }
-  }
+  bootstrap_band(r, seed, n_bootstrap);
   return r;
 }
 

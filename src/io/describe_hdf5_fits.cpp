@@ -53,18 +53,8 @@ PixelStats pixel_stats(const std::vector<double>& px) {
   return s;
 }
 
-}  // namespace
-
-FileDescription describe_hdf5(const std::filesystem::path& path) {
-  Hdf5Store store(path, Hdf5Store::Mode::kRead);
-  FileDescription d;
-  d.path = path.string();
-  d.format = "HDF5";
-
-  auto names = store.list();
-  d.add("dataset_count", "datasets", fmt::format("{}", names.size()), names.size());
-
-  // File-level attributes (run provenance: version, seed, command …).
+// File-level attributes (run provenance: version, seed, command …).
+void describe_file_attributes(const Hdf5Store& store, FileDescription& d) {
   nlohmann::ordered_json attrs = nlohmann::ordered_json::object();
   for (const auto& k : store.attr_names("/")) {
     try {
@@ -77,12 +67,16 @@ FileDescription describe_hdf5(const std::filesystem::path& path) {
       }
     }
   }
-  if (!attrs.empty()) {
-    std::vector<std::string> parts;
-    for (auto& [k, v] : attrs.items()) parts.push_back(k + " = " + (v.is_string() ? v.get<std::string>() : v.dump()));
-    d.add("attributes", "attributes", fmt::format("{}", fmt::join(parts, ", ")), attrs);
-  }
+  if (attrs.empty()) return;
+  std::vector<std::string> parts;
+  for (auto& [k, v] : attrs.items()) parts.push_back(k + " = " + (v.is_string() ? v.get<std::string>() : v.dump()));
+  d.add("attributes", "attributes", fmt::format("{}", fmt::join(parts, ", ")), attrs);
+}
 
+// One line per dataset (images with their WCS); returns the groups that hold an
+// observation written by write_observation.
+std::vector<std::string> describe_datasets(const Hdf5Store& store, const std::vector<std::string>& names,
+                                           FileDescription& d) {
   nlohmann::ordered_json datasets = nlohmann::ordered_json::array();
   nlohmann::ordered_json images = nlohmann::ordered_json::array();
   std::vector<std::string> obs_groups;
@@ -110,42 +104,55 @@ FileDescription describe_hdf5(const std::filesystem::path& path) {
     d.json["image"] = images.front();
     if (images.size() > 1) d.json["images"] = images;
   }
+  return obs_groups;
+}
 
-  // Observations stored by write_observation: the same facts as for an MS.
+// An observation stored by write_observation: the same facts as for an MS.
+nlohmann::ordered_json describe_observation(const Hdf5Store& store, const std::string& g, FileDescription& d) {
+  Observation obs = store.read_observation(g);
+  double fmin = obs.freq.empty() ? 0 : *std::min_element(obs.freq.begin(), obs.freq.end());
+  double fmax = obs.freq.empty() ? 0 : *std::max_element(obs.freq.begin(), obs.freq.end());
+  double uvmin = std::numeric_limits<double>::infinity(), uvmax = 0;
+  for (std::size_t r = 0; r < obs.nrow; ++r)
+    for (std::size_t c = 0; c < obs.nchan; ++c) {
+      double uv = std::hypot(obs.u_lambda(r, c), obs.v_lambda(r, c));
+      if (uv > 0) uvmin = std::min(uvmin, uv);
+      uvmax = std::max(uvmax, uv);
+    }
+  std::vector<std::string> corr;
+  for (int c : obs.corr) corr.push_back(corr_name(c));
+  double ff = obs.flagged_fraction();
+  d.add_line(fmt::format("observation {}", g),
+             fmt::format("{} rows × {} channels × {} correlations ({}), {}, uv {:.4g} – {:.4g} kλ, {:.2f}% flagged, "
+                         "phase centre {}",
+                         obs.nrow, obs.nchan, obs.ncorr, fmt::join(corr, " "),
+                         obs.frequency_known ? fmt::format("{} – {}", format_frequency(fmin), format_frequency(fmax))
+                                             : std::string("u, v in wavelengths"),
+                         uvmax > 0 ? uvmin / 1e3 : 0.0, uvmax / 1e3, 100 * ff, centre_text(obs.ra, obs.dec)));
+  return {{"group", g},
+          {"rows", obs.nrow},
+          {"channels", obs.nchan},
+          {"correlations", corr},
+          {"frequency_range_hz",
+           obs.frequency_known ? nlohmann::ordered_json{fmin, fmax} : nlohmann::ordered_json(nullptr)},
+          {"uv_range_klambda",
+           uvmax > 0 ? nlohmann::ordered_json{uvmin / 1e3, uvmax / 1e3} : nlohmann::ordered_json(nullptr)},
+          {"flagged_fraction", ff},
+          {"phase_centre", {{"ra_rad", obs.ra}, {"dec_rad", obs.dec}}}};
+}
+
+}  // namespace
+
+FileDescription describe_hdf5(const std::filesystem::path& path) {
+  Hdf5Store store(path, Hdf5Store::Mode::kRead);
+  FileDescription d;
+  d.path = path.string();
+  d.format = "HDF5";
+  auto names = store.list();
+  d.add("dataset_count", "datasets", fmt::format("{}", names.size()), names.size());
+  describe_file_attributes(store, d);
   nlohmann::ordered_json obs_json = nlohmann::ordered_json::array();
-  for (const auto& g : obs_groups) {
-    Observation obs = store.read_observation(g);
-    double fmin = obs.freq.empty() ? 0 : *std::min_element(obs.freq.begin(), obs.freq.end());
-    double fmax = obs.freq.empty() ? 0 : *std::max_element(obs.freq.begin(), obs.freq.end());
-    double uvmin = std::numeric_limits<double>::infinity(), uvmax = 0;
-    for (std::size_t r = 0; r < obs.nrow; ++r)
-      for (std::size_t c = 0; c < obs.nchan; ++c) {
-        double uv = std::hypot(obs.u_lambda(r, c), obs.v_lambda(r, c));
-        if (uv > 0) uvmin = std::min(uvmin, uv);
-        uvmax = std::max(uvmax, uv);
-      }
-    std::vector<std::string> corr;
-    for (int c : obs.corr) corr.push_back(corr_name(c));
-    double ff = obs.flagged_fraction();
-    nlohmann::ordered_json j = {{"group", g},
-                                {"rows", obs.nrow},
-                                {"channels", obs.nchan},
-                                {"correlations", corr},
-                                {"frequency_range_hz", obs.frequency_known ? nlohmann::ordered_json{fmin, fmax}
-                                                                            : nlohmann::ordered_json(nullptr)},
-                                {"uv_range_klambda", uvmax > 0 ? nlohmann::ordered_json{uvmin / 1e3, uvmax / 1e3}
-                                                               : nlohmann::ordered_json(nullptr)},
-                                {"flagged_fraction", ff},
-                                {"phase_centre", {{"ra_rad", obs.ra}, {"dec_rad", obs.dec}}}};
-    d.add_line(fmt::format("observation {}", g),
-               fmt::format("{} rows × {} channels × {} correlations ({}), {}, uv {:.4g} – {:.4g} kλ, {:.2f}% flagged, "
-                           "phase centre {}",
-                           obs.nrow, obs.nchan, obs.ncorr, fmt::join(corr, " "),
-                           obs.frequency_known ? fmt::format("{} – {}", format_frequency(fmin), format_frequency(fmax))
-                                               : std::string("u, v in wavelengths"),
-                           uvmax > 0 ? uvmin / 1e3 : 0.0, uvmax / 1e3, 100 * ff, centre_text(obs.ra, obs.dec)));
-    obs_json.push_back(j);
-  }
+  for (const auto& g : describe_datasets(store, names, d)) obs_json.push_back(describe_observation(store, g, d));
   if (!obs_json.empty()) {
     // The common keys of describe.hpp, from the first observation.
     const auto& o = obs_json.front();

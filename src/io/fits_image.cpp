@@ -168,52 +168,61 @@ void write_fits_image(const std::filesystem::path& path, const FitsImage& image)
   });
 }
 
-FitsImage read_fits_image(const std::filesystem::path& path) {
-  const std::string p = path.string();
-  if (!std::filesystem::exists(path)) throw MissingInputError("FITS file not found: " + p);
-  if (std::filesystem::is_directory(path)) throw DataError(fmt::format("{}: is a directory, expected a FITS file", p));
-  FitsFile f(p);
-  int s = 0;
-  fits_open_diskfile(f.out(), p.c_str(), READONLY, &s);
-  if (s) throw DataError(fmt::format("{}: not a readable FITS file: {}", p, fits_error_text(s)));
+namespace {
 
+// The first image HDU with at least two axes (the primary HDU may be empty);
+// the file is left positioned on it.
+struct ImageHdu {
+  int index = 0, naxis = 0, bitpix = 0;
+  long naxes[9] = {0};
+};
+
+ImageHdu find_image_hdu(FitsFile& f) {
+  const std::string& p = f.path();
+  int s = 0;
   int nhdu = 0;
   fits_get_num_hdus(f.get(), &nhdu, &s);
   f.check(s, "counting HDUs");
-  // The first image HDU with at least two axes (the primary HDU may be empty).
-  int naxis = 0;
-  long naxes[9] = {0};
-  int bitpix = 0;
-  int found = 0;
-  for (int h = 1; h <= nhdu && !found; ++h) {
+  ImageHdu hdu;
+  for (int h = 1; h <= nhdu && !hdu.index; ++h) {
     int type = 0;
     fits_movabs_hdu(f.get(), h, &type, &s);
     f.check(s, fmt::format("moving to HDU {}", h));
     if (type != IMAGE_HDU) continue;
-    fits_get_img_param(f.get(), 9, &bitpix, &naxis, naxes, &s);
+    fits_get_img_param(f.get(), 9, &hdu.bitpix, &hdu.naxis, hdu.naxes, &s);
     f.check(s, fmt::format("reading the image size of HDU {}", h));
-    if (naxis >= 2) found = h;
+    if (hdu.naxis >= 2) hdu.index = h;
   }
-  if (!found) throw DataError(fmt::format("{}: no image HDU with two or more axes", p));
-  if (naxis > 9) throw DataError(fmt::format("{}: HDU {} has {} axes, expected at most 9", p, found, naxis));
-  for (int k = 2; k < naxis; ++k)
-    if (naxes[k] != 1)
+  if (!hdu.index) throw DataError(fmt::format("{}: no image HDU with two or more axes", p));
+  if (hdu.naxis > 9) throw DataError(fmt::format("{}: HDU {} has {} axes, expected at most 9", p, hdu.index, hdu.naxis));
+  for (int k = 2; k < hdu.naxis; ++k)
+    if (hdu.naxes[k] != 1)
       throw DataError(fmt::format("{}: axis {} has length {}; only 2-D images (extra axes of length 1) are supported",
-                                  p, k + 1, naxes[k]));
-  const long nx = naxes[0], ny = naxes[1];
-  if (nx <= 0 || ny <= 0) throw DataError(fmt::format("{}: image size {}x{} is empty", p, nx, ny));
+                                  p, k + 1, hdu.naxes[k]));
+  if (hdu.naxes[0] <= 0 || hdu.naxes[1] <= 0)
+    throw DataError(fmt::format("{}: image size {}x{} is empty", p, hdu.naxes[0], hdu.naxes[1]));
+  return hdu;
+}
 
-  FitsImage img;
-  img.bitpix = bitpix == -64 ? -64 : -32;
-  img.pixels.resize(static_cast<std::size_t>(nx) * ny);
-  int anynul = 0;
-  // Undefined pixels (NaN in float images, BLANK in integer ones) become NaN.
+// Undefined pixels (NaN in float images, BLANK in integer ones) become NaN.
+std::vector<double> read_pixels(const FitsFile& f, long nx, long ny) {
+  std::vector<double> pixels(static_cast<std::size_t>(nx) * ny);
+  int s = 0, anynul = 0;
   double nulval = std::numeric_limits<double>::quiet_NaN();
-  fits_read_img(f.get(), TDOUBLE, 1, static_cast<LONGLONG>(img.pixels.size()), &nulval, img.pixels.data(), &anynul,
-                &s);
-  if (s) throw DataError(fmt::format("{}: cannot read {}x{} pixels (truncated file?): {}", p, nx, ny, fits_error_text(s)));
+  fits_read_img(f.get(), TDOUBLE, 1, static_cast<LONGLONG>(pixels.size()), &nulval, pixels.data(), &anynul, &s);
+  if (s)
+    throw DataError(
+        fmt::format("{}: cannot read {}x{} pixels (truncated file?): {}", f.path(), nx, ny, fits_error_text(s)));
+  return pixels;
+}
 
-  // --- WCS: celestial axes 1 and 2. ---
+// The celestial axes 1 and 2 of a SIN-projected image with square pixels.
+struct CelestialWcs {
+  double cdelt1 = 0, cdelt2 = 0, crpix1 = 0, crpix2 = 0, crval1 = 0, crval2 = 0;  // deg, pixels, deg
+};
+
+CelestialWcs read_celestial_wcs(const FitsFile& f) {
+  const std::string& p = f.path();
   auto require = [&](const char* key) {
     auto v = f.read_double(key);
     if (!v) throw DataError(fmt::format("{}: keyword {} missing, expected a celestial WCS", p, key));
@@ -225,51 +234,60 @@ FitsImage read_fits_image(const std::filesystem::path& path) {
     throw DataError(fmt::format("{}: CTYPE1/CTYPE2 are '{}'/'{}', expected RA---SIN / DEC--SIN", p, ctype1, ctype2));
   if (ctype1.size() >= 8 && ctype1.substr(5, 3) != "SIN")
     throw DataError(fmt::format("{}: projection '{}' not supported, expected RA---SIN", p, ctype1));
-  double cdelt1 = require("CDELT1"), cdelt2 = require("CDELT2");
-  double crpix1 = require("CRPIX1"), crpix2 = require("CRPIX2");
-  double crval1 = require("CRVAL1"), crval2 = require("CRVAL2");
-  if (cdelt1 == 0 || cdelt2 == 0 || !std::isfinite(cdelt1) || !std::isfinite(cdelt2))
-    throw DataError(fmt::format("{}: CDELT1/CDELT2 = {}/{}, expected non-zero", p, cdelt1, cdelt2));
-  if (std::abs(std::abs(cdelt1) - std::abs(cdelt2)) > 1e-6 * std::abs(cdelt2))
-    throw DataError(fmt::format("{}: pixels are not square (|CDELT1| = {}, |CDELT2| = {} deg)", p, std::abs(cdelt1),
-                                std::abs(cdelt2)));
-  // Bring the pixels into the ImageGrid orientation: East left (CDELT1 < 0),
-  // North up (CDELT2 > 0). A flip moves the reference pixel with it.
-  if (cdelt1 > 0) {
-    for (long y = 0; y < ny; ++y) std::reverse(img.pixels.begin() + y * nx, img.pixels.begin() + (y + 1) * nx);
-    crpix1 = static_cast<double>(nx) + 1 - crpix1;
-    cdelt1 = -cdelt1;
-  }
-  if (cdelt2 < 0) {
-    for (long y = 0; y < ny / 2; ++y)
-      std::swap_ranges(img.pixels.begin() + y * nx, img.pixels.begin() + (y + 1) * nx,
-                       img.pixels.begin() + (ny - 1 - y) * nx);
-    crpix2 = static_cast<double>(ny) + 1 - crpix2;
-    cdelt2 = -cdelt2;
-  }
-  img.grid.nx = static_cast<int>(nx);
-  img.grid.ny = static_cast<int>(ny);
-  img.grid.cell = cdelt2 * kDeg;
-  double ra0 = crval1 * kDeg, dec0 = crval2 * kDeg;
-  // ImageGrid puts the phase centre at pixel (nx/2, ny/2), i.e. CRPIX = N/2 + 1.
-  // When the file's reference pixel is elsewhere, the centre is the sky position
-  // of that pixel (inverse SIN projection).
-  double dx = img.grid.crpix1() - crpix1, dy = img.grid.crpix2() - crpix2;
-  if (dx != 0 || dy != 0) {
-    // The FITS intermediate coordinate x = CDELT1·(p − CRPIX1) grows with RA, i.e. it is l (East).
-    double l = cdelt1 * dx * kDeg;
-    double m = cdelt2 * dy * kDeg;
-    double n2 = 1 - l * l - m * m;
-    if (n2 < 0) throw DataError(fmt::format("{}: the image centre lies outside the SIN projection", p));
-    double n = std::sqrt(n2);
-    img.grid.dec = std::asin(m * std::cos(dec0) + n * std::sin(dec0));
-    img.grid.ra = ra0 + std::atan2(l, n * std::cos(dec0) - m * std::sin(dec0));
-  } else {
-    img.grid.ra = ra0;
-    img.grid.dec = dec0;
-  }
+  CelestialWcs w;
+  w.cdelt1 = require("CDELT1");
+  w.cdelt2 = require("CDELT2");
+  w.crpix1 = require("CRPIX1");
+  w.crpix2 = require("CRPIX2");
+  w.crval1 = require("CRVAL1");
+  w.crval2 = require("CRVAL2");
+  if (w.cdelt1 == 0 || w.cdelt2 == 0 || !std::isfinite(w.cdelt1) || !std::isfinite(w.cdelt2))
+    throw DataError(fmt::format("{}: CDELT1/CDELT2 = {}/{}, expected non-zero", p, w.cdelt1, w.cdelt2));
+  if (std::abs(std::abs(w.cdelt1) - std::abs(w.cdelt2)) > 1e-6 * std::abs(w.cdelt2))
+    throw DataError(fmt::format("{}: pixels are not square (|CDELT1| = {}, |CDELT2| = {} deg)", p, std::abs(w.cdelt1),
+                                std::abs(w.cdelt2)));
+  return w;
+}
 
-  // --- Frequency, unit, beam, history. ---
+// Brings the pixels into the ImageGrid orientation: East left (CDELT1 < 0),
+// North up (CDELT2 > 0). A flip moves the reference pixel with it.
+void orient_east_left_north_up(std::vector<double>& pixels, long nx, long ny, CelestialWcs& w) {
+  if (w.cdelt1 > 0) {
+    for (long y = 0; y < ny; ++y) std::reverse(pixels.begin() + y * nx, pixels.begin() + (y + 1) * nx);
+    w.crpix1 = static_cast<double>(nx) + 1 - w.crpix1;
+    w.cdelt1 = -w.cdelt1;
+  }
+  if (w.cdelt2 < 0) {
+    for (long y = 0; y < ny / 2; ++y)
+      std::swap_ranges(pixels.begin() + y * nx, pixels.begin() + (y + 1) * nx, pixels.begin() + (ny - 1 - y) * nx);
+    w.crpix2 = static_cast<double>(ny) + 1 - w.crpix2;
+    w.cdelt2 = -w.cdelt2;
+  }
+}
+
+// ImageGrid puts the phase centre at pixel (nx/2, ny/2), i.e. CRPIX = N/2 + 1.
+// When the file's reference pixel is elsewhere, the centre is the sky position
+// of that pixel (inverse SIN projection).
+void set_phase_centre(ImageGrid& g, const CelestialWcs& w, const std::string& p) {
+  double ra0 = w.crval1 * kDeg, dec0 = w.crval2 * kDeg;
+  double dx = g.crpix1() - w.crpix1, dy = g.crpix2() - w.crpix2;
+  if (dx == 0 && dy == 0) {
+    g.ra = ra0;
+    g.dec = dec0;
+    return;
+  }
+  // The FITS intermediate coordinate x = CDELT1·(p − CRPIX1) grows with RA, i.e. it is l (East).
+  double l = w.cdelt1 * dx * kDeg;
+  double m = w.cdelt2 * dy * kDeg;
+  double n2 = 1 - l * l - m * m;
+  if (n2 < 0) throw DataError(fmt::format("{}: the image centre lies outside the SIN projection", p));
+  double n = std::sqrt(n2);
+  g.dec = std::asin(m * std::cos(dec0) + n * std::sin(dec0));
+  g.ra = ra0 + std::atan2(l, n * std::cos(dec0) - m * std::sin(dec0));
+}
+
+// Frequency and bandwidth (a FREQ axis), BUNIT and the restoring beam.
+void read_frequency_unit_beam(const FitsFile& f, int naxis, FitsImage& img) {
   for (int k = 3; k <= naxis; ++k) {
     std::string ct = upper(f.read_string(fmt::format("CTYPE{}", k).c_str()).value_or(""));
     if (ct.rfind("FREQ", 0) != 0) continue;
@@ -287,7 +305,12 @@ FitsImage read_fits_image(const std::filesystem::path& path) {
     b.bpa = f.read_double("BPA").value_or(0) * kDeg;
     img.beam = b;
   }
-  int nkeys = 0;
+}
+
+// HISTORY cards of the form "key: value", as write_fits_image writes them.
+std::map<std::string, std::string> read_history(const FitsFile& f) {
+  std::map<std::string, std::string> history;
+  int s = 0, nkeys = 0;
   fits_get_hdrspace(f.get(), &nkeys, nullptr, &s);
   f.check(s, "reading the header size");
   for (int k = 1; k <= nkeys; ++k) {
@@ -299,8 +322,34 @@ FitsImage read_fits_image(const std::filesystem::path& path) {
     while (!line.empty() && line.back() == ' ') line.pop_back();
     auto colon = line.find(": ");
     if (colon == std::string::npos || colon == 0) continue;
-    img.history[line.substr(0, colon)] = line.substr(colon + 2);
+    history[line.substr(0, colon)] = line.substr(colon + 2);
   }
+  return history;
+}
+
+}  // namespace
+
+FitsImage read_fits_image(const std::filesystem::path& path) {
+  const std::string p = path.string();
+  if (!std::filesystem::exists(path)) throw MissingInputError("FITS file not found: " + p);
+  if (std::filesystem::is_directory(path)) throw DataError(fmt::format("{}: is a directory, expected a FITS file", p));
+  FitsFile f(p);
+  int s = 0;
+  fits_open_diskfile(f.out(), p.c_str(), READONLY, &s);
+  if (s) throw DataError(fmt::format("{}: not a readable FITS file: {}", p, fits_error_text(s)));
+  const ImageHdu hdu = find_image_hdu(f);
+  const long nx = hdu.naxes[0], ny = hdu.naxes[1];
+  FitsImage img;
+  img.bitpix = hdu.bitpix == -64 ? -64 : -32;
+  img.pixels = read_pixels(f, nx, ny);
+  CelestialWcs wcs = read_celestial_wcs(f);
+  orient_east_left_north_up(img.pixels, nx, ny, wcs);
+  img.grid.nx = static_cast<int>(nx);
+  img.grid.ny = static_cast<int>(ny);
+  img.grid.cell = wcs.cdelt2 * kDeg;
+  set_phase_centre(img.grid, wcs, p);
+  read_frequency_unit_beam(f, hdu.naxis, img);
+  img.history = read_history(f);
   return img;
 }
 

@@ -21,6 +21,7 @@
 #include <cmath>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <set>
 
 #include "src/core/errors.hpp"
@@ -142,179 +143,239 @@ std::string list_ints(const std::set<int>& s) { return s.empty() ? "none" : fmt:
 
 }  // namespace
 
+namespace {
+
+void require_data_column(const cc::Table& t, const std::string& column, const std::string& name) {
+  if (t.tableDesc().isColumn(column)) return;
+  std::vector<std::string> have;
+  for (const char* c : {"DATA", "CORRECTED_DATA", "MODEL_DATA", "FLOAT_DATA"})
+    if (t.tableDesc().isColumn(c)) have.emplace_back(c);
+  throw DataError(fmt::format("{}: no column {} (data columns present: {})", name, column,
+                              have.empty() ? "none" : fmt::format("{}", fmt::join(have, ", "))));
+}
+
+std::vector<std::uint8_t> flag_row_column(const cc::Table& t) {
+  if (!t.tableDesc().isColumn("FLAG_ROW")) return std::vector<std::uint8_t>(t.nrow(), 0);
+  return to_vector<cc::Bool, std::uint8_t>(cc::ScalarColumn<cc::Bool>(t, "FLAG_ROW").getColumn());
+}
+
+void check_data_desc_ids(const std::vector<int>& ddid, const SpectralSetup& setup, const std::string& name) {
+  for (std::size_t r = 0; r < ddid.size(); ++r)
+    if (ddid[r] < 0 || static_cast<std::size_t>(ddid[r]) >= setup.dd_spw.size())
+      throw DataError(fmt::format("{}: row {} has DATA_DESC_ID {} but DATA_DESCRIPTION has {} rows", name, r, ddid[r],
+                                  setup.dd_spw.size()));
+}
+
+// The per-row indices of the main table that a selection looks at.
+struct MainIndex {
+  std::vector<int> ddid, field;
+  std::vector<std::uint8_t> flag_row;
+};
+
+// What a selection resolved to: spectral window, data description, field and
+// the main-table rows they hold.
+struct ResolvedSelection {
+  int spw = -1, dd = -1, field = -1;
+  std::vector<cc::rownr_t> rows;
+};
+
+// Spectral window: the requested one, or the lowest-numbered one that has rows
+// (in the requested field, if any).
+int select_spw(const MainIndex& ix, const SpectralSetup& setup, const MsSelection& sel, const std::string& name) {
+  std::set<int> spws_with_rows;
+  for (std::size_t r = 0; r < ix.ddid.size(); ++r)
+    if (sel.field < 0 || ix.field[r] == sel.field) spws_with_rows.insert(setup.dd_spw[ix.ddid[r]]);
+  if (sel.spw < 0) {
+    if (spws_with_rows.empty()) throw DataError(fmt::format("{}: field {} has no rows", name, sel.field));
+    return *spws_with_rows.begin();
+  }
+  if (!spws_with_rows.count(sel.spw))
+    throw DataError(fmt::format("{}: spectral window {} has no rows{} (spectral windows with rows: {})", name, sel.spw,
+                                sel.field >= 0 ? fmt::format(" in field {}", sel.field) : "",
+                                list_ints(spws_with_rows)));
+  return sel.spw;
+}
+
+// Field: the requested one, or the lowest-numbered field with rows in this data
+// description, preferring one that is not entirely flagged (a calibrator field
+// flagged out is common and useless for imaging).
+int select_field(const MainIndex& ix, int dd, int requested) {
+  if (requested >= 0) return requested;
+  std::map<int, bool> any_unflagged;  // field → has an unflagged row
+  for (std::size_t r = 0; r < ix.ddid.size(); ++r)
+    if (ix.ddid[r] == dd) any_unflagged[ix.field[r]] = any_unflagged[ix.field[r]] || !ix.flag_row[r];
+  for (auto& [f, ok] : any_unflagged)
+    if (ok) return f;
+  return any_unflagged.begin()->first;
+}
+
+ResolvedSelection resolve_selection(const MainIndex& ix, const SpectralSetup& setup, const FieldInfo& fields,
+                                    const MsSelection& sel, const std::string& name) {
+  if (sel.field >= 0 && static_cast<std::size_t>(sel.field) >= fields.name.size())
+    throw DataError(fmt::format("{}: field {} requested but FIELD has {} rows", name, sel.field, fields.name.size()));
+  ResolvedSelection out;
+  out.spw = select_spw(ix, setup, sel, name);
+  // The first DATA_DESCRIPTION of that window that has rows (several exist
+  // when one window was observed with different polarisation setups).
+  for (std::size_t r = 0; r < ix.ddid.size() && out.dd < 0; ++r)
+    if (setup.dd_spw[ix.ddid[r]] == out.spw && (sel.field < 0 || ix.field[r] == sel.field)) out.dd = ix.ddid[r];
+  out.field = select_field(ix, out.dd, sel.field);
+  if (out.field < 0 || static_cast<std::size_t>(out.field) >= fields.name.size())
+    throw DataError(
+        fmt::format("{}: rows refer to FIELD_ID {} but FIELD has {} rows", name, out.field, fields.name.size()));
+  for (std::size_t r = 0; r < ix.ddid.size(); ++r)
+    if (ix.ddid[r] == out.dd && ix.field[r] == out.field) out.rows.push_back(r);
+  return out;
+}
+
+// DATA (or the selected column) and FLAG of the selected rows, in the internal
+// sign convention.
+void read_visibilities(const cc::Table& t, const cc::Table& s, const std::string& column,
+                       const std::vector<cc::rownr_t>& rows, Observation& obs, const std::string& name) {
+  const cc::IPosition cell(2, static_cast<ssize_t>(obs.ncorr), static_cast<ssize_t>(obs.nchan));
+  if (t.tableDesc()[column].dataType() != cc::TpComplex || !t.tableDesc()[column].isArray())
+    throw DataError(fmt::format("{}: column {} does not hold complex arrays (visibilities)", name, column));
+  cc::ArrayColumn<cc::Complex> data(s, column);
+  for (cc::rownr_t r = 0; r < s.nrow(); ++r) {
+    if (!data.isDefined(r))
+      throw DataError(fmt::format("{}: column {} is empty (row {} has no data)", name, column, rows[r]));
+    if (!data.shape(r).isEqual(cell))
+      throw DataError(fmt::format("{}: column {} row {} has shape {}, expected [{}, {}] (correlations, channels)",
+                                  name, column, rows[r], data.shape(r).toString(), obs.ncorr, obs.nchan));
+  }
+  obs.vis = to_vector(data.getColumn());
+  // Stored in the CASA sign convention: conjugate into the internal one.
+  for (auto& v : obs.vis) v = std::conj(v);
+  obs.flag = to_vector<cc::Bool, std::uint8_t>(cc::ArrayColumn<cc::Bool>(s, "FLAG").getColumn());
+  if (obs.flag.size() != obs.vis.size())
+    throw DataError(fmt::format("{}: FLAG has {} values for {} data values", name, obs.flag.size(), obs.vis.size()));
+}
+
+// Weights: WEIGHT_SPECTRUM when every selected row holds one, else WEIGHT
+// repeated over channels (the column often exists with no cells defined).
+void read_weights(const cc::Table& t, const cc::Table& s, Observation& obs, const std::string& name) {
+  const cc::IPosition cell(2, static_cast<ssize_t>(obs.ncorr), static_cast<ssize_t>(obs.nchan));
+  if (t.tableDesc().isColumn("WEIGHT_SPECTRUM") && t.tableDesc()["WEIGHT_SPECTRUM"].dataType() == cc::TpFloat) {
+    cc::ArrayColumn<cc::Float> ws(s, "WEIGHT_SPECTRUM");
+    bool spectrum = true;
+    for (cc::rownr_t r = 0; r < s.nrow() && spectrum; ++r) spectrum = ws.isDefined(r) && ws.shape(r).isEqual(cell);
+    if (spectrum) {
+      obs.weight = to_vector(ws.getColumn());
+      return;
+    }
+    log().debug("{}: WEIGHT_SPECTRUM present but empty; using WEIGHT", name);
+  }
+  auto w = to_vector(cc::ArrayColumn<cc::Float>(s, "WEIGHT").getColumn());
+  if (w.size() != obs.nrow * obs.ncorr)
+    throw DataError(fmt::format("{}: WEIGHT has {} values for {} rows × {} correlations", name, w.size(), obs.nrow,
+                                obs.ncorr));
+  obs.weight.resize(obs.vis.size());
+  for (std::size_t r = 0; r < obs.nrow; ++r)
+    for (std::size_t ch = 0; ch < obs.nchan; ++ch)
+      for (std::size_t c = 0; c < obs.ncorr; ++c) obs.weight[obs.index(r, ch, c)] = w[r * obs.ncorr + c];
+}
+
+// UVW, antennas, TIME and INTERVAL of the selected rows.
+void read_row_metadata(const cc::Table& s, Observation& obs, const std::string& name) {
+  obs.uvw = to_vector(cc::ArrayColumn<cc::Double>(s, "UVW").getColumn());
+  if (obs.uvw.size() != 3 * obs.nrow)
+    throw DataError(fmt::format("{}: UVW has {} values for {} rows, expected 3 per row", name, obs.uvw.size(), obs.nrow));
+  obs.antenna1 = int_column(s, "ANTENNA1");
+  obs.antenna2 = int_column(s, "ANTENNA2");
+  if (s.tableDesc().isColumn("TIME")) obs.time = to_vector(cc::ScalarColumn<cc::Double>(s, "TIME").getColumn());
+  if (s.tableDesc().isColumn("INTERVAL")) obs.interval = cc::ScalarColumn<cc::Double>(s, "INTERVAL").get(0);
+}
+
+// FLAG_ROW folds into FLAG; non-finite data, non-finite UVW and negative or
+// non-finite weights are flagged (and counted) rather than propagated.
+void flag_invalid_samples(Observation& obs, const std::vector<std::uint8_t>& flag_row,
+                          const std::vector<cc::rownr_t>& rows, const std::string& name) {
+  std::size_t bad = 0;
+  const std::size_t per_row = obs.nchan * obs.ncorr;
+  for (std::size_t r = 0; r < obs.nrow; ++r) {
+    bool row_bad = !std::isfinite(obs.uvw[3 * r]) || !std::isfinite(obs.uvw[3 * r + 1]) ||
+                   !std::isfinite(obs.uvw[3 * r + 2]);
+    if (row_bad) obs.uvw[3 * r] = obs.uvw[3 * r + 1] = obs.uvw[3 * r + 2] = 0;
+    for (std::size_t k = r * per_row; k < (r + 1) * per_row; ++k) {
+      bool ok = std::isfinite(obs.vis[k].real()) && std::isfinite(obs.vis[k].imag()) && std::isfinite(obs.weight[k]) &&
+                obs.weight[k] >= 0;
+      if (!ok || row_bad) {
+        if (!obs.flag[k]) ++bad;
+        obs.flag[k] = 1;
+        obs.vis[k] = 0;
+        obs.weight[k] = 0;
+      }
+      if (flag_row[rows[r]]) obs.flag[k] = 1;
+    }
+  }
+  if (bad)
+    log().warn("{}: flagged {} samples with non-finite visibilities, UVW or weights, or negative weights", name, bad);
+}
+
+// Antenna positions and dish diameter (ANTENNA), telescope name (OBSERVATION).
+void read_array_metadata(const cc::Table& t, const cc::Table& s, const std::filesystem::path& path, Observation& obs) {
+  if (t.keywordSet().isDefined("ANTENNA")) {
+    cc::Table ant = subtable(t, "ANTENNA", path);
+    if (ant.nrow() > 0) {
+      obs.antenna_xyz = to_vector(cc::ArrayColumn<cc::Double>(ant, "POSITION").getColumn());
+      auto dish = to_vector(cc::ScalarColumn<cc::Double>(ant, "DISH_DIAMETER").getColumn());
+      if (!dish.empty() && dish[0] > 0) obs.dish_diameter = dish[0];
+    }
+  }
+  obs.telescope = "";
+  if (t.keywordSet().isDefined("OBSERVATION")) {
+    cc::Table o = subtable(t, "OBSERVATION", path);
+    if (o.nrow() > 0 && o.tableDesc().isColumn("TELESCOPE_NAME")) {
+      int oid = s.tableDesc().isColumn("OBSERVATION_ID") ? cc::ScalarColumn<cc::Int>(s, "OBSERVATION_ID").get(0) : 0;
+      if (oid < 0 || static_cast<cc::rownr_t>(oid) >= o.nrow()) oid = 0;
+      obs.telescope = cc::ScalarColumn<cc::String>(o, "TELESCOPE_NAME").get(oid);
+    }
+  }
+}
+
+Observation read_selection(const cc::Table& t, const std::filesystem::path& path, const MsSelection& sel) {
+  const std::string name = path.string();
+  require_data_column(t, sel.column, name);
+  if (t.nrow() == 0) throw DataError(fmt::format("{}: the main table has no rows", name));
+  SpectralSetup setup = read_setup(t, path);
+  FieldInfo fields = read_fields(t, path);
+  MainIndex ix{int_column(t, "DATA_DESC_ID"), int_column(t, "FIELD_ID"), flag_row_column(t)};
+  check_data_desc_ids(ix.ddid, setup, name);
+  const ResolvedSelection chosen = resolve_selection(ix, setup, fields, sel, name);
+  cc::Table s = t(cc::RowNumbers(chosen.rows));
+
+  Observation obs;
+  obs.nrow = chosen.rows.size();
+  obs.freq = setup.spw_freq[chosen.spw];
+  obs.corr = setup.pol_corr[setup.dd_pol[chosen.dd]];
+  obs.nchan = obs.freq.size();
+  obs.ncorr = obs.corr.size();
+  if (obs.nchan == 0 || obs.ncorr == 0)
+    throw DataError(fmt::format("{}: spectral window {} has {} channels and polarization {} has {} correlations",
+                                name, chosen.spw, obs.nchan, setup.dd_pol[chosen.dd], obs.ncorr));
+  read_visibilities(t, s, sel.column, chosen.rows, obs, name);
+  read_weights(t, s, obs, name);
+  read_row_metadata(s, obs, name);
+  flag_invalid_samples(obs, ix.flag_row, chosen.rows, name);
+  obs.ra = fields.ra[chosen.field];
+  obs.dec = fields.dec[chosen.field];
+  obs.field = fields.name[chosen.field];
+  obs.frequency_known = true;
+  read_array_metadata(t, s, path, obs);
+  obs.check_shapes(name);
+  log().debug("{}: read field {} ({}), spectral window {} (DDID {}): {} rows × {} channels × {} correlations", name,
+              chosen.field, obs.field, chosen.spw, chosen.dd, obs.nrow, obs.nchan, obs.ncorr);
+  return obs;
+}
+
+}  // namespace
+
 Observation read_measurement_set(const std::filesystem::path& path, const MsSelection& sel) {
   cc::Table t = open_ms(path);
-  const std::string name = path.string();
   try {
-    if (!t.tableDesc().isColumn(sel.column)) {
-      std::vector<std::string> have;
-      for (const char* c : {"DATA", "CORRECTED_DATA", "MODEL_DATA", "FLOAT_DATA"})
-        if (t.tableDesc().isColumn(c)) have.emplace_back(c);
-      throw DataError(fmt::format("{}: no column {} (data columns present: {})", name, sel.column,
-                                  have.empty() ? "none" : fmt::format("{}", fmt::join(have, ", "))));
-    }
-    if (t.nrow() == 0) throw DataError(fmt::format("{}: the main table has no rows", name));
-    SpectralSetup setup = read_setup(t, path);
-    FieldInfo fields = read_fields(t, path);
-    std::vector<int> ddid = int_column(t, "DATA_DESC_ID");
-    std::vector<int> field = int_column(t, "FIELD_ID");
-    std::vector<std::uint8_t> flag_row(t.nrow(), 0);
-    if (t.tableDesc().isColumn("FLAG_ROW")) flag_row = to_vector<cc::Bool, std::uint8_t>(cc::ScalarColumn<cc::Bool>(t, "FLAG_ROW").getColumn());
-    const std::size_t ntotal = ddid.size();
-    for (std::size_t r = 0; r < ntotal; ++r)
-      if (ddid[r] < 0 || static_cast<std::size_t>(ddid[r]) >= setup.dd_spw.size())
-        throw DataError(fmt::format("{}: row {} has DATA_DESC_ID {} but DATA_DESCRIPTION has {} rows", name, r, ddid[r],
-                                    setup.dd_spw.size()));
-
-    if (sel.field >= 0 && static_cast<std::size_t>(sel.field) >= fields.name.size())
-      throw DataError(fmt::format("{}: field {} requested but FIELD has {} rows", name, sel.field, fields.name.size()));
-    // Spectral window: the requested one, or the lowest-numbered one that has
-    // rows (in the requested field, if any).
-    std::set<int> spws_with_rows;
-    for (std::size_t r = 0; r < ntotal; ++r)
-      if (sel.field < 0 || field[r] == sel.field) spws_with_rows.insert(setup.dd_spw[ddid[r]]);
-    int spw = sel.spw;
-    if (spw < 0) {
-      if (spws_with_rows.empty()) throw DataError(fmt::format("{}: field {} has no rows", name, sel.field));
-      spw = *spws_with_rows.begin();
-    } else if (!spws_with_rows.count(spw)) {
-      throw DataError(fmt::format("{}: spectral window {} has no rows{} (spectral windows with rows: {})", name, spw,
-                                  sel.field >= 0 ? fmt::format(" in field {}", sel.field) : "",
-                                  list_ints(spws_with_rows)));
-    }
-    // The first DATA_DESCRIPTION of that window that has rows (several exist
-    // when one window was observed with different polarisation setups).
-    int dd = -1;
-    for (std::size_t r = 0; r < ntotal && dd < 0; ++r)
-      if (setup.dd_spw[ddid[r]] == spw && (sel.field < 0 || field[r] == sel.field)) dd = ddid[r];
-    // Field: the requested one, or the lowest-numbered field with rows in this
-    // window, preferring one that is not entirely flagged (a calibrator field
-    // flagged out is common and useless for imaging).
-    int fid = sel.field;
-    if (fid < 0) {
-      std::map<int, bool> any_unflagged;  // field → has an unflagged row
-      for (std::size_t r = 0; r < ntotal; ++r)
-        if (ddid[r] == dd) any_unflagged[field[r]] = any_unflagged[field[r]] || !flag_row[r];
-      fid = any_unflagged.begin()->first;
-      for (auto& [f, ok] : any_unflagged)
-        if (ok) {
-          fid = f;
-          break;
-        }
-    }
-    if (fid < 0 || static_cast<std::size_t>(fid) >= fields.name.size())
-      throw DataError(fmt::format("{}: rows refer to FIELD_ID {} but FIELD has {} rows", name, fid, fields.name.size()));
-    std::vector<cc::rownr_t> rows;
-    for (std::size_t r = 0; r < ntotal; ++r)
-      if (ddid[r] == dd && field[r] == fid) rows.push_back(r);
-    cc::Table s = t(cc::RowNumbers(rows));
-
-    Observation obs;
-    obs.nrow = rows.size();
-    obs.freq = setup.spw_freq[spw];
-    obs.corr = setup.pol_corr[setup.dd_pol[dd]];
-    obs.nchan = obs.freq.size();
-    obs.ncorr = obs.corr.size();
-    if (obs.nchan == 0 || obs.ncorr == 0)
-      throw DataError(fmt::format("{}: spectral window {} has {} channels and polarization {} has {} correlations",
-                                  name, spw, obs.nchan, setup.dd_pol[dd], obs.ncorr));
-    const cc::IPosition cell(2, static_cast<ssize_t>(obs.ncorr), static_cast<ssize_t>(obs.nchan));
-
-    if (t.tableDesc()[sel.column].dataType() != cc::TpComplex || !t.tableDesc()[sel.column].isArray())
-      throw DataError(fmt::format("{}: column {} does not hold complex arrays (visibilities)", name, sel.column));
-    cc::ArrayColumn<cc::Complex> data(s, sel.column);
-    for (cc::rownr_t r = 0; r < s.nrow(); ++r) {
-      if (!data.isDefined(r))
-        throw DataError(fmt::format("{}: column {} is empty (row {} has no data)", name, sel.column, rows[r]));
-      if (!data.shape(r).isEqual(cell))
-        throw DataError(fmt::format("{}: column {} row {} has shape {}, expected [{}, {}] (correlations, channels)",
-                                    name, sel.column, rows[r], data.shape(r).toString(), obs.ncorr, obs.nchan));
-    }
-    obs.vis = to_vector(data.getColumn());
-    // Stored in the CASA sign convention: conjugate into the internal one.
-    for (auto& v : obs.vis) v = std::conj(v);
-    obs.flag = to_vector<cc::Bool, std::uint8_t>(cc::ArrayColumn<cc::Bool>(s, "FLAG").getColumn());
-    if (obs.flag.size() != obs.vis.size())
-      throw DataError(fmt::format("{}: FLAG has {} values for {} data values", name, obs.flag.size(), obs.vis.size()));
-
-    // Weights: WEIGHT_SPECTRUM when every selected row holds one, else WEIGHT
-    // repeated over channels (the column often exists with no cells defined).
-    bool spectrum = false;
-    if (t.tableDesc().isColumn("WEIGHT_SPECTRUM") && t.tableDesc()["WEIGHT_SPECTRUM"].dataType() == cc::TpFloat) {
-      cc::ArrayColumn<cc::Float> ws(s, "WEIGHT_SPECTRUM");
-      spectrum = true;
-      for (cc::rownr_t r = 0; r < s.nrow() && spectrum; ++r) spectrum = ws.isDefined(r) && ws.shape(r).isEqual(cell);
-      if (spectrum) obs.weight = to_vector(ws.getColumn());
-      else log().debug("{}: WEIGHT_SPECTRUM present but empty; using WEIGHT", name);
-    }
-    if (!spectrum) {
-      auto w = to_vector(cc::ArrayColumn<cc::Float>(s, "WEIGHT").getColumn());
-      if (w.size() != obs.nrow * obs.ncorr)
-        throw DataError(fmt::format("{}: WEIGHT has {} values for {} rows × {} correlations", name, w.size(), obs.nrow,
-                                    obs.ncorr));
-      obs.weight.resize(obs.vis.size());
-      for (std::size_t r = 0; r < obs.nrow; ++r)
-        for (std::size_t ch = 0; ch < obs.nchan; ++ch)
-          for (std::size_t c = 0; c < obs.ncorr; ++c) obs.weight[obs.index(r, ch, c)] = w[r * obs.ncorr + c];
-    }
-    obs.uvw = to_vector(cc::ArrayColumn<cc::Double>(s, "UVW").getColumn());
-    if (obs.uvw.size() != 3 * obs.nrow)
-      throw DataError(fmt::format("{}: UVW has {} values for {} rows, expected 3 per row", name, obs.uvw.size(), obs.nrow));
-    obs.antenna1 = int_column(s, "ANTENNA1");
-    obs.antenna2 = int_column(s, "ANTENNA2");
-    if (s.tableDesc().isColumn("TIME")) obs.time = to_vector(cc::ScalarColumn<cc::Double>(s, "TIME").getColumn());
-    if (s.tableDesc().isColumn("INTERVAL")) obs.interval = cc::ScalarColumn<cc::Double>(s, "INTERVAL").get(0);
-
-    // FLAG_ROW folds into FLAG; non-finite data, non-finite UVW and negative or
-    // non-finite weights are flagged (and counted) rather than propagated.
-    std::size_t bad = 0;
-    const std::size_t per_row = obs.nchan * obs.ncorr;
-    for (std::size_t r = 0; r < obs.nrow; ++r) {
-      bool row_bad = !std::isfinite(obs.uvw[3 * r]) || !std::isfinite(obs.uvw[3 * r + 1]) ||
-                     !std::isfinite(obs.uvw[3 * r + 2]);
-      if (row_bad) obs.uvw[3 * r] = obs.uvw[3 * r + 1] = obs.uvw[3 * r + 2] = 0;
-      for (std::size_t k = r * per_row; k < (r + 1) * per_row; ++k) {
-        bool ok = std::isfinite(obs.vis[k].real()) && std::isfinite(obs.vis[k].imag()) && std::isfinite(obs.weight[k]) &&
-                  obs.weight[k] >= 0;
-        if (!ok || row_bad) {
-          if (!obs.flag[k]) ++bad;
-          obs.flag[k] = 1;
-          obs.vis[k] = 0;
-          obs.weight[k] = 0;
-        }
-        if (flag_row[rows[r]]) obs.flag[k] = 1;
-      }
-    }
-    if (bad)
-      log().warn("{}: flagged {} samples with non-finite visibilities, UVW or weights, or negative weights", name, bad);
-
-    obs.ra = fields.ra[fid];
-    obs.dec = fields.dec[fid];
-    obs.field = fields.name[fid];
-    obs.frequency_known = true;
-    if (t.keywordSet().isDefined("ANTENNA")) {
-      cc::Table ant = subtable(t, "ANTENNA", path);
-      if (ant.nrow() > 0) {
-        obs.antenna_xyz = to_vector(cc::ArrayColumn<cc::Double>(ant, "POSITION").getColumn());
-        auto dish = to_vector(cc::ScalarColumn<cc::Double>(ant, "DISH_DIAMETER").getColumn());
-        if (!dish.empty() && dish[0] > 0) obs.dish_diameter = dish[0];
-      }
-    }
-    obs.telescope = "";
-    if (t.keywordSet().isDefined("OBSERVATION")) {
-      cc::Table o = subtable(t, "OBSERVATION", path);
-      if (o.nrow() > 0 && o.tableDesc().isColumn("TELESCOPE_NAME")) {
-        int oid = s.tableDesc().isColumn("OBSERVATION_ID") ? cc::ScalarColumn<cc::Int>(s, "OBSERVATION_ID").get(0) : 0;
-        if (oid < 0 || static_cast<cc::rownr_t>(oid) >= o.nrow()) oid = 0;
-        obs.telescope = cc::ScalarColumn<cc::String>(o, "TELESCOPE_NAME").get(oid);
-      }
-    }
-    obs.check_shapes(name);
-    log().debug("{}: read field {} ({}), spectral window {} (DDID {}): {} rows × {} channels × {} correlations", name, fid,
-                obs.field, spw, dd, obs.nrow, obs.nchan, obs.ncorr);
-    return obs;
+    return read_selection(t, path, sel);
   } catch (const cc::AipsError& e) {
-    throw DataError(fmt::format("{}: {}", name, one_line(e.what())));
+    throw DataError(fmt::format("{}: {}", path.string(), one_line(e.what())));
   }
 }
 
@@ -330,16 +391,18 @@ std::pair<int, int> receptors(int code) {
   }
 }
 
-void write_ms_tables(const std::filesystem::path& tmp, const Observation& obs) {
-  const std::size_t nrow = obs.nrow, nchan = obs.nchan, ncorr = obs.ncorr;
-  const std::size_t nant = obs.antenna_xyz.size() / 3;
-  // Per-channel weights only when they actually vary over channels.
-  bool spectrum = false;
-  for (std::size_t r = 0; r < nrow && !spectrum; ++r)
-    for (std::size_t ch = 1; ch < nchan && !spectrum; ++ch)
-      for (std::size_t c = 0; c < ncorr; ++c)
-        if (obs.weight[obs.index(r, ch, c)] != obs.weight[obs.index(r, 0, c)]) spectrum = true;
+// Per-channel weights only when they actually vary over channels.
+bool weights_vary_over_channels(const Observation& obs) {
+  for (std::size_t r = 0; r < obs.nrow; ++r)
+    for (std::size_t ch = 1; ch < obs.nchan; ++ch)
+      for (std::size_t c = 0; c < obs.ncorr; ++c)
+        if (obs.weight[obs.index(r, ch, c)] != obs.weight[obs.index(r, 0, c)]) return true;
+  return false;
+}
 
+// An empty MS of `nrow` rows with tiled DATA, FLAG (and WEIGHT_SPECTRUM).
+cc::MeasurementSet create_ms(const std::filesystem::path& tmp, const Observation& obs, bool spectrum) {
+  const std::size_t nchan = obs.nchan, ncorr = obs.ncorr;
   cc::TableDesc td = cc::MS::requiredTableDesc();
   cc::MS::addColumnToDesc(td, cc::MS::DATA, 2);
   if (spectrum) cc::MS::addColumnToDesc(td, cc::MS::WEIGHT_SPECTRUM, 2);
@@ -351,15 +414,15 @@ void write_ms_tables(const std::filesystem::path& tmp, const Observation& obs) {
   setup.bindColumn("DATA", data_sm);
   setup.bindColumn("FLAG", flag_sm);
   if (spectrum) setup.bindColumn("WEIGHT_SPECTRUM", ws_sm);
-  cc::MeasurementSet ms(setup, nrow);
+  cc::MeasurementSet ms(setup, obs.nrow);
   ms.createDefaultSubtables(cc::Table::New);
   ms.rwKeywordSet().define("MS_VERSION", cc::Float(2.0));
-  cc::MSColumns cols(ms);
+  return ms;
+}
 
-  const double t0 = obs.time.empty() ? 0 : *std::min_element(obs.time.begin(), obs.time.end());
-  const double t1 = obs.time.empty() ? 0 : *std::max_element(obs.time.begin(), obs.time.end());
-
-  // ANTENNA and FEED (one feed per antenna with two receptors).
+// ANTENNA and FEED (one feed per antenna with two receptors), valid over [t0, t1].
+void write_antennas(cc::MeasurementSet& ms, cc::MSColumns& cols, const Observation& obs, double t0, double t1) {
+  const std::size_t nant = obs.antenna_xyz.size() / 3;
   bool circular = std::any_of(obs.corr.begin(), obs.corr.end(), [](int c) { return c >= 5 && c <= 8; });
   ms.antenna().addRow(nant);
   ms.feed().addRow(nant);
@@ -398,8 +461,10 @@ void write_ms_tables(const std::filesystem::path& tmp, const Observation& obs) {
     angle[1] = kPi / 2;
     feed.receptorAngle().put(a, angle);
   }
+}
 
-  // FIELD: one, at the phase centre.
+// FIELD: one, at the phase centre.
+void write_field(cc::MeasurementSet& ms, cc::MSColumns& cols, const Observation& obs, double t0) {
   ms.field().addRow(1);
   auto& fld = cols.field();
   fld.name().put(0, obs.field.empty() ? std::string("penumbra") : obs.field);
@@ -414,10 +479,13 @@ void write_ms_tables(const std::filesystem::path& tmp, const Observation& obs) {
   fld.referenceDir().put(0, dir);
   fld.sourceId().put(0, -1);
   fld.flagRow().put(0, false);
+}
 
-  // SPECTRAL_WINDOW: channel widths from the channel spacing; a single
-  // channel gets a nominal width of 1e-4 of its frequency (the Observation does
-  // not carry widths).
+// SPECTRAL_WINDOW: channel widths from the channel spacing; a single
+// channel gets a nominal width of 1e-4 of its frequency (the Observation does
+// not carry widths).
+void write_spectral_window(cc::MeasurementSet& ms, cc::MSColumns& cols, const Observation& obs) {
+  const std::size_t nchan = obs.nchan;
   ms.spectralWindow().addRow(1);
   auto& spw = cols.spectralWindow();
   cc::Vector<cc::Double> freq(nchan), width(nchan);
@@ -440,7 +508,11 @@ void write_ms_tables(const std::filesystem::path& tmp, const Observation& obs) {
   spw.freqGroup().put(0, 0);
   spw.freqGroupName().put(0, "");
   spw.flagRow().put(0, false);
+}
 
+// POLARIZATION and the one DATA_DESCRIPTION that pairs it with the window.
+void write_polarization(cc::MeasurementSet& ms, cc::MSColumns& cols, const Observation& obs) {
+  const std::size_t ncorr = obs.ncorr;
   ms.polarization().addRow(1);
   auto& pol = cols.polarization();
   cc::Vector<cc::Int> ctype(ncorr);
@@ -460,7 +532,10 @@ void write_ms_tables(const std::filesystem::path& tmp, const Observation& obs) {
   cols.dataDescription().spectralWindowId().put(0, 0);
   cols.dataDescription().polarizationId().put(0, 0);
   cols.dataDescription().flagRow().put(0, false);
+}
 
+// OBSERVATION, PROCESSOR and STATE: one row each.
+void write_bookkeeping(cc::MeasurementSet& ms, cc::MSColumns& cols, const Observation& obs, double t0, double t1) {
   ms.observation().addRow(1);
   auto& o = cols.observation();
   o.telescopeName().put(0, obs.telescope.empty() ? std::string("UNKNOWN") : obs.telescope);
@@ -492,8 +567,11 @@ void write_ms_tables(const std::filesystem::path& tmp, const Observation& obs) {
   st.subScan().put(0, 0);
   st.obsMode().put(0, "OBSERVE_TARGET#ON_SOURCE");
   st.flagRow().put(0, false);
+}
 
-  // MAIN, row by row: bounded memory for large observations.
+// MAIN, row by row: bounded memory for large observations.
+void write_main_rows(cc::MSColumns& cols, const Observation& obs, bool spectrum) {
+  const std::size_t nrow = obs.nrow, nchan = obs.nchan, ncorr = obs.ncorr;
   cc::Matrix<cc::Complex> d(ncorr, nchan);
   cc::Matrix<cc::Bool> f(ncorr, nchan);
   cc::Matrix<cc::Float> ws(ncorr, nchan);
@@ -540,6 +618,20 @@ void write_ms_tables(const std::filesystem::path& tmp, const Observation& obs) {
     cols.scanNumber().put(r, 1);
     cols.stateId().put(r, 0);
   }
+}
+
+void write_ms_tables(const std::filesystem::path& tmp, const Observation& obs) {
+  const bool spectrum = weights_vary_over_channels(obs);
+  cc::MeasurementSet ms = create_ms(tmp, obs, spectrum);
+  cc::MSColumns cols(ms);
+  const double t0 = obs.time.empty() ? 0 : *std::min_element(obs.time.begin(), obs.time.end());
+  const double t1 = obs.time.empty() ? 0 : *std::max_element(obs.time.begin(), obs.time.end());
+  write_antennas(ms, cols, obs, t0, t1);
+  write_field(ms, cols, obs, t0);
+  write_spectral_window(ms, cols, obs);
+  write_polarization(ms, cols, obs);
+  write_bookkeeping(ms, cols, obs, t0, t1);
+  write_main_rows(cols, obs, spectrum);
   ms.flush();
 }
 
@@ -591,191 +683,245 @@ void write_measurement_set(const std::filesystem::path& path, const Observation&
 // ---------------------------------------------------------------------------
 // `penumbra info` for MeasurementSets.
 
-FileDescription describe_measurement_set(const std::filesystem::path& path) {
-  cc::Table t = open_ms(path);
-  const std::string name = path.string();
-  FileDescription d;
-  d.path = name;
-  d.format = "MeasurementSet";
-  try {
-    SpectralSetup setup = read_setup(t, path);
-    FieldInfo fields = read_fields(t, path);
-    const std::size_t ntotal = t.nrow();
-    d.add("rows", "rows", fmt::format("{}", ntotal), ntotal);
-    std::vector<std::string> columns;
-    for (const char* c : {"DATA", "CORRECTED_DATA", "MODEL_DATA", "FLOAT_DATA", "WEIGHT_SPECTRUM", "SIGMA_SPECTRUM"})
-      if (t.tableDesc().isColumn(c)) columns.emplace_back(c);
-    if (ntotal == 0) {
-      d.add("data_columns", "data columns", fmt::format("{}", fmt::join(columns, ", ")), columns);
-      return d;
-    }
-    std::vector<int> ddid = int_column(t, "DATA_DESC_ID");
-    std::vector<int> field = int_column(t, "FIELD_ID");
-    std::vector<int> a1 = int_column(t, "ANTENNA1"), a2 = int_column(t, "ANTENNA2");
-    std::vector<std::uint8_t> flag_row(ntotal, 0);
-    if (t.tableDesc().isColumn("FLAG_ROW"))
-      flag_row = to_vector<cc::Bool, std::uint8_t>(cc::ScalarColumn<cc::Bool>(t, "FLAG_ROW").getColumn());
-    std::vector<double> uvw = to_vector(cc::ArrayColumn<cc::Double>(t, "UVW").getColumn());
+namespace {
 
-    // Per data description: flags and weights (cells of one DDID share a shape).
-    std::map<int, std::size_t> dd_rows;
-    std::map<int, std::size_t> field_rows;
-    for (std::size_t r = 0; r < ntotal; ++r) {
-      if (ddid[r] < 0 || static_cast<std::size_t>(ddid[r]) >= setup.dd_spw.size())
-        throw DataError(fmt::format("{}: row {} has DATA_DESC_ID {} but DATA_DESCRIPTION has {} rows", name, r, ddid[r],
-                                    setup.dd_spw.size()));
-      ++dd_rows[ddid[r]];
-      ++field_rows[field[r]];
+// The per-row columns of the main table that `info` summarises.
+struct MainRows {
+  std::vector<int> ddid, field, a1, a2;
+  std::vector<std::uint8_t> flag_row;
+  std::vector<double> uvw;  // [row][3] metres
+};
+
+MainRows read_main_rows(const cc::Table& t) {
+  MainRows m;
+  m.ddid = int_column(t, "DATA_DESC_ID");
+  m.field = int_column(t, "FIELD_ID");
+  m.a1 = int_column(t, "ANTENNA1");
+  m.a2 = int_column(t, "ANTENNA2");
+  m.flag_row = flag_row_column(t);
+  m.uvw = to_vector(cc::ArrayColumn<cc::Double>(t, "UVW").getColumn());
+  return m;
+}
+
+// Totals over every data description.
+struct SampleSummary {
+  std::size_t nsamples = 0, nflagged = 0;
+  std::vector<float> weights;  // of unflagged samples
+  bool spectrum_used = false, spectrum_empty = false;
+  double uvmin = INFINITY, uvmax = 0, fmin = INFINITY, fmax = 0;
+  std::set<int> corr_codes;
+  nlohmann::ordered_json spw_json = nlohmann::ordered_json::array();
+};
+
+// Whether every row of `s` holds a WEIGHT_SPECTRUM cell of the data's shape;
+// nullopt when the MS has no (float) WEIGHT_SPECTRUM column.
+std::optional<bool> weight_spectrum_filled(const cc::Table& t, const cc::Table& s, std::size_t ncorr, std::size_t nchan) {
+  if (!t.tableDesc().isColumn("WEIGHT_SPECTRUM") || t.tableDesc()["WEIGHT_SPECTRUM"].dataType() != cc::TpFloat)
+    return std::nullopt;
+  cc::ArrayColumn<cc::Float> ws(s, "WEIGHT_SPECTRUM");
+  bool filled = true;
+  for (cc::rownr_t r = 0; r < s.nrow() && filled; ++r) filled = ws.isDefined(r) && ws.shape(r).isEqual(cc::IPosition(2, ncorr, nchan));
+  return filled;
+}
+
+// Flags, weights and uv range of one data description's rows; adds its line.
+void summarise_data_description(const cc::Table& t, const MainRows& m, const SpectralSetup& setup, int dd,
+                                SampleSummary& sum, FileDescription& d) {
+  std::vector<cc::rownr_t> rows;
+  for (std::size_t r = 0; r < m.ddid.size(); ++r)
+    if (m.ddid[r] == dd) rows.push_back(r);
+  cc::Table s = t(cc::RowNumbers(rows));
+  const auto& freq = setup.spw_freq[setup.dd_spw[dd]];
+  const auto& corr = setup.pol_corr[setup.dd_pol[dd]];
+  const std::size_t nchan = freq.size(), ncorr = corr.size();
+  sum.corr_codes.insert(corr.begin(), corr.end());
+  double lo = freq.empty() ? 0 : *std::min_element(freq.begin(), freq.end());
+  double hi = freq.empty() ? 0 : *std::max_element(freq.begin(), freq.end());
+  sum.fmin = std::min(sum.fmin, lo);
+  sum.fmax = std::max(sum.fmax, hi);
+  auto flag = to_vector<cc::Bool, std::uint8_t>(cc::ArrayColumn<cc::Bool>(s, "FLAG").getColumn());
+  if (flag.size() != rows.size() * nchan * ncorr)
+    throw DataError(fmt::format("{}: FLAG of DATA_DESC_ID {} has {} values, expected {} rows × {} channels × {} "
+                                "correlations", d.path, dd, flag.size(), rows.size(), nchan, ncorr));
+  const auto filled = weight_spectrum_filled(t, s, ncorr, nchan);
+  const bool spectrum = filled.value_or(false);
+  sum.spectrum_empty = sum.spectrum_empty || (filled && !*filled);
+  std::vector<float> w = spectrum ? to_vector(cc::ArrayColumn<cc::Float>(s, "WEIGHT_SPECTRUM").getColumn())
+                                  : to_vector(cc::ArrayColumn<cc::Float>(s, "WEIGHT").getColumn());
+  sum.spectrum_used = sum.spectrum_used || spectrum;
+  std::size_t dd_flagged = 0;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    std::size_t r = rows[i];
+    bool any = false;
+    for (std::size_t k = 0; k < nchan * ncorr; ++k) {
+      bool f = flag[i * nchan * ncorr + k] || m.flag_row[r];
+      dd_flagged += f;
+      if (!f) {
+        any = true;
+        float wk = spectrum ? w[i * nchan * ncorr + k] : w[i * ncorr + k % ncorr];
+        if (std::isfinite(wk)) sum.weights.push_back(wk);
+      }
     }
-    std::size_t nsamples = 0, nflagged = 0;
-    std::vector<float> weights;  // of unflagged samples
-    bool spectrum_used = false, spectrum_empty = false;
-    double uvmin = INFINITY, uvmax = 0, fmin = INFINITY, fmax = 0;
-    std::set<int> corr_codes;
-    nlohmann::ordered_json spw_json = nlohmann::ordered_json::array();
-    for (auto& [dd, nr] : dd_rows) {
-      std::vector<cc::rownr_t> rows;
-      for (std::size_t r = 0; r < ntotal; ++r)
-        if (ddid[r] == dd) rows.push_back(r);
-      cc::Table s = t(cc::RowNumbers(rows));
-      const auto& freq = setup.spw_freq[setup.dd_spw[dd]];
-      const auto& corr = setup.pol_corr[setup.dd_pol[dd]];
-      const std::size_t nchan = freq.size(), ncorr = corr.size();
-      corr_codes.insert(corr.begin(), corr.end());
-      double lo = freq.empty() ? 0 : *std::min_element(freq.begin(), freq.end());
-      double hi = freq.empty() ? 0 : *std::max_element(freq.begin(), freq.end());
-      fmin = std::min(fmin, lo);
-      fmax = std::max(fmax, hi);
-      auto flag = to_vector<cc::Bool, std::uint8_t>(cc::ArrayColumn<cc::Bool>(s, "FLAG").getColumn());
-      if (flag.size() != rows.size() * nchan * ncorr)
-        throw DataError(fmt::format("{}: FLAG of DATA_DESC_ID {} has {} values, expected {} rows × {} channels × {} "
-                                    "correlations", name, dd, flag.size(), rows.size(), nchan, ncorr));
-      bool spectrum = false;
-      if (t.tableDesc().isColumn("WEIGHT_SPECTRUM") && t.tableDesc()["WEIGHT_SPECTRUM"].dataType() == cc::TpFloat) {
-        cc::ArrayColumn<cc::Float> ws(s, "WEIGHT_SPECTRUM");
-        spectrum = true;
-        for (cc::rownr_t r = 0; r < s.nrow() && spectrum; ++r)
-          spectrum = ws.isDefined(r) && ws.shape(r).isEqual(cc::IPosition(2, ncorr, nchan));
-        spectrum_empty = spectrum_empty || !spectrum;
+    if (any && m.a1[r] != m.a2[r]) {
+      double b = std::hypot(m.uvw[3 * r], m.uvw[3 * r + 1]);
+      if (std::isfinite(b)) {
+        sum.uvmin = std::min(sum.uvmin, b * lo / kSpeedOfLight);
+        sum.uvmax = std::max(sum.uvmax, b * hi / kSpeedOfLight);
       }
-      std::vector<float> w = spectrum ? to_vector(cc::ArrayColumn<cc::Float>(s, "WEIGHT_SPECTRUM").getColumn())
-                                      : to_vector(cc::ArrayColumn<cc::Float>(s, "WEIGHT").getColumn());
-      spectrum_used = spectrum_used || spectrum;
-      std::size_t dd_flagged = 0;
-      for (std::size_t i = 0; i < rows.size(); ++i) {
-        std::size_t r = rows[i];
-        bool any = false;
-        for (std::size_t k = 0; k < nchan * ncorr; ++k) {
-          bool f = flag[i * nchan * ncorr + k] || flag_row[r];
-          dd_flagged += f;
-          if (!f) {
-            any = true;
-            float wk = spectrum ? w[i * nchan * ncorr + k] : w[i * ncorr + k % ncorr];
-            if (std::isfinite(wk)) weights.push_back(wk);
-          }
-        }
-        if (any && a1[r] != a2[r]) {
-          double b = std::hypot(uvw[3 * r], uvw[3 * r + 1]);
-          if (std::isfinite(b)) {
-            uvmin = std::min(uvmin, b * lo / kSpeedOfLight);
-            uvmax = std::max(uvmax, b * hi / kSpeedOfLight);
-          }
-        }
-      }
-      nsamples += rows.size() * nchan * ncorr;
-      nflagged += dd_flagged;
-      std::vector<std::string> cn;
-      for (int c : corr) cn.push_back(corr_name(c));
-      spw_json.push_back({{"data_desc_id", dd},
+    }
+  }
+  sum.nflagged += dd_flagged;
+  std::vector<std::string> cn;
+  for (int c : corr) cn.push_back(corr_name(c));
+  const std::size_t dd_samples = rows.size() * nchan * ncorr;
+  sum.nsamples += dd_samples;
+  sum.spw_json.push_back({{"data_desc_id", dd},
                           {"spw", setup.dd_spw[dd]},
                           {"polarization_id", setup.dd_pol[dd]},
                           {"rows", rows.size()},
                           {"channels", nchan},
                           {"frequency_range_hz", {lo, hi}},
                           {"correlations", cn},
-                          {"flagged_fraction", static_cast<double>(dd_flagged) / (rows.size() * nchan * ncorr)}});
-      d.add_line(fmt::format("DDID {}", dd),
-                 fmt::format("spw {}, {} rows, {} channel(s), {} – {}, {}, {:.1f}% flagged", setup.dd_spw[dd], rows.size(),
-                             nchan, format_frequency(lo), format_frequency(hi), fmt::join(cn, " "),
-                             100.0 * dd_flagged / (rows.size() * nchan * ncorr)));
+                          {"flagged_fraction", static_cast<double>(dd_flagged) / dd_samples}});
+  d.add_line(fmt::format("DDID {}", dd),
+             fmt::format("spw {}, {} rows, {} channel(s), {} – {}, {}, {:.1f}% flagged", setup.dd_spw[dd], rows.size(),
+                         nchan, format_frequency(lo), format_frequency(hi), fmt::join(cn, " "), 100.0 * dd_flagged / dd_samples));
+}
+
+// The facts over all samples: channels of the default selection, frequency and
+// uv ranges, correlations, flags and weights.
+void describe_samples(SampleSummary& sum, const SpectralSetup& setup, const std::map<int, std::size_t>& dd_rows,
+                      bool has_weight_spectrum, FileDescription& d) {
+  d.json["spectral_windows"] = sum.spw_json;
+  // Channels of the spectral window a plain read selects (the first with rows).
+  int first_spw = -1;
+  for (auto& [dd, nr] : dd_rows)
+    if (first_spw < 0 || setup.dd_spw[dd] < first_spw) first_spw = setup.dd_spw[dd];
+  d.add("channels", "channels", fmt::format("{} (spw {}, the default selection)", setup.spw_freq[first_spw].size(), first_spw),
+        setup.spw_freq[first_spw].size());
+  d.add("frequency_range_hz", "frequency range",
+        fmt::format("{} – {}", format_frequency(sum.fmin), format_frequency(sum.fmax)), {sum.fmin, sum.fmax});
+  std::vector<std::string> cn;
+  for (int c : sum.corr_codes) cn.push_back(corr_name(c));
+  d.add("correlations", "correlations", fmt::format("{}", fmt::join(cn, " ")), cn);
+  if (sum.uvmax > 0)
+    d.add("uv_range_klambda", "uv range",
+          fmt::format("{} – {} kλ (unflagged cross-correlations)", format_klambda(sum.uvmin / 1e3),
+                      format_klambda(sum.uvmax / 1e3)),
+          {sum.uvmin / 1e3, sum.uvmax / 1e3});
+  else
+    d.add("uv_range_klambda", "uv range", "none (no unflagged cross-correlations)", nullptr);
+  double ff = sum.nsamples ? static_cast<double>(sum.nflagged) / sum.nsamples : 0;
+  d.add("flagged_fraction", "flagged", fmt::format("{:.2f}% of {} samples", 100 * ff, sum.nsamples), ff);
+  std::string wsrc = sum.spectrum_used
+                         ? (sum.spectrum_empty ? "WEIGHT_SPECTRUM where defined, else WEIGHT" : "WEIGHT_SPECTRUM")
+                         : (has_weight_spectrum ? "WEIGHT (WEIGHT_SPECTRUM is empty)" : "WEIGHT");
+  if (sum.weights.empty()) {
+    d.add("weight", "weights", "none (all samples flagged)", nullptr);
+    return;
+  }
+  std::vector<float>& weights = sum.weights;  // reordered in place: it can hold one value per sample
+  std::size_t mid = weights.size() / 2;
+  std::nth_element(weights.begin(), weights.begin() + mid, weights.end());
+  double med = weights[mid];
+  double wmin = *std::min_element(weights.begin(), weights.end());
+  double wmax = *std::max_element(weights.begin(), weights.end());
+  d.add("weight", "weights",
+        fmt::format("min {:.4g}, median {:.4g}, max {:.4g} (unflagged samples, from {})", wmin, med, wmax, wsrc),
+        {{"min", wmin}, {"median", med}, {"max", wmax}, {"source", wsrc}});
+}
+
+// One line per field, and the phase centre of the field a plain read selects.
+void describe_fields(const FieldInfo& fields, const std::map<int, std::size_t>& field_rows, const MainRows& m,
+                     FileDescription& d) {
+  nlohmann::ordered_json fj = nlohmann::ordered_json::array();
+  for (std::size_t f = 0; f < fields.name.size(); ++f) {
+    auto it = field_rows.find(static_cast<int>(f));
+    std::size_t nr = it == field_rows.end() ? 0 : it->second;
+    fj.push_back({{"id", f}, {"name", fields.name[f]}, {"rows", nr}, {"ra_rad", fields.ra[f]}, {"dec_rad", fields.dec[f]}});
+    d.add_line(fmt::format("field {}", f), fmt::format("{}: {} rows, RA {}, Dec {}", fields.name[f], nr,
+                                                       format_ra(fields.ra[f]), format_dec(fields.dec[f])));
+  }
+  d.json["fields"] = fj;
+  int f0 = field_rows.begin()->first;
+  for (auto& [f, nr] : field_rows) {
+    bool unflagged = false;
+    for (std::size_t r = 0; r < m.field.size() && !unflagged; ++r) unflagged = m.field[r] == f && !m.flag_row[r];
+    if (unflagged) {
+      f0 = f;
+      break;
     }
-    d.json["spectral_windows"] = spw_json;
-    // Channels of the spectral window a plain read selects (the first with rows).
-    int first_spw = -1;
-    for (auto& [dd, nr] : dd_rows)
-      if (first_spw < 0 || setup.dd_spw[dd] < first_spw) first_spw = setup.dd_spw[dd];
-    d.add("channels", "channels", fmt::format("{} (spw {}, the default selection)", setup.spw_freq[first_spw].size(), first_spw),
-          setup.spw_freq[first_spw].size());
-    d.add("frequency_range_hz", "frequency range", fmt::format("{} – {}", format_frequency(fmin), format_frequency(fmax)),
-          {fmin, fmax});
-    std::vector<std::string> cn;
-    for (int c : corr_codes) cn.push_back(corr_name(c));
-    d.add("correlations", "correlations", fmt::format("{}", fmt::join(cn, " ")), cn);
-    if (uvmax > 0)
-      d.add("uv_range_klambda", "uv range", fmt::format("{} – {} kλ (unflagged cross-correlations)", format_klambda(uvmin / 1e3), format_klambda(uvmax / 1e3)),
-            {uvmin / 1e3, uvmax / 1e3});
-    else
-      d.add("uv_range_klambda", "uv range", "none (no unflagged cross-correlations)", nullptr);
-    double ff = nsamples ? static_cast<double>(nflagged) / nsamples : 0;
-    d.add("flagged_fraction", "flagged", fmt::format("{:.2f}% of {} samples", 100 * ff, nsamples), ff);
-    std::string wsrc = spectrum_used ? (spectrum_empty ? "WEIGHT_SPECTRUM where defined, else WEIGHT" : "WEIGHT_SPECTRUM")
-                                     : (t.tableDesc().isColumn("WEIGHT_SPECTRUM") ? "WEIGHT (WEIGHT_SPECTRUM is empty)" : "WEIGHT");
-    if (!weights.empty()) {
-      std::size_t mid = weights.size() / 2;
-      std::nth_element(weights.begin(), weights.begin() + mid, weights.end());
-      double med = weights[mid];
-      double wmin = *std::min_element(weights.begin(), weights.end());
-      double wmax = *std::max_element(weights.begin(), weights.end());
-      d.add("weight", "weights", fmt::format("min {:.4g}, median {:.4g}, max {:.4g} (unflagged samples, from {})", wmin, med, wmax, wsrc),
-            {{"min", wmin}, {"median", med}, {"max", wmax}, {"source", wsrc}});
-    } else {
-      d.add("weight", "weights", "none (all samples flagged)", nullptr);
+  }
+  if (f0 >= 0 && static_cast<std::size_t>(f0) < fields.name.size())
+    d.add("phase_centre", "phase centre",
+          fmt::format("RA {}, Dec {} (J2000, field {} {})", format_ra(fields.ra[f0]), format_dec(fields.dec[f0]), f0,
+                      fields.name[f0]),
+          {{"ra_rad", fields.ra[f0]}, {"dec_rad", fields.dec[f0]}, {"field", f0}});
+}
+
+// Antennas, telescope and time span.
+void describe_array(const cc::Table& t, const std::filesystem::path& path, FileDescription& d) {
+  if (t.keywordSet().isDefined("ANTENNA")) {
+    std::size_t nant = subtable(t, "ANTENNA", path).nrow();
+    d.add("antennas", "antennas", fmt::format("{}", nant), nant);
+  }
+  if (t.keywordSet().isDefined("OBSERVATION")) {
+    cc::Table o = subtable(t, "OBSERVATION", path);
+    if (o.nrow() > 0 && o.tableDesc().isColumn("TELESCOPE_NAME")) {
+      std::string tel = cc::ScalarColumn<cc::String>(o, "TELESCOPE_NAME").get(0);
+      d.add("telescope", "telescope", tel, tel);
     }
-    nlohmann::ordered_json fj = nlohmann::ordered_json::array();
-    for (std::size_t f = 0; f < fields.name.size(); ++f) {
-      std::size_t nr = field_rows.count(static_cast<int>(f)) ? field_rows[static_cast<int>(f)] : 0;
-      fj.push_back({{"id", f}, {"name", fields.name[f]}, {"rows", nr}, {"ra_rad", fields.ra[f]}, {"dec_rad", fields.dec[f]}});
-      d.add_line(fmt::format("field {}", f), fmt::format("{}: {} rows, RA {}, Dec {}", fields.name[f], nr, format_ra(fields.ra[f]),
-                                                         format_dec(fields.dec[f])));
-    }
-    d.json["fields"] = fj;
-    // The phase centre of the field a plain read selects.
-    int f0 = field_rows.begin()->first;
-    for (auto& [f, nr] : field_rows) {
-      bool unflagged = false;
-      for (std::size_t r = 0; r < ntotal && !unflagged; ++r) unflagged = field[r] == f && !flag_row[r];
-      if (unflagged) {
-        f0 = f;
-        break;
-      }
-    }
-    if (f0 >= 0 && static_cast<std::size_t>(f0) < fields.name.size())
-      d.add("phase_centre", "phase centre", fmt::format("RA {}, Dec {} (J2000, field {} {})", format_ra(fields.ra[f0]),
-                                                        format_dec(fields.dec[f0]), f0, fields.name[f0]),
-            {{"ra_rad", fields.ra[f0]}, {"dec_rad", fields.dec[f0]}, {"field", f0}});
-    d.add("data_columns", "data columns", fmt::format("{}{}", fmt::join(columns, ", "),
-                                                      spectrum_empty ? " (WEIGHT_SPECTRUM present but empty)" : ""),
-          columns);
-    if (t.keywordSet().isDefined("ANTENNA")) {
-      std::size_t nant = subtable(t, "ANTENNA", path).nrow();
-      d.add("antennas", "antennas", fmt::format("{}", nant), nant);
-    }
-    if (t.keywordSet().isDefined("OBSERVATION")) {
-      cc::Table o = subtable(t, "OBSERVATION", path);
-      if (o.nrow() > 0 && o.tableDesc().isColumn("TELESCOPE_NAME")) {
-        std::string tel = cc::ScalarColumn<cc::String>(o, "TELESCOPE_NAME").get(0);
-        d.add("telescope", "telescope", tel, tel);
-      }
-    }
-    if (t.tableDesc().isColumn("TIME")) {
-      auto time = to_vector(cc::ScalarColumn<cc::Double>(t, "TIME").getColumn());
-      auto [lo, hi] = std::minmax_element(time.begin(), time.end());
-      d.add("time_range_s", "time span", fmt::format("{:.1f} s (MJD {:.5f} – {:.5f})", *hi - *lo, *lo / 86400, *hi / 86400),
-            {*lo, *hi});
-    }
+  }
+  if (t.tableDesc().isColumn("TIME")) {
+    auto time = to_vector(cc::ScalarColumn<cc::Double>(t, "TIME").getColumn());
+    auto [lo, hi] = std::minmax_element(time.begin(), time.end());
+    d.add("time_range_s", "time span", fmt::format("{:.1f} s (MJD {:.5f} – {:.5f})", *hi - *lo, *lo / 86400, *hi / 86400),
+          {*lo, *hi});
+  }
+}
+
+void describe_ms_tables(const cc::Table& t, const std::filesystem::path& path, FileDescription& d) {
+  SpectralSetup setup = read_setup(t, path);
+  FieldInfo fields = read_fields(t, path);
+  const std::size_t ntotal = t.nrow();
+  d.add("rows", "rows", fmt::format("{}", ntotal), ntotal);
+  std::vector<std::string> columns;
+  for (const char* c : {"DATA", "CORRECTED_DATA", "MODEL_DATA", "FLOAT_DATA", "WEIGHT_SPECTRUM", "SIGMA_SPECTRUM"})
+    if (t.tableDesc().isColumn(c)) columns.emplace_back(c);
+  if (ntotal == 0) {
+    d.add("data_columns", "data columns", fmt::format("{}", fmt::join(columns, ", ")), columns);
+    return;
+  }
+  const MainRows m = read_main_rows(t);
+  check_data_desc_ids(m.ddid, setup, d.path);
+  // Per data description: flags and weights (cells of one DDID share a shape).
+  std::map<int, std::size_t> dd_rows, field_rows;
+  for (std::size_t r = 0; r < ntotal; ++r) {
+    ++dd_rows[m.ddid[r]];
+    ++field_rows[m.field[r]];
+  }
+  SampleSummary sum;
+  for (auto& [dd, nr] : dd_rows) summarise_data_description(t, m, setup, dd, sum, d);
+  describe_samples(sum, setup, dd_rows, t.tableDesc().isColumn("WEIGHT_SPECTRUM"), d);
+  describe_fields(fields, field_rows, m, d);
+  d.add("data_columns", "data columns",
+        fmt::format("{}{}", fmt::join(columns, ", "), sum.spectrum_empty ? " (WEIGHT_SPECTRUM present but empty)" : ""),
+        columns);
+  describe_array(t, path, d);
+}
+
+}  // namespace
+
+FileDescription describe_measurement_set(const std::filesystem::path& path) {
+  cc::Table t = open_ms(path);
+  FileDescription d;
+  d.path = path.string();
+  d.format = "MeasurementSet";
+  try {
+    describe_ms_tables(t, path, d);
     return d;
   } catch (const cc::AipsError& e) {
-    throw DataError(fmt::format("{}: {}", name, one_line(e.what())));
+    throw DataError(fmt::format("{}: {}", d.path, one_line(e.what())));
   }
 }
 

@@ -269,8 +269,9 @@ void write_panels_png(const std::filesystem::path& path, const std::vector<Image
   c.write_png(path);
 }
 
-void write_line_plot_png(const std::filesystem::path& path, const std::vector<Series>& series, const LinePlot& plot) {
-  const std::string where = path.string();
+namespace {
+
+void check_series(const std::vector<Series>& series, const LinePlot& plot, const std::string& where) {
   if (series.empty()) throw UsageError(fmt::format("{}: line plot '{}' has no series", where, plot.title));
   for (std::size_t k = 0; k < series.size(); ++k) {
     const auto& s = series[k];
@@ -279,68 +280,69 @@ void write_line_plot_png(const std::filesystem::path& path, const std::vector<Se
                                    s.x.size(), s.y.size()));
     if (s.x.empty()) throw UsageError(fmt::format("{}: series {} ('{}') is empty", where, k, s.label));
   }
-  Axis ax = make_axis(series, true, plot.logx, plot.xmin, plot.xmax, 0.0, "x");
-  Axis ay = make_axis(series, false, plot.logy, plot.ymin, plot.ymax, 0.05, "y");
-  auto xt = axis_ticks(ax, 6), yt = axis_ticks(ay, 5);
+}
 
-  const int W = 900, H = 600;
-  int ylab_w = 0;
-  for (auto& t : yt) ylab_w = std::max(ylab_w, font::text_width(t.second, kTextScale));
-  int left = kPad + (plot.ylabel.empty() ? 0 : th() + 10) + ylab_w + kTick + 6;
-  int top = plot.title.empty() ? kPad + 8 : kPad + th() + 12;
-  int bottom = 8 + kTick + th() + (plot.xlabel.empty() ? 0 : th() + 8) + kPad;
-  int right = 40;  // half of the last x tick label
-  int pw = W - left - right, ph = H - top - bottom;
-  Canvas c(W, H);
-  auto px = [&](double x) { return left + ax.to_unit(x) * (pw - 1); };
-  auto py = [&](double y) { return top + (1.0 - ay.to_unit(y)) * (ph - 1); };
+// The plot box of a line plot (pixels) and its axes: data → canvas coordinates.
+struct PlotFrame {
+  Axis ax, ay;
+  int left = 0, top = 0, pw = 0, ph = 0;
+  double px(double x) const { return left + ax.to_unit(x) * (pw - 1); }
+  double py(double y) const { return top + (1.0 - ay.to_unit(y)) * (ph - 1); }
+};
 
-  // Grid, ticks and their labels.
+// Grid, ticks and their labels, title and axis labels.
+void draw_axes(Canvas& c, const PlotFrame& f, const std::vector<std::pair<double, std::string>>& xt,
+               const std::vector<std::pair<double, std::string>>& yt, const LinePlot& plot) {
   for (auto& [v, label] : xt) {
-    int x = static_cast<int>(std::lround(px(v)));
-    c.fill_rect(x, top, 1, ph, kGridColour);
-    c.fill_rect(x, top + ph, 1, kTick, kAxisColour);
-    c.text(x, top + ph + kTick + 4, label, kTextColour, kTextScale, Canvas::Align::kCentre);
+    int x = static_cast<int>(std::lround(f.px(v)));
+    c.fill_rect(x, f.top, 1, f.ph, kGridColour);
+    c.fill_rect(x, f.top + f.ph, 1, kTick, kAxisColour);
+    c.text(x, f.top + f.ph + kTick + 4, label, kTextColour, kTextScale, Canvas::Align::kCentre);
   }
   for (auto& [v, label] : yt) {
-    int y = static_cast<int>(std::lround(py(v)));
-    c.fill_rect(left, y, pw, 1, kGridColour);
-    c.fill_rect(left - kTick, y, kTick, 1, kAxisColour);
-    c.text(left - kTick - 4, y, label, kTextColour, kTextScale, Canvas::Align::kEnd, Canvas::Align::kCentre);
+    int y = static_cast<int>(std::lround(f.py(v)));
+    c.fill_rect(f.left, y, f.pw, 1, kGridColour);
+    c.fill_rect(f.left - kTick, y, kTick, 1, kAxisColour);
+    c.text(f.left - kTick - 4, y, label, kTextColour, kTextScale, Canvas::Align::kEnd, Canvas::Align::kCentre);
   }
   if (!plot.title.empty())
-    c.text(left + pw / 2, kPad, fit_text(plot.title, W - 2 * kPad, kTextScale), kTextColour, kTextScale,
+    c.text(f.left + f.pw / 2, kPad, fit_text(plot.title, c.width() - 2 * kPad, kTextScale), kTextColour, kTextScale,
            Canvas::Align::kCentre);
   if (!plot.xlabel.empty())
-    c.text(left + pw / 2, top + ph + kTick + 4 + th() + 8, fit_text(plot.xlabel, pw, kTextScale), kTextColour,
-           kTextScale, Canvas::Align::kCentre);
+    c.text(f.left + f.pw / 2, f.top + f.ph + kTick + 4 + th() + 8, fit_text(plot.xlabel, f.pw, kTextScale),
+           kTextColour, kTextScale, Canvas::Align::kCentre);
   if (!plot.ylabel.empty())
-    c.text_vertical(kPad + th() / 2, top + ph / 2, fit_text(plot.ylabel, ph, kTextScale), kTextColour, kTextScale);
+    c.text_vertical(kPad + th() / 2, f.top + f.ph / 2, fit_text(plot.ylabel, f.ph, kTextScale), kTextColour,
+                    kTextScale);
+}
 
-  // The series, clipped to the plot box; non-finite (or, on log axes,
-  // non-positive) points break the line.
-  c.set_clip(left, top, pw, ph);
+// The series, clipped to the plot box; non-finite (or, on log axes,
+// non-positive) points break the line.
+void draw_series(Canvas& c, const PlotFrame& f, const std::vector<Series>& series) {
+  c.set_clip(f.left, f.top, f.pw, f.ph);
   for (std::size_t k = 0; k < series.size(); ++k) {
     const auto& s = series[k];
     Rgb col = kSeriesColours[k % std::size(kSeriesColours)];
     double dash = s.dashed ? 10 : 0, phase = 0;
-    auto ok = [&](std::size_t i) { return ax.valid(s.x[i]) && ay.valid(s.y[i]); };
+    auto ok = [&](std::size_t i) { return f.ax.valid(s.x[i]) && f.ay.valid(s.y[i]); };
     for (std::size_t i = 0; i < s.x.size(); ++i) {
       if (!ok(i)) {
         phase = 0;
         continue;
       }
       bool prev = i > 0 && ok(i - 1), next = i + 1 < s.x.size() && ok(i + 1);
-      if (next) c.line(px(s.x[i]), py(s.y[i]), px(s.x[i + 1]), py(s.y[i + 1]), col, 2, dash, &phase);
+      if (next) c.line(f.px(s.x[i]), f.py(s.y[i]), f.px(s.x[i + 1]), f.py(s.y[i + 1]), col, 2, dash, &phase);
       if (!prev && !next)  // an isolated point would otherwise be invisible
-        c.fill_rect(static_cast<int>(std::lround(px(s.x[i]))) - 2, static_cast<int>(std::lround(py(s.y[i]))) - 2, 5,
-                    5, col);
+        c.fill_rect(static_cast<int>(std::lround(f.px(s.x[i]))) - 2, static_cast<int>(std::lround(f.py(s.y[i]))) - 2,
+                    5, 5, col);
     }
   }
   c.reset_clip();
-  c.frame(left - 1, top - 1, pw + 2, ph + 2, kAxisColour);
+  c.frame(f.left - 1, f.top - 1, f.pw + 2, f.ph + 2, kAxisColour);
+}
 
-  // Legend, top right inside the plot, for the labelled series.
+// Legend, top right inside the plot, for the labelled series.
+void draw_legend(Canvas& c, const PlotFrame& f, const std::vector<Series>& series) {
   std::vector<std::size_t> labelled;
   int lw = 0;
   for (std::size_t k = 0; k < series.size(); ++k)
@@ -348,23 +350,46 @@ void write_line_plot_png(const std::filesystem::path& path, const std::vector<Se
       labelled.push_back(k);
       lw = std::max(lw, font::text_width(series[k].label, kTextScale));
     }
-  if (!labelled.empty()) {
-    const int sample = 36, row_h = th() + 6;
-    lw = std::min(lw, pw - sample - 40);
-    int bw = 10 + sample + 8 + lw + 10, bh = 8 + static_cast<int>(labelled.size()) * row_h + 2;
-    int bx = left + pw - bw - 10, by = top + 10;
-    c.fill_rect(bx, by, bw, bh, kWhite);
-    c.frame(bx, by, bw, bh, {160, 160, 160});
-    for (std::size_t r = 0; r < labelled.size(); ++r) {
-      const auto& s = series[labelled[r]];
-      Rgb col = kSeriesColours[labelled[r] % std::size(kSeriesColours)];
-      int y = by + 8 + static_cast<int>(r) * row_h + (font::kAscent * kTextScale) / 2;
-      double phase = 0;
-      c.line(bx + 10, y, bx + 10 + sample, y, col, 2, s.dashed ? 10 : 0, &phase);
-      c.text(bx + 10 + sample + 8, y, fit_text(s.label, lw, kTextScale), kTextColour, kTextScale,
-             Canvas::Align::kStart, Canvas::Align::kCentre);
-    }
+  if (labelled.empty()) return;
+  const int sample = 36, row_h = th() + 6;
+  lw = std::min(lw, f.pw - sample - 40);
+  int bw = 10 + sample + 8 + lw + 10, bh = 8 + static_cast<int>(labelled.size()) * row_h + 2;
+  int bx = f.left + f.pw - bw - 10, by = f.top + 10;
+  c.fill_rect(bx, by, bw, bh, kWhite);
+  c.frame(bx, by, bw, bh, {160, 160, 160});
+  for (std::size_t r = 0; r < labelled.size(); ++r) {
+    const auto& s = series[labelled[r]];
+    Rgb col = kSeriesColours[labelled[r] % std::size(kSeriesColours)];
+    int y = by + 8 + static_cast<int>(r) * row_h + (font::kAscent * kTextScale) / 2;
+    double phase = 0;
+    c.line(bx + 10, y, bx + 10 + sample, y, col, 2, s.dashed ? 10 : 0, &phase);
+    c.text(bx + 10 + sample + 8, y, fit_text(s.label, lw, kTextScale), kTextColour, kTextScale,
+           Canvas::Align::kStart, Canvas::Align::kCentre);
   }
+}
+
+}  // namespace
+
+void write_line_plot_png(const std::filesystem::path& path, const std::vector<Series>& series, const LinePlot& plot) {
+  check_series(series, plot, path.string());
+  PlotFrame f;
+  f.ax = make_axis(series, true, plot.logx, plot.xmin, plot.xmax, 0.0, "x");
+  f.ay = make_axis(series, false, plot.logy, plot.ymin, plot.ymax, 0.05, "y");
+  auto xt = axis_ticks(f.ax, 6), yt = axis_ticks(f.ay, 5);
+
+  const int W = 900, H = 600;
+  int ylab_w = 0;
+  for (auto& t : yt) ylab_w = std::max(ylab_w, font::text_width(t.second, kTextScale));
+  f.left = kPad + (plot.ylabel.empty() ? 0 : th() + 10) + ylab_w + kTick + 6;
+  f.top = plot.title.empty() ? kPad + 8 : kPad + th() + 12;
+  int bottom = 8 + kTick + th() + (plot.xlabel.empty() ? 0 : th() + 8) + kPad;
+  int right = 40;  // half of the last x tick label
+  f.pw = W - f.left - right;
+  f.ph = H - f.top - bottom;
+  Canvas c(W, H);
+  draw_axes(c, f, xt, yt, plot);
+  draw_series(c, f, series);
+  draw_legend(c, f, series);
   c.write_png(path);
 }
 
