@@ -54,31 +54,61 @@ void check_uv_fits_grid(std::span<const double> u, std::span<const double> v, co
   }
 }
 
-DirtyImage make_dirty_image(const VisibilitySet& vis, std::span<const double> imaging_weight, const ImageGrid& grid,
-                            const DirtyImageOptions& options) {
-  grid.validate();
+namespace {
+
+// Σ W after checking the weights (finite, ≥ 0, one per visibility, not all zero).
+double checked_weight_sum(const VisibilitySet& vis, std::span<const double> imaging_weight) {
   vis.validate("dirty image");
   if (imaging_weight.size() != vis.size())
     throw UsageError(fmt::format("dirty image: {} imaging weights for {} visibilities", imaging_weight.size(),
                                  vis.size()));
-  // Keep only what contributes: zero imaging weight (e.g. uniform weighting
-  // outside the weight grid) costs NUFFT time and adds nothing.
-  std::vector<double> u, v;
-  std::vector<std::complex<double>> wv, w;
   double sum = 0;
   for (std::size_t k = 0; k < vis.size(); ++k) {
     const double wk = imaging_weight[k];
     if (!std::isfinite(wk) || wk < 0)
       throw DataError(fmt::format("dirty image: imaging weight {} of visibility {} is not finite and ≥ 0", wk, k));
+    sum += wk;
+  }
+  if (!(sum > 0)) throw DataError(fmt::format("dirty image: all {} visibilities have zero imaging weight", vis.size()));
+  return sum;
+}
+
+// dirty = Re Aᴴ(W·V)/ΣW and psf = Re Aᴴ W/ΣW on `plan`, whose points are `wv`'s and `w`'s.
+void grid_dirty(const NufftPlan<double>& plan, std::span<const std::complex<double>> wv,
+                std::span<const std::complex<double>> w, double sum, bool make_psf, DirtyImage& out) {
+  auto t1 = std::chrono::steady_clock::now();
+  out.dirty.assign(out.grid.size(), 0.0);
+  plan.grid(wv, out.dirty);
+  for (double& p : out.dirty) p /= sum;
+  if (make_psf) {
+    out.psf.assign(out.grid.size(), 0.0);
+    plan.grid(w, out.psf);
+    for (double& p : out.psf) p /= sum;
+  }
+  out.grid_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+  for (std::size_t j = 0; j < out.dirty.size(); ++j)
+    if (!std::isfinite(out.dirty[j]))
+      throw InternalError(fmt::format("dirty image: pixel {} is not finite after gridding", j));
+}
+
+}  // namespace
+
+DirtyImage make_dirty_image(const VisibilitySet& vis, std::span<const double> imaging_weight, const ImageGrid& grid,
+                            const DirtyImageOptions& options) {
+  grid.validate();
+  const double sum = checked_weight_sum(vis, imaging_weight);
+  // Keep only what contributes: zero imaging weight (e.g. uniform weighting
+  // outside the weight grid) costs NUFFT time and adds nothing.
+  std::vector<double> u, v;
+  std::vector<std::complex<double>> wv, w;
+  for (std::size_t k = 0; k < vis.size(); ++k) {
+    const double wk = imaging_weight[k];
     if (wk == 0) continue;
     u.push_back(vis.u[k]);
     v.push_back(vis.v[k]);
     wv.push_back(wk * vis.vis[k]);
     w.push_back(wk);
-    sum += wk;
   }
-  if (u.empty() || !(sum > 0))
-    throw DataError(fmt::format("dirty image: all {} visibilities have zero imaging weight", vis.size()));
   check_uv_fits_grid(u, v, grid);
 
   DirtyImage out;
@@ -87,20 +117,26 @@ DirtyImage make_dirty_image(const VisibilitySet& vis, std::span<const double> im
   out.nvis = u.size();
   auto t0 = std::chrono::steady_clock::now();
   NufftPlan<double> plan(u, v, grid, options.epsilon, options.threads);
-  auto t1 = std::chrono::steady_clock::now();
-  out.plan_seconds = std::chrono::duration<double>(t1 - t0).count();
-  out.dirty.assign(grid.size(), 0.0);
-  plan.grid(wv, out.dirty);
-  for (double& p : out.dirty) p /= sum;
-  if (options.make_psf) {
-    out.psf.assign(grid.size(), 0.0);
-    plan.grid(w, out.psf);
-    for (double& p : out.psf) p /= sum;
+  out.plan_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  grid_dirty(plan, wv, w, sum, options.make_psf, out);
+  return out;
+}
+
+DirtyImage make_dirty_image(const NufftPlan<double>& plan, const VisibilitySet& vis,
+                            std::span<const double> imaging_weight, bool make_psf) {
+  if (plan.nvis() != vis.size())
+    throw InternalError(fmt::format("dirty image: a plan of {} points for {} visibilities", plan.nvis(), vis.size()));
+  const double sum = checked_weight_sum(vis, imaging_weight);
+  std::vector<std::complex<double>> wv(vis.size()), w(vis.size());
+  DirtyImage out;
+  out.grid = plan.image_grid();
+  out.weight_sum = sum;
+  for (std::size_t k = 0; k < vis.size(); ++k) {
+    wv[k] = imaging_weight[k] * vis.vis[k];
+    w[k] = imaging_weight[k];
+    out.nvis += imaging_weight[k] > 0;
   }
-  out.grid_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
-  for (std::size_t j = 0; j < out.dirty.size(); ++j)
-    if (!std::isfinite(out.dirty[j]))
-      throw InternalError(fmt::format("dirty image: pixel {} is not finite after gridding", j));
+  grid_dirty(plan, wv, w, sum, make_psf, out);
   return out;
 }
 

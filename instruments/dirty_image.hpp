@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "instruments/nufft.hpp"
 #include "src/core/image_grid.hpp"
 #include "src/core/observation.hpp"
 
@@ -55,5 +56,11 @@ void check_uv_fits_grid(std::span<const double> u, std::span<const double> v, co
 // weights are zero, or for non-finite input (naming the index).
 DirtyImage make_dirty_image(const VisibilitySet& vis, std::span<const double> imaging_weight, const ImageGrid& grid,
                             const DirtyImageOptions& options = {});
+// The same on an existing plan of all of vis's uv points (a run shares one plan
+// between its dirty image, likelihood, χ² and residual); options.epsilon and
+// threads are the plan's. Zero-weight visibilities then cost NUFFT time but
+// contribute exactly nothing, so the images equal the ones above.
+DirtyImage make_dirty_image(const NufftPlan<double>& plan, const VisibilitySet& vis,
+                            std::span<const double> imaging_weight, bool make_psf = true);
 
 }  // namespace penumbra

@@ -8,6 +8,7 @@
 
 #include "instruments/clean.hpp"
 #include "src/cli/commands.hpp"
+#include "src/cli/deprecated_flags.hpp"
 #include "src/cli/visibility_input.hpp"
 #include "src/core/errors.hpp"
 #include "src/core/log.hpp"
@@ -99,7 +100,8 @@ Runner add_clean(CLI::App& root) {
   app->add_option("--major-cycles", o->clean.max_major_cycles, "Most major cycles (Cotton–Schwab)")->capture_default_str();
   app->add_option("--major-gain", o->clean.major_gain, "Fraction of the peak a minor cycle removes before a major cycle")
       ->capture_default_str();
-  app->add_option("--epsilon", o->clean.epsilon, "NUFFT accuracy")->capture_default_str();
+  app->add_option("--nufft-epsilon", o->clean.epsilon, "NUFFT accuracy")->capture_default_str();
+  add_deprecated_alias(app, "--epsilon", o->clean.epsilon, "--nufft-epsilon");
   app->add_flag("--multiscale", o->clean.multiscale, "Multiscale minor cycles (components of several sizes)");
   app->add_option("--scales", o->clean.scales,
                   "Multiscale scales, FWHM in pixels, comma-separated (0 = point, always included); default: 0, then "

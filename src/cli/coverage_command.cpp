@@ -13,18 +13,19 @@
 
 #include <algorithm>
 #include <cmath>
-#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "src/cli/commands.hpp"
 #include "src/cli/sampler_options.hpp"
+#include "src/core/checks.hpp"
 #include "src/core/errors.hpp"
 #include "src/core/log.hpp"
 #include "src/core/progress.hpp"
 #include "src/core/run_folder.hpp"
 #include "src/core/units.hpp"
+#include "src/pipelines/coverage_report.hpp"
 #include "src/pipelines/coverage_study.hpp"
-#include "src/io/png.hpp"
+#include "src/pipelines/prior_registry.hpp"
 
 namespace penumbra::cli::coverage_impl {
 
@@ -35,28 +36,23 @@ struct Options {
   bool resume = false;
 };
 
-double parse_noise(double v) {
-  if (v < 0 || !std::isfinite(v)) throw UsageError(fmt::format("--noise-rms must be >= 0 Jy, got {}", v));
-  return v;
-}
-
 void run(Context& ctx, Options& o) {
   auto& s = o.study;
   s.cell = parse_angle(o.scale, "asec");
   s.freq_hz = parse_frequency(o.freq, "Hz");
   s.integration = parse_duration(o.integration, "s");
   double ha = parse_duration(o.ha, "s");
-  if (!(ha > 0)) throw UsageError(fmt::format("--ha must be > 0, got {}", o.ha));
+  require_positive("ha", ha);
   s.ha_start = -ha / 86164.0905 * 2 * kPi;  // sidereal seconds → hour angle
   s.ha_end = -s.ha_start;
-  s.noise_rms = parse_noise(o.noise_rms);
+  s.noise_rms = o.noise_rms;
   s.seed = ctx.seed();
-  if (s.prior.empty()) throw UsageError("--prior is required: a checkpoint or gaussian:MEAN,STD");
+  if (s.prior.empty())
+    throw UsageError("--prior is required: a checkpoint or " + prior_syntax_list(PriorRole::kSampling));
   s.validate();
 
   RunFolder& run = ctx.run("coverage");
   Progress bar("coverage", s.n, "sim");
-  std::mutex mu;
   auto res = run_coverage_study(s, run.dir(), o.resume, [&](int done, int) {
     bar.set_done(done - 1);
     bar.tick();
@@ -65,72 +61,7 @@ void run(Context& ctx, Options& o) {
 
   const auto& t = res.tarp;
   const auto& tg = res.tarp_global;
-  std::string csv = "alpha,ecp,ecp_low,ecp_high,ecp_global,ecp_global_low,ecp_global_high\n";
-  for (std::size_t i = 0; i < t.alpha.size(); ++i)
-    csv += fmt::format("{:.4f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f}\n", t.alpha[i], t.ecp[i], t.ecp_low[i],
-                       t.ecp_high[i], tg.ecp[i], tg.ecp_low[i], tg.ecp_high[i]);
-  write_text_atomic(run.path("coverage.csv"), csv);
-  std::string pcsv = "level,coverage\n";
-  for (std::size_t i = 0; i < res.levels.size(); ++i)
-    pcsv += fmt::format("{:.2f},{:.6f}\n", res.levels[i], res.pixel_coverage[i]);
-  write_text_atomic(run.path("pixel_coverage.csv"), pcsv);
-
-  Series ecp{t.alpha, t.ecp, "TARP ECP (per-pixel normalisation)", false};
-  Series ecpg{tg.alpha, tg.ecp, "TARP ECP (global normalisation)", false};
-  Series lo{t.alpha, t.ecp_low, "bootstrap 95% band", true};
-  Series hi{t.alpha, t.ecp_high, "", true};
-  Series diag{{0.0, 1.0}, {0.0, 1.0}, "ideal (ECP = α)", true};
-  Series pix{res.levels, res.pixel_coverage, "per-pixel CI coverage", false};
-  write_line_plot_png(run.path("coverage.png"), {ecp, lo, hi, ecpg, diag, pix},
-                      LinePlot{fmt::format("Coverage: N={} sims, K={} samples, {}", s.n, s.nsamples, s.sampler.sampler),
-                               "credibility level α", "expected coverage", false, false, 0.0, 1.0, 0.0, 1.0});
-
-  double mean_rmse = 0;
-  for (double r : res.rmse) mean_rmse += r / static_cast<double>(res.rmse.size());
-  nlohmann::json j = {
-      {"max_abs_ecp_minus_alpha", t.max_abs_ecp_minus_alpha},
-      {"max_abs_ecp_minus_alpha_global", tg.max_abs_ecp_minus_alpha},
-      {"calibrated_reference",
-       {{"about", "max|ECP-alpha| of a calibrated sampler at this N (2000 replicates of f ~ U(0,1)): mean, 95 % "
-                  "quantile; p_value = fraction of those at least as far as the observed curve"},
-        {"mean", t.calibrated_mean},
-        {"q95", t.calibrated_q95},
-        {"p_value", t.p_value},
-        {"p_value_global", tg.p_value}}},
-      {"tarp_normalisation", "per-coordinate (max_abs_ecp_minus_alpha); global (…_global): see src/diagnostics/tarp.hpp"},
-      {"n_simulations", s.n},
-      {"nsamples", s.nsamples},
-      {"sky", s.sky},
-      {"held_out_disk_seed_offset", kHeldOutDiskSeedOffset},
-      {"prior", s.prior},
-      {"sampler", s.sampler.sampler},
-      {"steps", s.sampler.steps},
-      {"likelihood", s.sampler.likelihood},
-      {"pad", s.sampler.pad},
-      {"sigma_min", s.sampler.sigma_min},
-      {"final_step", s.sampler.final_step},
-      {"final_probes", s.sampler.final_probes},
-      {"prior_steps", s.sampler.prior_steps},
-      {"size", s.size},
-      {"cell_arcsec", s.cell / kArcsec},
-      {"layout", s.layout},
-      {"nvis", res.nvis},
-      {"dropped_visibilities", res.dropped},
-      {"noise_rms_jy", res.noise_rms},
-      {"coverage_68", res.coverage_68},
-      {"coverage_95", res.coverage_95},
-      {"pixel_coverage", {{"level", res.levels}, {"coverage", res.pixel_coverage}}},
-      {"tarp_f", t.f},
-      {"tarp_f_global", tg.f},
-      {"rmse_posterior_mean", res.rmse},
-      {"rmse_posterior_mean_average", mean_rmse},
-      {"simulated_now", res.simulated},
-      {"resumed", res.resumed},
-      {"seconds", res.seconds},
-      {"bootstrap", s.n_bootstrap},
-      {"seed", ctx.seed()},
-  };
-  write_text_atomic(run.path("coverage.json"), j.dump(2) + "\n");
+  write_coverage_report(run.dir(), s, res);
   run.finish({{"max_abs_ecp_minus_alpha", t.max_abs_ecp_minus_alpha},
               {"max_abs_ecp_minus_alpha_global", tg.max_abs_ecp_minus_alpha},
               {"coverage_68", res.coverage_68},
@@ -151,8 +82,8 @@ Runner add_coverage(CLI::App& root) {
   auto& s = o->study;
   auto* app = root.add_subcommand("coverage", "TARP coverage study of the posterior over simulated observations");
   app->add_option("--n", s.n, "Number of simulated observations")->capture_default_str();
-  app->add_option("--prior", s.prior, "Diffusion-prior checkpoint, or gaussian:MEAN,STD | laplace:LOC,SCALE | "
-                                      "spectrum:VARIANCE,SLOPE (Jy/pixel)");
+  app->add_option("--prior", s.prior,
+                  "Diffusion-prior checkpoint, or " + prior_syntax_list(PriorRole::kSampling) + " (Jy/pixel)");
   app->add_option("--sky", s.sky,
                   "Truth images: disk (held-out random disks, any flux; scale from the data), prior-disk (held-out "
                   "disks drawn as the prior's training set, × --flux-scale), prior-sample (draws of the prior itself, × "
@@ -164,7 +95,7 @@ Runner add_coverage(CLI::App& root) {
   app->add_option("--scale", o->scale, "Pixel size (bare number: arcsec)")->capture_default_str();
   app->add_option("--nsamples", s.nsamples, "Posterior samples per simulation")->capture_default_str();
   app->add_option("--batch", s.batch, "Chains advanced together")->capture_default_str();
-  add_sampler_options(app, s.sampler);
+  add_posterior_options(app, s.posterior);
   app->add_option("--layout", s.layout, "Array layout (alma-long, a CASA .cfg or OSKAR layout)")->capture_default_str();
   app->add_option("--freq", o->freq, "Observing frequency")->capture_default_str();
   app->add_option("--integration", o->integration, "Integration time per dump")->capture_default_str();

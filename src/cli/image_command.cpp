@@ -15,6 +15,8 @@
 #include "instruments/dirty_image.hpp"
 #include "instruments/weighting.hpp"
 #include "src/cli/commands.hpp"
+#include "src/cli/deprecated_flags.hpp"
+#include "src/core/checks.hpp"
 #include "src/cli/visibility_input.hpp"
 #include "src/core/errors.hpp"
 #include "src/core/log.hpp"
@@ -41,8 +43,7 @@ void run_image(Context& ctx, const ImageOptions& o) {
   // Options first: a bad option must not cost a read of the data.
   ImageGrid grid = o.grid.grid();
   WeightingOptions wo = o.weighting.options();
-  if (!(o.epsilon >= 1e-10 && o.epsilon <= 1e-1))
-    throw UsageError(fmt::format("--epsilon {} is outside [1e-10, 1e-1]", o.epsilon));
+  require_in_range("nufft epsilon", o.epsilon, 1e-10, 1e-1);
 
   auto t_start = Clock::now();
   LoadedVisibilities data = load_visibilities(o.in, grid);
@@ -135,7 +136,8 @@ Runner add_image(CLI::App& root) {
   o->in.add_to(app);
   o->grid.add_to(app, 256);
   o->weighting.add_to(app);
-  app->add_option("--epsilon", o->epsilon, "NUFFT accuracy (relative L2 error)")->capture_default_str();
+  app->add_option("--nufft-epsilon", o->epsilon, "NUFFT accuracy (relative L2 error)")->capture_default_str();
+  add_deprecated_alias(app, "--epsilon", o->epsilon, "--nufft-epsilon");
   return [o](Context& ctx) { image_impl::run_image(ctx, *o); };
 }
 

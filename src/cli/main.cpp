@@ -11,6 +11,7 @@
 
 #include "penumbra/version.hpp"
 #include "src/cli/commands.hpp"
+#include "src/cli/flag_names.hpp"
 #include "src/core/allocator.hpp"
 #include "src/core/errors.hpp"
 #include "src/core/log.hpp"
@@ -65,6 +66,7 @@ int main(int argc, char** argv) {
     int rc = root.exit(e);  // prints help / the parse error
     return rc == 0 ? 0 : static_cast<int>(ExitCode::kUsage);
   }
+  const CLI::App* chosen = nullptr;  // the subcommand, whose flags name the quantities of usage errors
   try {
     init_logging(g.log_level);
     set_thread_count(g.threads);
@@ -72,11 +74,15 @@ int main(int argc, char** argv) {
     Context ctx(root, g);
     for (auto& [app, run] : commands) {
       if (app->parsed()) {
+        chosen = app;
         run(ctx);
         return 0;
       }
     }
     return static_cast<int>(ExitCode::kUsage);
+  } catch (const UsageError& e) {
+    fmt::print(stderr, "penumbra: error: {}\n", chosen ? name_flags(e.what(), *chosen) : std::string(e.what()));
+    return static_cast<int>(e.code());
   } catch (const Error& e) {
     fmt::print(stderr, "penumbra: error: {}\n", e.what());
     return static_cast<int>(e.code());

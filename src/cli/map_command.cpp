@@ -1,6 +1,6 @@
 // penumbra map: MAP / regularised maximum-likelihood image of a MeasurementSet
 // or uvtable with a maximum-entropy (mem), total-variation (tv) or sparsity (l1)
-// regulariser (samplers/map_estimate.hpp through diagnostics/posterior_pipeline.hpp).
+// regulariser (samplers/map_estimate.hpp through src/pipelines/map_imaging.hpp).
 //
 // Energy minimised: ½ Σ w_k |y_k − A x|² − log p_reg(x), with the data weights
 // (natural; --weighting only shapes the residual dirty image). Pixel units: the
@@ -14,11 +14,15 @@
 
 #include "instruments/weighting.hpp"
 #include "src/cli/commands.hpp"
+#include "src/cli/deprecated_flags.hpp"
 #include "src/cli/visibility_input.hpp"
+#include "src/core/checks.hpp"
 #include "src/core/errors.hpp"
 #include "src/core/log.hpp"
 #include "src/core/run_folder.hpp"
-#include "src/pipelines/posterior_pipeline.hpp"
+#include "src/pipelines/map_imaging.hpp"
+#include "src/pipelines/planned_observation.hpp"
+#include "src/pipelines/prior_registry.hpp"
 #include "src/io/png.hpp"
 
 namespace penumbra::cli::map_impl {
@@ -33,15 +37,15 @@ struct Options {
 
 void run(Context& ctx, Options& o) {
   o.map.validate();
-  if (o.start != "dirty" && o.start != "zero")
-    throw UsageError(fmt::format("--start must be dirty or zero, got '{}'", o.start));
+  require_in("start", o.start, {"dirty", "zero"});
   o.map.start_from_dirty = o.start == "dirty";
   ImageGrid grid = o.grid.grid();
   WeightingOptions wo = o.weighting.options();
   LoadedVisibilities data = load_visibilities(o.in, grid);
-  MapImagingResult r = map_image(data.vis, data.grid, o.map);
+  PlannedObservation obs(data.vis, data.grid, o.map.nufft_epsilon);
+  MapImagingResult r = map_image(obs, o.map);
   ImagingWeights iw = compute_imaging_weights(data.vis, data.grid, wo);
-  auto residual = residual_dirty_image(data.vis, iw.weight, data.grid, r.image);
+  auto residual = obs.residual_dirty_image(r.image, iw.weight);
 
   RunFolder& run = ctx.run("map");
   write_fits_image(run.path("map.fits"), make_fits(data, r.image, "Jy/pixel", "MAP image (" + o.map.prior + ")"));
@@ -98,7 +102,8 @@ Runner add_map(CLI::App& root) {
   o->in.add_to(app);
   o->grid.add_to(app, 256);
   o->weighting.add_to(app);
-  app->add_option("--prior", o->map.prior, "Regulariser: mem, tv or l1")->capture_default_str();
+  app->add_option("--prior", o->map.prior, "Regulariser: " + prior_names(PriorRole::kRegulariser))
+      ->capture_default_str();
   app->add_option("--lambda", o->map.lambda, "Regularisation weight (> 0, in units of the dirty peak brightness)")
       ->capture_default_str();
   app->add_flag("--positive", o->map.positive, "Constrain the image to be non-negative");
@@ -106,7 +111,8 @@ Runner add_map(CLI::App& root) {
   app->add_option("--max-iterations", o->map.max_iterations, "Most L-BFGS iterations")->capture_default_str();
   app->add_option("--tolerance", o->map.tolerance, "Stop when the relative energy change is below this")
       ->capture_default_str();
-  app->add_option("--epsilon", o->map.nufft_epsilon, "NUFFT accuracy")->capture_default_str();
+  app->add_option("--nufft-epsilon", o->map.nufft_epsilon, "NUFFT accuracy")->capture_default_str();
+  add_deprecated_alias(app, "--epsilon", o->map.nufft_epsilon, "--nufft-epsilon");
   return [o](Context& ctx) { map_impl::run(ctx, *o); };
 }
 

@@ -1,17 +1,16 @@
 #include "src/cli/sampler_options.hpp"
 
+#include "src/cli/deprecated_flags.hpp"
+#include "src/pipelines/likelihood_registry.hpp"
+#include "src/pipelines/sampler_registry.hpp"
+
 namespace penumbra::cli {
 
-void add_sampler_options(CLI::App* app, SamplerSettings& s) {
-  app->add_option("--sampler", s.sampler,
-                  "pc (predictor-corrector), ald (annealed Langevin), em (Euler-Maruyama), split-gibbs (exact NUFFT "
-                  "likelihood); mala, hmc for analytic priors")
-      ->capture_default_str();
+namespace {
+
+void add_sampler_kernel_options(CLI::App* app, SamplerSettings& s) {
+  app->add_option("--sampler", s.sampler, sampler_registry().help())->capture_default_str();
   app->add_option("--steps", s.steps, "Score evaluations per sample (sampler steps)")->capture_default_str();
-  app->add_option("--likelihood", s.likelihood,
-                  "convolved (gridded convolved-likelihood approximation) or exact (NUFFT, sigma-independent)")
-      ->capture_default_str();
-  app->add_option("--pad", s.pad, "Padding factor of the uv grid of the convolved likelihood")->capture_default_str();
   app->add_option("--snr", s.snr, "Langevin corrector signal-to-noise ratio (pc)")->capture_default_str();
   app->add_option("--corrector-steps", s.corrector, "Corrector steps per level (pc)")->capture_default_str();
   app->add_option("--final-step", s.final_step,
@@ -21,11 +20,15 @@ void add_sampler_options(CLI::App* app, SamplerSettings& s) {
   app->add_option("--final-probes", s.final_probes, "pc: Rademacher probes of the spread/exact final steps")
       ->capture_default_str();
   app->add_option("--levels", s.levels, "Noise levels (ald)")->capture_default_str();
-  app->add_option("--epsilon", s.epsilon, "Step size: ald epsilon, mala/hmc initial step (0 = default)");
+  app->add_option("--step-size", s.step_size, "Kernel step size: ald epsilon, mala/hmc initial step (0 = default)");
+  add_deprecated_alias(app, "--epsilon", s.step_size, "--step-size");
   app->add_option("--sigma-min", s.sigma_min,
                   "Smallest noise level, prior units (0 = the prior's; split-gibbs: smallest coupling rho, 0 = 4x the "
                   "prior's)");
   app->add_option("--sigma-max", s.sigma_max, "Largest noise level, prior units (0 = the prior's)");
+}
+
+void add_split_gibbs_options(CLI::App* app, SamplerSettings& s) {
   app->add_option("--prior-steps", s.prior_steps,
                   "split-gibbs: reverse-diffusion levels per prior step (iterations = steps / prior-steps)")
       ->capture_default_str();
@@ -39,10 +42,22 @@ void add_sampler_options(CLI::App* app, SamplerSettings& s) {
                   "split-gibbs: CG stops when the draw's error is below this many conditional standard deviations "
                   "per pixel")
       ->capture_default_str();
+}
+
+}  // namespace
+
+void add_posterior_options(CLI::App* app, PosteriorSettings& s) {
+  add_sampler_kernel_options(app, s.sampler);
+  add_split_gibbs_options(app, s.sampler);
+  app->add_option("--likelihood", s.likelihood.likelihood, likelihood_registry().help())->capture_default_str();
+  app->add_option("--pad", s.likelihood.pad, "Padding factor of the uv grid of the convolved likelihood")
+      ->capture_default_str();
+  app->add_option("--nufft-epsilon", s.likelihood.nufft_epsilon,
+                  "NUFFT accuracy of everything that touches the data (dirty image, likelihood, chi2, residual)")
+      ->capture_default_str();
   app->add_option("--likelihood-weight", s.tempering.likelihood_weight, "Likelihood weight lambda (tempering)")
       ->capture_default_str();
   app->add_option("--temperature", s.tempering.temperature, "Posterior temperature T")->capture_default_str();
-  app->add_option("--nufft-epsilon", s.nufft_epsilon, "NUFFT accuracy")->capture_default_str();
 }
 
 }  // namespace penumbra::cli

@@ -102,7 +102,7 @@ void check_cell_against_baselines(const Observation& obs, const ImageGrid& grid,
 }
 }  // namespace
 
-LoadedVisibilities load_visibilities(const VisibilityInput& in, ImageGrid grid) {
+LoadedVisibilities read_visibilities(const VisibilityInput& in) {
   LoadedVisibilities d;
   d.obs = in.read();
   const Observation& obs = d.obs;
@@ -113,10 +113,6 @@ LoadedVisibilities load_visibilities(const VisibilityInput& in, ImageGrid grid) 
     throw DataError(fmt::format("{}: all {} samples are flagged or have zero weight ({:.1f} % flagged); nothing to image",
                                 in.input, obs.nrow * obs.nchan * obs.ncorr, 100 * obs.flagged_fraction()));
   d.vis.validate(in.input);
-  grid.ra = obs.ra;
-  grid.dec = obs.dec;
-  check_cell_against_baselines(obs, grid, in.input);
-  d.grid = grid;
   if (obs.frequency_known && !obs.freq.empty()) {
     for (double f : obs.freq) d.freq_hz += f;
     d.freq_hz /= obs.freq.size();
@@ -125,6 +121,19 @@ LoadedVisibilities load_visibilities(const VisibilityInput& in, ImageGrid grid) 
   }
   log().info("{}: {} Stokes-I visibilities ({} rows × {} channels), longest baseline {:.4g} kλ", in.input, d.vis.size(),
              obs.nrow, obs.nchan, d.vis.max_uv() / 1e3);
+  return d;
+}
+
+void fit_grid(LoadedVisibilities& d, const VisibilityInput& in, ImageGrid grid) {
+  grid.ra = d.obs.ra;
+  grid.dec = d.obs.dec;
+  check_cell_against_baselines(d.obs, grid, in.input);
+  d.grid = grid;
+}
+
+LoadedVisibilities load_visibilities(const VisibilityInput& in, ImageGrid grid) {
+  LoadedVisibilities d = read_visibilities(in);
+  fit_grid(d, in, grid);
   return d;
 }
 

@@ -52,6 +52,10 @@ struct LoadedVisibilities {
   double freq_hz = 0;  // mean frequency (0 when unknown)
 };
 LoadedVisibilities load_visibilities(const VisibilityInput& in, ImageGrid grid);
+// The same in two steps, for commands whose grid depends on the data or other
+// inputs: read and validate (grid unset), then fit the grid (phase centre, cell check).
+LoadedVisibilities read_visibilities(const VisibilityInput& in);
+void fit_grid(LoadedVisibilities& data, const VisibilityInput& in, ImageGrid grid);
 
 // A FITS image of `pixels` on the loaded grid, at the data's frequency.
 FitsImage make_fits(const LoadedVisibilities& data, const std::vector<double>& pixels, const std::string& bunit,

@@ -10,6 +10,9 @@
 // reduced χ² (posterior_summary.hpp) of the method's MODEL image: the CLEAN
 // components for CLEAN (the restored image is not a model of the sky's
 // visibilities), the image itself otherwise.
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,9 +21,11 @@
 #include "instruments/weighting.hpp"
 #include "src/core/image_grid.hpp"
 #include "src/core/observation.hpp"
-#include "src/pipelines/posterior_pipeline.hpp"
+#include "src/pipelines/map_imaging.hpp"
 
 namespace penumbra {
+
+class PlannedObservation;
 
 struct ComparisonRow {
   std::string method;
@@ -31,7 +36,7 @@ struct ComparisonRow {
 
 // Scores `image` (Jy/pixel) against `truth`; χ² from `model` (Jy/pixel; empty: the image).
 ComparisonRow score_image(const std::string& method, std::vector<double> image, const std::vector<double>& truth,
-                          const VisibilitySet& vis, const ImageGrid& grid, const std::vector<double>& model = {},
+                          const PlannedObservation& obs, const std::vector<double>& model = {},
                           const std::string& note = "");
 
 struct BaselineOptions {
@@ -39,9 +44,10 @@ struct BaselineOptions {
   CleanOptions clean;
   MapImagingOptions map;
 };
-// Rows "dirty", "clean", "map" (in that order).
-std::vector<ComparisonRow> compare_baselines(const VisibilitySet& vis, const ImageGrid& grid,
-                                             const std::vector<double>& truth, const BaselineOptions& options);
+// Rows "dirty", "clean", "map" (in that order). The dirty image, MAP and every χ²
+// share `obs`'s plan (options.map.nufft_epsilon is taken to be obs's ε).
+std::vector<ComparisonRow> compare_baselines(const PlannedObservation& obs, const std::vector<double>& truth,
+                                             const BaselineOptions& options);
 
 // Pixel area of a clean beam (FWHM axes in radians) on `grid`.
 double beam_area_pixels(const Beam& beam, const ImageGrid& grid);
@@ -50,5 +56,12 @@ double beam_area_pixels(const Beam& beam, const ImageGrid& grid);
 // as a markdown table; `truth_peak` scales the relative RMSE.
 std::string comparison_csv(const std::vector<ComparisonRow>& rows, double truth_peak);
 std::string comparison_markdown(const std::vector<ComparisonRow>& rows, double truth_peak);
+
+// Writes comparison.csv, comparison.md, comparison.png (truth and every method on
+// one colour scale) and compare.json (`header` plus the rows) into `dir`; returns the rows as JSON.
+nlohmann::json write_comparison(const std::filesystem::path& dir, const std::vector<ComparisonRow>& rows,
+                                const std::vector<double>& truth, const ImageGrid& grid, nlohmann::json header);
+// The truth's peak (1 when it has none), which scales relative RMSEs.
+double truth_peak(const std::vector<double>& truth);
 
 }  // namespace penumbra

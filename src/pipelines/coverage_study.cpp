@@ -18,7 +18,7 @@
 #include "instruments/noise.hpp"
 #include "instruments/torch/nufft_operator.hpp"
 #include "instruments/uvw_simulation.hpp"
-#include "priors/unconditional_sampling.hpp"
+#include "src/core/checks.hpp"
 #include "src/core/errors.hpp"
 #include "src/core/log.hpp"
 #include "src/core/rng.hpp"
@@ -28,6 +28,9 @@
 #include "src/datasets/protoplanetary_disk.hpp"
 #include "src/datasets/training_set.hpp"
 #include "src/io/hdf5_store.hpp"
+#include "src/pipelines/prior_sampling.hpp"
+#include "src/pipelines/planned_observation.hpp"
+#include "src/pipelines/posterior_model.hpp"
 
 namespace fs = std::filesystem;
 
@@ -44,7 +47,7 @@ constexpr double kSpeedOfLight = 299792458.0;
 // MEAN, STD of a "gaussian:MEAN,STD" spec (the only prior the gaussian-prior sky can draw from).
 std::pair<double, double> gaussian_spec(const std::string& spec) {
   if (spec.rfind("gaussian:", 0) != 0)
-    throw UsageError(fmt::format("--sky gaussian-prior needs --prior gaussian:MEAN,STD, got '{}'", spec));
+    throw UsageError(fmt::format("sky gaussian-prior needs the prior gaussian:MEAN,STD, got '{}'", spec));
   auto lp = load_pipeline_prior(spec, 0);  // validates the numbers
   auto rest = spec.substr(9);
   auto comma = rest.find(',');
@@ -65,23 +68,21 @@ fs::path sim_path(const fs::path& dir, int j) { return dir / "simulations" / fmt
 }  // namespace coverage_impl
 
 void CoverageStudyOptions::validate() const {
-  if (n < 1) throw UsageError(fmt::format("--n must be >= 1, got {}", n));
-  if (size < 4) throw UsageError(fmt::format("--size must be >= 4, got {}", size));
-  if (!(cell > 0)) throw UsageError("--scale must be a positive angle");
-  if (sky != "disk" && sky != "prior-disk" && sky != "prior-sample" && sky != "gaussian-prior")
-    throw UsageError(fmt::format("--sky must be disk, prior-disk, prior-sample or gaussian-prior, got '{}'", sky));
-  if ((sky == "prior-disk" || sky == "prior-sample") && !(flux_scale > 0 && std::isfinite(flux_scale)))
-    throw UsageError(fmt::format("--flux-scale must be > 0 Jy/pixel, got {}", flux_scale));
+  require_at_least("n", n, 1);
+  require_at_least("size", size, 4);
+  require_positive("scale", cell);
+  require_in("sky", sky, {"disk", "prior-disk", "prior-sample", "gaussian-prior"});
+  if (sky == "prior-disk" || sky == "prior-sample") require_positive("flux scale", flux_scale);
   if (sky == "gaussian-prior") coverage_impl::gaussian_spec(prior);
-  if (nsamples < 2) throw UsageError(fmt::format("--nsamples must be >= 2, got {}", nsamples));
-  if (batch < 1) throw UsageError(fmt::format("--batch must be >= 1, got {}", batch));
-  if (noise_rms < 0 || !std::isfinite(noise_rms))
-    throw UsageError(fmt::format("--noise-rms must be >= 0 Jy, got {}", noise_rms));
-  if (!(truth_scale > 0)) throw UsageError(fmt::format("truth scale must be > 0, got {}", truth_scale));
-  if (!(integration > 0)) throw UsageError(fmt::format("--integration must be > 0 s, got {}", integration));
-  if (!(freq_hz > 0)) throw UsageError("--freq must be > 0");
-  if (n_alpha < 2 || n_bootstrap < 1) throw UsageError("need at least 2 α levels and 1 bootstrap replicate");
-  sampler.validate();
+  require_at_least<std::int64_t>("nsamples", nsamples, 2);
+  require_at_least<std::int64_t>("batch", batch, 1);
+  require_non_negative("noise rms", noise_rms);
+  require_positive("truth scale", truth_scale);
+  require_positive("integration", integration);
+  require_positive("freq", freq_hz);
+  require_at_least("alpha levels", n_alpha, 2);
+  require_at_least("bootstrap", n_bootstrap, 1);
+  posterior.validate();
 }
 
 std::string CoverageStudyOptions::fingerprint() const {
@@ -90,7 +91,7 @@ std::string CoverageStudyOptions::fingerprint() const {
                       {"batch", batch}, {"layout", layout}, {"freq_hz", freq_hz}, {"dec", dec}, {"ra", ra},
                       {"ha_start", ha_start}, {"ha_end", ha_end}, {"integration", integration},
                       {"noise_rms", noise_rms}, {"seed", seed}, {"truth_scale", truth_scale}};
-  sampler.add_to_fingerprint(j);
+  posterior.add_to_fingerprint(j);
   if (sky == "prior-disk" || sky == "prior-sample") j["flux_scale"] = flux_scale;  // absent before prior-disk existed
   return j.dump();
 }
@@ -144,12 +145,11 @@ SimulatedObservation simulate_study_observation(const CoverageStudyOptions& o, c
                         o.flux_scale);
   } else if (o.sky == "prior-sample") {
     if (!prior) throw UsageError("--sky prior-sample needs the prior to draw the truths from");
-    ReverseSamplerOptions ro;
-    ro.steps = kPriorSampleSteps;
+    PriorSamplingSettings ps;
+    ps.steps = kPriorSampleSteps;
     auto gen = at::make_generator<at::CPUGeneratorImpl>(derive_seed(o.seed, coverage_impl::kPriorTruthStream + ju));
     const Prior& p = *prior->prior;
-    ScoreFn score = [&](const at::Tensor& x, const at::Tensor& sigma) { return p.score(x, sigma); };
-    auto x = sample_reverse(score, 1, o.size, o.size, p.sigma_max(), p.sigma_min(), ro, gen)
+    auto x = draw_prior_samples(*make_prior_sampler(prior->prior, ps), PriorDraws{1, 1, o.size, o.size}, gen)
                  .to(torch::kFloat64)
                  .contiguous();
     s.truth.assign(x.data_ptr<double>(), x.data_ptr<double>() + x.numel());
@@ -225,8 +225,8 @@ CoverageStudyResult run_coverage_study(const CoverageStudyOptions& o, const fs::
   const int per = std::max(1, total_threads / workers);
   const int saved_torch_threads = at::get_num_threads();
   at::set_num_threads(per);
-  SamplerSettings ss = o.sampler;
-  ss.threads = per;
+  PosteriorSettings ps = o.posterior;
+  ps.likelihood.threads = per;
 
   auto t0 = std::chrono::steady_clock::now();
   std::atomic<std::size_t> next{0};
@@ -242,7 +242,8 @@ CoverageStudyResult run_coverage_study(const CoverageStudyOptions& o, const fs::
         if (i >= todo.size()) break;
         int j = todo[i];
         auto obs = simulate_study_observation(o, uv, j, per, &prior);
-        auto run = sample_observation(obs.vis, obs.grid, prior, ss, o.nsamples, o.batch,
+        PlannedObservation planned(obs.vis, obs.grid, ps.likelihood.nufft_epsilon, per);
+        auto run = sample_observation(planned, prior, ps, o.nsamples, o.batch,
                                       derive_seed(o.seed, coverage_impl::kSamplerStream + static_cast<std::uint64_t>(j)));
         auto f = run.samples.to(torch::kFloat).contiguous();
         write_atomic(sim_path(dir, j), [&](const fs::path& tmp) {

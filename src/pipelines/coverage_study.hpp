@@ -1,7 +1,7 @@
 #pragma once
 // TARP coverage study (REFERENCE.md §2): simulate N observations of sky images
 // the prior never saw, sample each posterior with the pipeline of
-// posterior_pipeline.hpp, and measure the expected coverage (tarp.hpp) and the
+// posterior_model.hpp, and measure the expected coverage (tarp.hpp) and the
 // per-pixel credible-interval coverage.
 //
 // Skies:
@@ -46,7 +46,8 @@
 
 #include "src/core/image_grid.hpp"
 #include "src/core/observation.hpp"
-#include "src/pipelines/posterior_pipeline.hpp"
+#include "src/pipelines/posterior_settings.hpp"
+#include "src/pipelines/prior_registry.hpp"
 #include "src/diagnostics/tarp.hpp"
 
 namespace penumbra {
@@ -59,7 +60,7 @@ struct CoverageStudyOptions {
   double cell = 0;               // radians (required)
   std::string sky = "disk";      // disk | prior-disk | prior-sample | gaussian-prior
   std::string prior;             // pipeline prior spec or checkpoint
-  SamplerSettings sampler;
+  PosteriorSettings posterior;  // sampler, likelihood, tempering
   std::int64_t nsamples = 64, batch = 64;
   std::string layout = "alma-long";
   double freq_hz = 240e9;
@@ -75,7 +76,7 @@ struct CoverageStudyOptions {
   double truth_scale = 1.0;
   // prior-disk and prior-sample skies: Jy/pixel per prior unit, of the truths and given to the sampler.
   double flux_scale = 1.5e-3;
-  void validate() const;         // UsageError naming the option
+  void validate() const;         // UsageError naming the quantity
   std::string fingerprint() const;
 };
 

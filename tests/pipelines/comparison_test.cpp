@@ -1,4 +1,5 @@
 #include "src/pipelines/comparison.hpp"
+#include "src/pipelines/planned_observation.hpp"
 
 #include <gtest/gtest.h>
 
@@ -31,7 +32,7 @@ TEST(Comparison, BaselinesOnATinyDisk) {
   b.map.prior = "tv";
   b.map.lambda = 1.0;
   b.map.positive = true;
-  auto rows = compare_baselines(s.vis, s.grid, s.truth, b);
+  auto rows = compare_baselines(PlannedObservation(s.vis, s.grid, b.map.nufft_epsilon), s.truth, b);
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0].method, "dirty");
   EXPECT_EQ(rows[1].method, "clean");
@@ -47,7 +48,7 @@ TEST(Comparison, BaselinesOnATinyDisk) {
   EXPECT_LT(rows[1].chi2, rows[0].chi2);
   EXPECT_LT(rows[2].rmse, rows[0].rmse);
   // The truth itself: RMSE 0, SSIM 1, χ² ≈ 1 (noise only).
-  auto t = score_image("truth", s.truth, s.truth, s.vis, s.grid);
+  auto t = score_image("truth", s.truth, s.truth, PlannedObservation(s.vis, s.grid, 1e-8));
   EXPECT_DOUBLE_EQ(t.rmse, 0.0);
   EXPECT_NEAR(t.ssim, 1.0, 1e-12);
   EXPECT_NEAR(t.chi2, 1.0, 0.1);
@@ -61,5 +62,5 @@ TEST(Comparison, BaselinesOnATinyDisk) {
 TEST(Comparison, WrongSizesThrow) {
   auto s = tiny_disk();
   std::vector<double> small(10, 0.0);
-  EXPECT_THROW(score_image("x", small, s.truth, s.vis, s.grid), UsageError);
+  EXPECT_THROW(score_image("x", small, s.truth, PlannedObservation(s.vis, s.grid, 1e-8)), UsageError);
 }

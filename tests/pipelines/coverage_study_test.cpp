@@ -23,9 +23,9 @@ CoverageStudyOptions tiny_gaussian_study(int n) {
   o.cell = 80e-3 * kArcsec;
   o.sky = "gaussian-prior";
   o.prior = "gaussian:0,1e-3";
-  o.sampler.sampler = "mala";
-  o.sampler.steps = 300;
-  o.sampler.likelihood = "exact";
+  o.posterior.sampler.sampler = "mala";
+  o.posterior.sampler.steps = 300;
+  o.posterior.likelihood.likelihood = "exact";
   o.nsamples = 32;
   o.batch = 32;
   o.integration = 3600;  // 2 dumps, ~470 visibilities
@@ -150,7 +150,7 @@ TEST(CoverageStudy, GaussianPriorDrawsAreCalibratedAndResumeIsExact) {
 TEST(CoverageStudy, ResumeWithLargerNExtendsTheStudyExactly) {
   auto extended = test::scratch_dir("coverage_study_extend"), fresh = test::scratch_dir("coverage_study_fresh");
   CoverageStudyOptions o = tiny_gaussian_study(3);
-  o.sampler.steps = 60;
+  o.posterior.sampler.steps = 60;
   o.nsamples = o.batch = 8;
   o.n_bootstrap = 20;
   o.workers = 1;  // the same threads per simulation in every run, whatever N
@@ -179,7 +179,7 @@ TEST(CoverageStudy, ResumeWithLargerNExtendsTheStudyExactly) {
 TEST(CoverageStudy, MisspecifiedPriorIsDetected) {
   auto dir = test::scratch_dir("coverage_study_wide");
   CoverageStudyOptions o = tiny_gaussian_study(20);
-  o.sampler.steps = 200;
+  o.posterior.sampler.steps = 200;
   o.truth_scale = 3.0;  // truths 3× wider than the prior: over-confident posteriors
   auto r = run_coverage_study(o, dir, false);
   EXPECT_LT(r.coverage_68, 0.55);
@@ -196,7 +196,7 @@ TEST(CoverageStudy, BadOptionsThrow) {
   o = tiny_gaussian_study(0);
   EXPECT_THROW(o.validate(), UsageError);
   o = tiny_gaussian_study(2);
-  o.sampler.sampler = "gibbs";
+  o.posterior.sampler.sampler = "gibbs";
   EXPECT_THROW(o.validate(), UsageError);
   o = tiny_gaussian_study(2);
   o.cell = 100 * kArcsec;  // every baseline too long for the cell

@@ -1,0 +1,47 @@
+#pragma once
+// The files and the summary of a finished posterior run (posterior_run.hpp):
+// samples.h5, the mean/std/quantile, dirty and residual FITS images, panel.png,
+// and the numbers of summary.json. Everything that touches the data goes through
+// the run's PlannedObservation (no NUFFT plan of its own).
+#include <ATen/core/Tensor.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <string>
+
+#include "instruments/dirty_image.hpp"
+#include "src/diagnostics/posterior_summary.hpp"
+
+namespace penumbra {
+
+struct PosteriorRunRequest;
+struct PosteriorModel;
+struct PipelinePrior;
+class PlannedObservation;
+
+class PosteriorOutputs {
+ public:
+  // samples: [K, N, N] float64 Jy/pixel.
+  PosteriorOutputs(const PosteriorRunRequest& request, const PlannedObservation& obs, const PosteriorModel& model,
+                   const PipelinePrior& prior, const DirtyImage& dirty, const at::Tensor& samples);
+  void write_files(const std::filesystem::path& dir) const;
+  // summary.json without the timing and resume fields (posterior_run adds those).
+  nlohmann::json summary(const std::string& scale_source) const;
+
+ private:
+  void write_samples(const std::filesystem::path& path) const;
+  void write_images(const std::filesystem::path& dir) const;
+  void write_panel(const std::filesystem::path& path) const;
+
+  const PosteriorRunRequest& r_;
+  const PlannedObservation& obs_;
+  const PosteriorModel& model_;
+  const PipelinePrior& prior_;
+  const DirtyImage& dirty_;
+  at::Tensor samples_;
+  PosteriorSummary sum_;
+  at::Tensor chi2_;                 // [K] reduced χ² of each sample
+  std::vector<double> mean_, residual_;
+};
+
+}  // namespace penumbra

@@ -1,0 +1,184 @@
+#include "src/pipelines/posterior_run.hpp"
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <memory>
+
+#include "priors/diffusion_prior.hpp"
+#include "src/core/checks.hpp"
+#include "src/core/errors.hpp"
+#include "src/core/log.hpp"
+#include "src/core/progress.hpp"
+#include "src/core/run_folder.hpp"
+#include "src/core/units.hpp"
+#include "src/diagnostics/posterior_summary.hpp"
+#include "src/io/hdf5_store.hpp"
+#include "src/pipelines/planned_observation.hpp"
+#include "src/pipelines/posterior_model.hpp"
+#include "src/pipelines/posterior_outputs.hpp"
+
+namespace fs = std::filesystem;
+
+namespace penumbra {
+
+namespace {
+
+std::string run_fingerprint(const PosteriorRunRequest& r) {
+  nlohmann::json j = {{"input", r.input},         {"prior", r.prior.spec},   {"size", r.grid.nx},
+                      {"scale", r.scale_spec},    {"nsamples", r.nsamples},  {"batch", r.batch},
+                      {"flux_scale", r.flux_scale}, {"seed", r.seed}};
+  r.settings.add_to_fingerprint(j);
+  return j.dump();
+}
+
+// One HDF5 file per finished batch: what --resume continues from, and what the
+// summaries are computed from, so a resumed run summarises exactly what an
+// uninterrupted one would.
+class BatchCheckpoints {
+ public:
+  BatchCheckpoints(const fs::path& dir, int size) : dir_(dir / "batches"), state_(dir / "sample_state.json"), n_(size) {}
+
+  // The first batch still to draw: 0, or after the finished ones of a resumed run of the same fingerprint.
+  std::int64_t open(bool resume, const std::string& fingerprint, std::int64_t nbatch) {
+    std::int64_t first = 0;
+    if (resume && fs::exists(state_)) {
+      auto st = nlohmann::json::parse(read_text(state_));
+      if (st.value("fingerprint", "") != fingerprint)
+        throw UsageError(fmt::format("resume: {} was made with other options or seed; rerun without --resume or "
+                                     "with the same options",
+                                     state_.string()));
+      while (first < nbatch && fs::exists(file(first))) ++first;
+      log().info("sample: resuming after {} finished batches", first);
+    } else {
+      std::error_code ec;
+      fs::remove_all(dir_, ec);
+    }
+    fs::create_directories(dir_);
+    write_text_atomic(state_, nlohmann::json{{"fingerprint", fingerprint}}.dump(2) + "\n");
+    return first;
+  }
+
+  void write(std::int64_t b, const at::Tensor& samples) const {
+    auto jy = samples.to(torch::kFloat).contiguous();
+    write_atomic(file(b), [&](const fs::path& tmp) {
+      Hdf5Store s(tmp, Hdf5Store::Mode::kCreate);
+      Array<float> a;
+      a.data.assign(jy.data_ptr<float>(), jy.data_ptr<float>() + jy.numel());
+      a.shape = {static_cast<std::size_t>(jy.size(0)), static_cast<std::size_t>(n_), static_cast<std::size_t>(n_)};
+      s.write("/samples", a, "Jy/pixel");
+    });
+  }
+
+  at::Tensor gather(std::int64_t nbatch) const {  // [K, N, N] float64 Jy/pixel
+    std::vector<at::Tensor> parts;
+    for (std::int64_t b = 0; b < nbatch; ++b) {
+      Hdf5Store s(file(b), Hdf5Store::Mode::kRead);
+      auto a = s.read_float("/samples");
+      parts.push_back(
+          torch::from_blob(a.data.data(), {static_cast<std::int64_t>(a.shape[0]), n_, n_}, torch::kFloat).clone());
+    }
+    return torch::cat(parts, 0).to(torch::kFloat64);
+  }
+
+ private:
+  fs::path file(std::int64_t b) const { return dir_ / fmt::format("batch_{:05}.h5", b); }
+  fs::path dir_, state_;
+  std::int64_t n_;
+};
+
+// The prior's units → Jy/pixel: a given flux scale, the prior's own, or the dirty-image estimate.
+std::string resolve_units(PipelinePrior& prior, const PosteriorRunRequest& r, const DirtyImage& dirty) {
+  if (r.flux_scale > 0) {
+    prior.units.scale = r.flux_scale;
+    return "--flux-scale";
+  }
+  return set_units_from_dirty(prior.units, dirty.dirty, dirty.psf, r.input);
+}
+
+struct DrawResult {
+  bool interrupted = false;
+  std::int64_t first_batch = 0;
+  std::int64_t solver_iterations = 0;  // this run's batches only (not those before a resume)
+  double seconds = 0;
+};
+
+DrawResult draw_with_checkpoints(const PosteriorModel& model, const PosteriorRunRequest& r, const fs::path& dir) {
+  auto t0 = std::chrono::steady_clock::now();
+  const std::int64_t nbatch = batch_count(r.nsamples, r.batch);
+  const std::int64_t steps_per_batch = model.sampler->total_steps();
+  BatchCheckpoints checkpoints(dir, r.grid.nx);
+  DrawResult d;
+  BatchHooks hooks;
+  hooks.first_batch = d.first_batch = checkpoints.open(r.resume, run_fingerprint(r), nbatch);
+  Progress bar("sample", nbatch * steps_per_batch, "step");
+  bar.set_done(d.first_batch * steps_per_batch);
+  hooks.progress = &bar;
+  hooks.solver_iterations = &d.solver_iterations;
+  hooks.on_batch = [&](std::int64_t b, const at::Tensor& x) {
+    checkpoints.write(b, x);
+    d.interrupted = r.stop_after > 0 && b + 1 - d.first_batch >= r.stop_after && b + 1 < nbatch;
+    return !d.interrupted;
+  };
+  sample_batches(model, r.nsamples, r.batch, r.seed, hooks);
+  if (d.interrupted) {
+    log().info("sample: stopping after {} batches (--stop-after)", r.stop_after);
+    return d;
+  }
+  bar.finish();
+  d.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return d;
+}
+
+}  // namespace
+
+void PosteriorRunRequest::validate() const {
+  settings.validate();
+  batch_count(nsamples, batch);
+  require_non_negative("flux scale", flux_scale);
+  if (flux_scale > 0 && !std::dynamic_pointer_cast<const DiffusionPrior>(prior.prior))
+    throw UsageError(fmt::format("flux scale applies to checkpoint priors; {} is already in Jy/pixel", prior.spec));
+  grid.validate();
+  if (grid.nx != grid.ny) throw UsageError(fmt::format("square images only, got {}x{}", grid.nx, grid.ny));
+  if (!truth.empty() && truth.size() != grid.size())
+    throw UsageError(fmt::format("truth image {} has {} pixels for a {}x{} grid", truth_path, truth.size(), grid.nx,
+                                 grid.ny));
+}
+
+PosteriorRunReport run_posterior(const PosteriorRunRequest& r, const fs::path& dir) {
+  r.validate();
+  const LikelihoodSettings& ls = r.settings.likelihood;
+  PlannedObservation obs(r.vis, r.grid, ls.nufft_epsilon, ls.threads);
+  DirtyImage dirty = obs.dirty_image(obs.vis().weight);
+  PipelinePrior prior = r.prior;
+  const std::string scale_source = resolve_units(prior, r, dirty);
+  log().info("sample: prior units -> Jy/pixel: x = {:.5g} * u + {:.3g} ({})", prior.units.scale, prior.units.offset,
+             scale_source);
+  log().info("sample: {} visibilities from {}, grid {}x{} of {}, prior {} ({})", r.vis.size(), r.input, r.grid.nx,
+             r.grid.ny, format_angle(r.grid.cell), prior.spec, prior.prior->name());
+  PosteriorModel model = make_posterior_model(obs, prior, r.settings);
+  log().info("sample: {}", model.describe());
+
+  DrawResult drawn = draw_with_checkpoints(model, r, dir);
+  PosteriorRunReport report;
+  report.interrupted = drawn.interrupted;
+  if (drawn.interrupted) return report;
+
+  const std::int64_t nbatch = batch_count(r.nsamples, r.batch);
+  at::Tensor samples = BatchCheckpoints(dir, r.grid.nx).gather(nbatch);
+  PosteriorOutputs out{r, obs, model, prior, dirty, samples};
+  out.write_files(dir);
+  report.summary = out.summary(scale_source);
+  report.summary["seconds_sampling"] = drawn.seconds;
+  report.summary["seconds_per_sample"] = drawn.seconds / static_cast<double>(samples.size(0));
+  report.summary["resumed_after_batches"] = drawn.first_batch;
+  report.summary["solver_iterations_per_batch"] =  // CG iterations (split-gibbs), mean over this run's batches
+      nbatch > drawn.first_batch
+          ? static_cast<double>(drawn.solver_iterations) / static_cast<double>(nbatch - drawn.first_batch)
+          : 0.0;
+  write_text_atomic(dir / "summary.json", report.summary.dump(2) + "\n");
+  return report;
+}
+
+}  // namespace penumbra

@@ -1,0 +1,52 @@
+#pragma once
+// What a posterior run is asked for, in three parts: the sampler kernel, the
+// likelihood (and the NUFFT accuracy of everything that touches the data), and
+// the tempering. Validated as a whole before any data are read or any line is
+// logged; messages name the quantity ("steps"), the CLI maps it to its flag.
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <string>
+
+#include "samplers/perturb_and_optimise.hpp"
+#include "samplers/posterior.hpp"
+#include "samplers/split_gibbs.hpp"
+
+namespace penumbra {
+
+struct SamplerSettings {
+  std::string sampler = "pc";  // a name of sampler_registry()
+  std::int64_t steps = 1000;   // score evaluations per sample (split-gibbs: steps / prior_steps iterations)
+  std::int64_t levels = 10, corrector = 1;
+  double snr = 0.16;
+  double step_size = 0;        // ald: ε at the last level; mala/hmc: initial step (0: the sampler's default)
+  double sigma_min = 0, sigma_max = 0;
+  std::string final_step = "mean";   // pc: mean | spread | exact (samplers/diffusion_samplers.hpp)
+  std::int64_t final_probes = 8;     // pc: Rademacher probes of the spread and exact final steps
+  std::int64_t prior_steps = 10;     // split-gibbs: reverse-diffusion levels of each prior step
+  double anneal_fraction = SplitGibbsOptions{}.anneal_fraction;      // split-gibbs: share of iterations annealing ρ
+  ConjugateGradientOptions split_gibbs_cg = SplitGibbsOptions{}.cg;  // split-gibbs: its likelihood step's CG
+};
+
+struct LikelihoodSettings {
+  std::string likelihood = "convolved";  // a name of likelihood_registry() (split-gibbs: always exact)
+  int pad = 2;                           // uv-grid padding of the convolved likelihood
+  double nufft_epsilon = 1e-6;           // the run's one NUFFT accuracy (dirty image, likelihood, χ², residual)
+  int threads = 0;                       // NUFFT threads (0: thread_count())
+};
+
+struct PosteriorSettings {
+  SamplerSettings sampler;
+  LikelihoodSettings likelihood;
+  Tempering tempering;  // likelihood weight λ and temperature T (1, 1: the Bayesian posterior)
+
+  void validate() const;  // UsageError naming the quantity
+  // Whether the sampler runs on the exact NUFFT likelihood (asked for, or the sampler needs it).
+  bool exact_sampling() const;
+  // The settings that change the samples, as keys of a run's --resume fingerprint.
+  // Keys added after runs existed are written only when they differ from their
+  // default, so older run folders still resume.
+  void add_to_fingerprint(nlohmann::json& j) const;
+};
+
+}  // namespace penumbra
