@@ -9,9 +9,12 @@ set(PENUMBRA_INSTALLED_TARGETS penumbra_core penumbra_io penumbra_instruments
 install(TARGETS ${PENUMBRA_INSTALLED_TARGETS} EXPORT PenumbraTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+# Headers of the LibTorch-free layers only: instruments/torch/ is the adapter to
+# the probabilistic layer and includes LibTorch (the install test checks both).
 foreach(dir src/core src/io instruments)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/ DESTINATION include/penumbra/${dir}
-          FILES_MATCHING PATTERN "*.hpp")
+          FILES_MATCHING PATTERN "*.hpp"
+          PATTERN "torch" EXCLUDE)
 endforeach()
 install(DIRECTORY ${PROJECT_BINARY_DIR}/generated/ DESTINATION include/penumbra)
 if(PENUMBRA_BUILD_CLI)

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Penumbra needs (only the missing ones), then
 # configures and builds into build/. Safe to run again: it does nothing twice.
+#   scripts/setup.sh            everything (the CLI, the tests, the benchmarks)
+#   scripts/setup.sh TARGET...  only those targets and what they need (make run: penumbra)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,4 +48,6 @@ BUILD_DIR=${BUILD_DIR:-build}
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release
 fi
-cmake --build "$BUILD_DIR" -j "$(nproc)"
+targets=()
+for t in "$@"; do targets+=(--target "$t"); done
+cmake --build "$BUILD_DIR" -j "$(nproc)" "${targets[@]}"

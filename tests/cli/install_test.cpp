@@ -2,6 +2,7 @@
 // find_package(Penumbra) and Penumbra::instruments, without LibTorch.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "tests/support/paths.hpp"
@@ -18,8 +19,12 @@ TEST(Install, ExampleBuildsAgainstTheInstallTree) {
                             (dir / "prefix").string(),
                         &out), 0) << out;
   ASSERT_EQ(run_command("cmake --build " + (dir / "build").string(), &out), 0) << out;
-  // The example must not have pulled in LibTorch.
+  // The example must not have pulled in LibTorch, and no installed header may include it.
   ASSERT_NE(run_command("ldd " + (dir / "build" / "uvtable_summary").string() + " | grep -q libtorch"), 0);
+  std::string torch_headers;
+  run_command("grep -rlE '#include <(torch|ATen|c10)/' " + (dir / "prefix" / "include").string(), &torch_headers);
+  EXPECT_EQ(torch_headers, "") << "installed headers that include LibTorch";
+  EXPECT_FALSE(std::filesystem::exists(dir / "prefix" / "include" / "penumbra" / "instruments" / "torch"));
 
   // Run it on a small uvtable made here: a 1 Jy point source at the phase centre.
   std::ofstream f(dir / "point.txt");
