@@ -20,10 +20,11 @@ enough C++ (constructor initialiser lists, templates, requires-clauses,
 operators, brace initialisers) to tell a function body from other braces.
 """
 
-import argparse
 import os
 import re
 import sys
+
+from checker_cli import run_checker
 
 ROOTS = ("src", "instruments", "priors", "samplers")
 EXTENSIONS = (".cpp", ".hpp", ".inc")
@@ -190,38 +191,31 @@ def _match_back(toks, i, open_tok, close_tok):
     return -1
 
 
-def _skip_angles(toks, i):
-    """toks[i] == '<': index just past the matching '>' (parens respected)."""
+def _skip_group(toks, i, opens=tuple(_OPEN), closes=tuple(_CLOSE)):
+    """toks[i] opens a group: index just past its closing token.
+
+    With opens=("<",), closes=(">",) it skips template arguments, jumping over
+    bracketed groups inside them (a '>' in parentheses closes nothing).
+    """
     depth = 0
-    paren = 0
     while i < len(toks):
         t = toks[i]
-        if t in ("(", "["):
-            paren += 1
-        elif t in (")", "]"):
-            paren -= 1
-        elif paren == 0 and t == "<":
+        if t in opens:
             depth += 1
-        elif paren == 0 and t == ">":
+        elif t in closes:
             depth -= 1
             if depth == 0:
                 return i + 1
+        elif t in _OPEN:
+            i = _skip_group(toks, i)
+            continue
         i += 1
     return i
 
 
-def _skip_group(toks, i):
-    """toks[i] opens (, [ or {: index just past its closing token."""
-    depth = 0
-    while i < len(toks):
-        if toks[i] in _OPEN:
-            depth += 1
-        elif toks[i] in _CLOSE:
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
-    return i
+def _skip_angles(toks, i):
+    """toks[i] == '<': index just past the matching '>'."""
+    return _skip_group(toks, i, ("<",), (">",))
 
 
 def _skip_constraint(toks, i):
@@ -296,16 +290,7 @@ def _lambda_head(toks):
     if i >= 0 and toks[i] == ")":
         i = _match_back(toks, i, "(", ")") - 1
         if i >= 0 and toks[i] == ">":  # template lambda: []<typename T>(...)
-            depth = 0
-            while i >= 0:
-                if toks[i] == ">":
-                    depth += 1
-                elif toks[i] == "<":
-                    depth -= 1
-                    if depth == 0:
-                        break
-                i -= 1
-            i -= 1
+            i = _match_back(toks, i, "<", ">") - 1
     if i >= 0 and toks[i] == "]":
         j = _match_back(toks, i, "[", "]")
         if j >= 0 and (j == 0 or toks[j - 1] != "["):  # not an attribute [[...]]
@@ -377,16 +362,7 @@ def _name_start(toks, i):
     while j >= 0:
         t = toks[j]
         if t == ">":
-            depth = 0
-            while j >= 0:
-                if toks[j] == ">":
-                    depth += 1
-                elif toks[j] == "<":
-                    depth -= 1
-                    if depth == 0:
-                        break
-                j -= 1
-            j -= 1
+            j = _match_back(toks, j, "<", ">") - 1
             continue
         if re.match(r"\w", t) or t == "~":
             if j > 0 and toks[j - 1] in ("::", "~"):
@@ -588,47 +564,23 @@ _SELF_TESTS = [
 
 
 def self_test():
-    failures = 0
+    """Failure messages of the built-in cases (empty when all pass)."""
+    failures = []
     for label, src, expected in _SELF_TESTS:
         got = [(f.name, f.lines) for f in functions(src)]
         if got != expected:
-            failures += 1
-            print(f"self-test '{label}': expected {expected}, got {got}", file=sys.stderr)
-    if failures:
-        print(f"check_structure self-test: {failures} of {len(_SELF_TESTS)} failed", file=sys.stderr)
-        return 1
-    print(f"check_structure self-test: {len(_SELF_TESTS)} cases pass")
-    return 0
+            failures.append(f"'{label}': expected {expected}, got {got}")
+    return failures
+
+
+def _add_limits(parser):
+    parser.add_argument("--max-function", type=int, default=MAX_FUNCTION_LINES, help="longest function body")
+    parser.add_argument("--max-command", type=int, default=MAX_COMMAND_LINES, help="longest command file")
 
 
 def main(argv=None):
-    here = os.path.dirname(os.path.abspath(__file__))
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--root", default=os.path.dirname(here), help="repository root")
-    parser.add_argument("--list", action="store_true", help="print offences, exit 0")
-    parser.add_argument("--self-test", action="store_true", help="test the checker itself")
-    parser.add_argument("--max-function", type=int, default=MAX_FUNCTION_LINES)
-    parser.add_argument("--max-command", type=int, default=MAX_COMMAND_LINES)
-    args = parser.parse_args(argv)
-    if args.self_test:
-        return self_test()
-    if self_test_quiet() != 0:
-        print("check_structure: the checker's self-test fails; run --self-test", file=sys.stderr)
-        return 2
-    found = offences(args.root, args.max_function, args.max_command)
-    for path, line, what in found:
-        print(f"{path}:{line}: {what}")
-    if found and not args.list:
-        print(f"check_structure: {len(found)} offence(s)", file=sys.stderr)
-        return 1
-    return 0
-
-
-def self_test_quiet():
-    for _, src, expected in _SELF_TESTS:
-        if [(f.name, f.lines) for f in functions(src)] != expected:
-            return 1
-    return 0
+    return run_checker("check_structure", __doc__, self_test,
+                       lambda args: offences(args.root, args.max_function, args.max_command), _add_limits, argv)
 
 
 if __name__ == "__main__":
