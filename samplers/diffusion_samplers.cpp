@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "samplers/exact_final_draw.hpp"
+#include "src/core/checks.hpp"
 #include "src/core/errors.hpp"
 
 namespace penumbra {
@@ -14,7 +15,7 @@ std::vector<double> geometric_sigmas(double sigma_max, double sigma_min, std::in
   if (!(sigma_max > 0) || !(sigma_min > 0) || !(sigma_max >= sigma_min) || !std::isfinite(sigma_max))
     throw UsageError(fmt::format("noise levels must satisfy 0 < sigma_min <= sigma_max, got [{}, {}]", sigma_min,
                                  sigma_max));
-  if (n < 1) throw UsageError(fmt::format("need at least one noise level, got {}", n));
+  require_at_least<std::int64_t>("noise levels", n, 1);
   std::vector<double> s(static_cast<std::size_t>(n));
   for (std::int64_t i = 0; i < n; ++i)
     s[static_cast<std::size_t>(i)] =
@@ -34,20 +35,21 @@ at::Tensor gaussian(const at::Tensor& like, at::Generator& gen) {
   return at::normal(0.0, 1.0, like.sizes(), gen, like.options());
 }
 
-SamplerState diffusion_init(const SamplerShape& shape, at::Generator& gen, double sigma_max) {
+// x ~ N(start, σ_max² I); the offset is added after the draw so that a zero or
+// absent start leaves the chains' random stream and values unchanged.
+SamplerState diffusion_init(const SamplerShape& shape, at::Generator& gen, double sigma_max, const at::Tensor& start) {
   shape.validate();
   SamplerState st;
   auto opts = at::TensorOptions().dtype(shape.dtype);
   st.x = at::normal(0.0, sigma_max, {shape.batch, shape.height, shape.width}, gen, opts);
+  if (start.defined()) st.x = st.x + start.to(shape.dtype);
   st.aux = {st.x.clone()};
   return st;
 }
 
 double mean_norm(const at::Tensor& s) { return s.flatten(1).norm(2, 1).mean().item<double>(); }
 
-void check_steps(std::int64_t n, const char* what) {
-  if (n < 1) throw UsageError(fmt::format("sampler: {} must be >= 1, got {}", what, n));
-}
+void check_steps(std::int64_t n, const char* what) { require_at_least<std::int64_t>(what, n, 1); }
 
 }  // namespace
 
@@ -57,7 +59,7 @@ AnnealedLangevin::AnnealedLangevin(std::shared_ptr<const Posterior> posterior, A
     : Sampler(std::move(posterior)), opt_(opt) {
   check_steps(opt_.levels, "levels");
   check_steps(opt_.steps_per_level, "steps per level");
-  if (!(opt_.epsilon > 0)) throw UsageError(fmt::format("ald: epsilon must be > 0, got {}", opt_.epsilon));
+  require_positive("ald step size", opt_.epsilon);
   auto [hi, lo] = resolve(opt_.noise, *posterior_);
   sigmas_ = geometric_sigmas(hi, lo, opt_.levels);
 }
@@ -67,8 +69,8 @@ std::string AnnealedLangevin::describe() const {
                      opt_.steps_per_level, opt_.epsilon, sigmas_.back(), sigmas_.front(), opt_.denoise);
 }
 
-SamplerState AnnealedLangevin::init(const SamplerShape& shape, at::Generator& gen, const at::Tensor&) const {
-  return diffusion_init(shape, gen, sigmas_.front());
+SamplerState AnnealedLangevin::init(const SamplerShape& shape, at::Generator& gen, const at::Tensor& start) const {
+  return diffusion_init(shape, gen, sigmas_.front(), start);
 }
 
 StepInfo AnnealedLangevin::step(SamplerState& st, at::Generator& gen) const {
@@ -112,10 +114,9 @@ at::Tensor conditional_spread_diagonal(const std::function<at::Tensor(const at::
 PredictorCorrector::PredictorCorrector(std::shared_ptr<const Posterior> posterior, PredictorCorrectorOptions opt)
     : Sampler(std::move(posterior)), opt_(opt) {
   check_steps(opt_.levels, "levels");
-  if (opt_.corrector_steps < 0) throw UsageError("pc: corrector steps must be >= 0");
-  if (!(opt_.snr > 0)) throw UsageError(fmt::format("pc: snr must be > 0, got {}", opt_.snr));
-  if (opt_.final_step != FinalStep::kMean && opt_.final_probes < 1)
-    throw UsageError(fmt::format("pc: final probes must be >= 1, got {}", opt_.final_probes));
+  require_non_negative("corrector steps", opt_.corrector_steps);
+  require_positive("snr", opt_.snr);
+  if (opt_.final_step != FinalStep::kMean) check_steps(opt_.final_probes, "final probes");
   if (opt_.final_step == FinalStep::kExact) {
     if (!opt_.final_likelihood || !opt_.final_likelihood->can_perturb_data())
       throw UsageError("pc: the exact final step needs an exact likelihood");
@@ -134,8 +135,19 @@ std::string PredictorCorrector::describe() const {
       final_step_name());
 }
 
-SamplerState PredictorCorrector::init(const SamplerShape& shape, at::Generator& gen, const at::Tensor&) const {
-  return diffusion_init(shape, gen, sigmas_.front());
+std::int64_t PredictorCorrector::score_evaluations() const {
+  switch (opt_.final_step) {
+    case FinalStep::kSpread:
+      return total_steps() + 2 * opt_.final_probes;
+    case FinalStep::kExact:  // the prior's Tweedie mean, then the probes
+      return total_steps() + 1 + 2 * opt_.final_probes;
+    default:
+      return total_steps();
+  }
+}
+
+SamplerState PredictorCorrector::init(const SamplerShape& shape, at::Generator& gen, const at::Tensor& start) const {
+  return diffusion_init(shape, gen, sigmas_.front(), start);
 }
 
 StepInfo PredictorCorrector::step(SamplerState& st, at::Generator& gen) const {
@@ -197,7 +209,7 @@ EulerMaruyama::EulerMaruyama(std::shared_ptr<const Posterior> posterior, EulerMa
   check_steps(opt_.steps, "steps");
   auto [hi, lo] = resolve(opt_.noise, *posterior_);
   geometric_sigmas(hi, lo, 1);  // validates the range
-  if (!(hi > lo)) throw UsageError("em: sigma_max must exceed sigma_min");
+  if (!(hi > lo)) fail_check("em sigma_max", fmt::format("> sigma_min = {}", lo), hi);
   smax_ = hi;
   smin_ = lo;
 }
@@ -208,8 +220,8 @@ std::string EulerMaruyama::describe() const {
   return fmt::format("em steps={} sigma=[{:.4g}, {:.4g}] sde=ve", opt_.steps, smin_, smax_);
 }
 
-SamplerState EulerMaruyama::init(const SamplerShape& shape, at::Generator& gen, const at::Tensor&) const {
-  return diffusion_init(shape, gen, smax_);
+SamplerState EulerMaruyama::init(const SamplerShape& shape, at::Generator& gen, const at::Tensor& start) const {
+  return diffusion_init(shape, gen, smax_, start);
 }
 
 StepInfo EulerMaruyama::step(SamplerState& st, at::Generator& gen) const {

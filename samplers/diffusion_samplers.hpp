@@ -1,8 +1,9 @@
 #pragma once
 // Score-based samplers for the variance-exploding (VE) noise process
 // x_σ = x₀ + σz (REFERENCE.md §2). Each works with any Posterior: a prior that
-// has score(x, σ) plus any noise-level-aware likelihood. Noise levels default
-// to the posterior's [σ_min, σ_max]; chains start from N(0, σ_max² I).
+// has score(x, σ) plus any noise-level-aware likelihood, or none (the prior alone:
+// prior-sample, prior-validate). Noise levels default to the posterior's
+// [σ_min, σ_max]; chains start from N(start, σ_max² I), start = 0 unless given.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -37,6 +38,7 @@ class AnnealedLangevin final : public Sampler {
   std::string name() const override { return "ald"; }
   std::string describe() const override;
   std::int64_t total_steps() const override { return opt_.levels * opt_.steps_per_level; }
+  std::int64_t score_evaluations() const override { return total_steps() + (opt_.denoise ? 1 : 0); }
   SamplerState init(const SamplerShape& shape, at::Generator& gen, const at::Tensor& start = {}) const override;
   StepInfo step(SamplerState& state, at::Generator& gen) const override;
   at::Tensor result(const SamplerState& state) const override;
@@ -53,6 +55,11 @@ class AnnealedLangevin final : public Sampler {
 // reverse-diffusion predictor x ← x + (σ_i² − σ_{i+1}²) s(x, σ_i) + √(σ_i² − σ_{i+1}²) z
 // (σ_L = 0 after the last level, whose noise-free mean is the result).
 // total_steps = levels · (1 + corrector_steps). aux[0]: the predictor's mean.
+// With corrector_steps = 0 this is the Euler–Maruyama discretisation of the
+// reverse VE SDE on the geometric grid (g² dt = σ_i² − σ_{i+1}² exactly), what
+// prior-sample and prior-validate call "em" with levels = steps + 1. Song et al.
+// put the corrector after the predictor; here it comes first, so the first
+// corrector acts at σ_max and the last at σ_min just before the final mean.
 //
 // The last predictor step (σ_min → 0) draws x₀ from p(x₀ | x_{σ_min}, y) in one of
 // three ways (`final_step`):
@@ -92,6 +99,8 @@ class PredictorCorrector final : public Sampler {
   std::string name() const override { return "pc"; }
   std::string describe() const override;
   std::int64_t total_steps() const override { return opt_.levels * (1 + opt_.corrector_steps); }
+  // total_steps, plus 2 · final_probes for kSpread, 1 + 2 · final_probes for kExact.
+  std::int64_t score_evaluations() const override;
   SamplerState init(const SamplerShape& shape, at::Generator& gen, const at::Tensor& start = {}) const override;
   StepInfo step(SamplerState& state, at::Generator& gen) const override;
   at::Tensor result(const SamplerState& state) const override;
@@ -118,6 +127,7 @@ class EulerMaruyama final : public Sampler {
   std::string name() const override { return "em"; }
   std::string describe() const override;
   std::int64_t total_steps() const override { return opt_.steps; }
+  std::int64_t score_evaluations() const override { return opt_.steps; }
   SamplerState init(const SamplerShape& shape, at::Generator& gen, const at::Tensor& start = {}) const override;
   StepInfo step(SamplerState& state, at::Generator& gen) const override;
   at::Tensor result(const SamplerState& state) const override;

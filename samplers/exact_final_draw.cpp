@@ -4,12 +4,13 @@
 #include <torch/torch.h>
 
 #include "samplers/diffusion_samplers.hpp"
+#include "src/core/checks.hpp"
 #include "src/core/errors.hpp"
 
 namespace penumbra {
 
 void ExactFinalDrawOptions::validate() const {
-  if (probes < 1) throw UsageError(fmt::format("--final-probes must be >= 1, got {}", probes));
+  require_at_least<std::int64_t>("final probes", probes, 1);
   if (!(min_spread > 0 && min_spread <= 1))
     throw UsageError(fmt::format("exact final draw: min_spread must be in (0, 1], got {}", min_spread));
   cg.validate();

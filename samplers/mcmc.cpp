@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "src/core/checks.hpp"
 #include "src/core/errors.hpp"
 
 namespace penumbra {
@@ -17,6 +18,12 @@ void require_density(const Posterior& p, const char* who) {
   if (!p.has_log_prob())
     throw UsageError(fmt::format("{} needs a prior with a tractable log density; '{}' has none (use pc, ald or em)",
                                  who, p.prior().name()));
+}
+
+void check_schedule(std::int64_t steps, std::int64_t adapt_steps, double step_size) {
+  require_at_least<std::int64_t>("steps", steps, 1);
+  require_in_range<std::int64_t>("adaptation steps", adapt_steps, 0, steps);
+  require_positive("step size", step_size);
 }
 
 SamplerState mcmc_init(const Posterior& p, const SamplerShape& shape, at::Generator& gen, const at::Tensor& start,
@@ -74,8 +81,7 @@ StepInfo accept_and_adapt(SamplerState& st, const at::Tensor& prop, const at::Te
 
 Mala::Mala(std::shared_ptr<const Posterior> posterior, MalaOptions opt) : Sampler(std::move(posterior)), opt_(opt) {
   require_density(*posterior_, "mala");
-  if (opt_.steps < 1 || opt_.adapt_steps < 0 || opt_.adapt_steps > opt_.steps || !(opt_.step_size > 0))
-    throw UsageError("mala: need steps >= 1, 0 <= adapt_steps <= steps and step_size > 0");
+  check_schedule(opt_.steps, opt_.adapt_steps, opt_.step_size);
 }
 
 std::string Mala::describe() const {
@@ -108,9 +114,8 @@ StepInfo Mala::step(SamplerState& st, at::Generator& gen) const {
 
 Hmc::Hmc(std::shared_ptr<const Posterior> posterior, HmcOptions opt) : Sampler(std::move(posterior)), opt_(opt) {
   require_density(*posterior_, "hmc");
-  if (opt_.steps < 1 || opt_.adapt_steps < 0 || opt_.adapt_steps > opt_.steps || opt_.leapfrog_steps < 1 ||
-      !(opt_.step_size > 0))
-    throw UsageError("hmc: need steps >= 1, 0 <= adapt_steps <= steps, leapfrog_steps >= 1 and step_size > 0");
+  check_schedule(opt_.steps, opt_.adapt_steps, opt_.step_size);
+  require_at_least<std::int64_t>("leapfrog steps", opt_.leapfrog_steps, 1);
 }
 
 std::string Hmc::describe() const {

@@ -29,6 +29,8 @@ class Mala final : public Sampler {
   std::string name() const override { return "mala"; }
   std::string describe() const override;
   std::int64_t total_steps() const override { return opt_.steps; }
+  // One score per proposal, plus the start's.
+  std::int64_t score_evaluations() const override { return opt_.steps + 1; }
   SamplerState init(const SamplerShape& shape, at::Generator& gen, const at::Tensor& start = {}) const override;
   StepInfo step(SamplerState& state, at::Generator& gen) const override;
 
@@ -51,6 +53,8 @@ class Hmc final : public Sampler {
   std::string name() const override { return "hmc"; }
   std::string describe() const override;
   std::int64_t total_steps() const override { return opt_.steps; }
+  // One score per leapfrog step, plus the start's (the trajectory reuses the last).
+  std::int64_t score_evaluations() const override { return opt_.steps * opt_.leapfrog_steps + 1; }
   SamplerState init(const SamplerShape& shape, at::Generator& gen, const at::Tensor& start = {}) const override;
   StepInfo step(SamplerState& state, at::Generator& gen) const override;
 

@@ -59,10 +59,16 @@ class Sampler {
   virtual std::string name() const = 0;
   // One-line description of the configuration (recorded in every run).
   virtual std::string describe() const = 0;
-  // Number of step() calls until finished().
+  // Number of step() calls until finished(): what the driver loops over.
   virtual std::int64_t total_steps() const = 0;
-  // Fresh chains: diffusion samplers draw x ~ N(0, σ_max² I); MCMC samplers
-  // start from `start` when defined (broadcast to the batch) or N(0, I).
+  // Prior score evaluations per chain for one full run (init() included), the
+  // cost measure that compares samplers: a step may evaluate the score several
+  // times (HMC's leapfrog steps, split Gibbs's prior steps) or once more at the
+  // end (a final denoising). Likelihood-only work (CG iterations) is not counted.
+  virtual std::int64_t score_evaluations() const = 0;
+  // Fresh chains: diffusion samplers draw x ~ N(start, σ_max² I) (start: 0 when
+  // undefined, else broadcast to the batch, e.g. the prior's pixel mean); MCMC
+  // samplers start from `start` when defined (broadcast to the batch) or N(0, I).
   virtual SamplerState init(const SamplerShape& shape, at::Generator& gen, const at::Tensor& start = {}) const = 0;
   virtual StepInfo step(SamplerState& state, at::Generator& gen) const = 0;
   bool finished(const SamplerState& state) const { return state.step >= total_steps(); }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "src/core/checks.hpp"
 #include "src/core/errors.hpp"
 
 namespace penumbra {
@@ -18,12 +19,10 @@ SplitGibbs::SplitGibbs(std::shared_ptr<const Posterior> posterior, SplitGibbsOpt
   const auto& t = posterior_->tempering();
   if (t.likelihood_weight != 1.0 || t.temperature != 1.0)
     throw UsageError("split-gibbs samples the untempered posterior (likelihood weight 1, temperature 1)");
-  if (opt_.iterations < 1 || opt_.prior_steps < 1)
-    throw UsageError(fmt::format("split-gibbs: iterations and prior steps must be >= 1, got {} and {}",
-                                 opt_.iterations, opt_.prior_steps));
+  require_at_least<std::int64_t>("iterations", opt_.iterations, 1);
+  require_at_least<std::int64_t>("prior steps", opt_.prior_steps, 1);
   opt_.cg.validate();
-  if (!(opt_.anneal_fraction >= 0 && opt_.anneal_fraction <= 1))
-    throw UsageError(fmt::format("split-gibbs: anneal fraction must be in [0, 1], got {}", opt_.anneal_fraction));
+  require_in_range("anneal fraction", opt_.anneal_fraction, 0.0, 1.0);
   const double prior_min = posterior_->sigma_min();
   rho_max_ = opt_.coupling.sigma_max > 0 ? opt_.coupling.sigma_max : posterior_->sigma_max();
   rho_min_ = opt_.coupling.sigma_min > 0 ? opt_.coupling.sigma_min : 4 * prior_min;

@@ -53,6 +53,9 @@ class SplitGibbs final : public Sampler {
   std::string name() const override { return "split-gibbs"; }
   std::string describe() const override;
   std::int64_t total_steps() const override { return opt_.iterations; }
+  // The prior steps' reverse diffusion; the likelihood step's CG iterations are
+  // likelihood work (StepInfo::solver_iterations), not score evaluations.
+  std::int64_t score_evaluations() const override { return opt_.iterations * opt_.prior_steps; }
   // x starts at `start` (broadcast) or 0: the first likelihood step, at ρ = σ_max,
   // hardly depends on it.
   SamplerState init(const SamplerShape& shape, at::Generator& gen, const at::Tensor& start = {}) const override;
