@@ -1,5 +1,4 @@
 // Tiny networks (width 8, 16² images, a few steps) so the whole file runs in seconds.
-#include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -11,7 +10,6 @@
 #include "priors/score_network.hpp"
 #include "priors/sde.hpp"
 #include "priors/training.hpp"
-#include "priors/unconditional_sampling.hpp"
 #include "src/core/errors.hpp"
 #include "src/datasets/galaxy_generator.hpp"
 #include "tests/support/paths.hpp"
@@ -296,31 +294,6 @@ TEST_F(DiffusionPriorTest, LoadsEmaWeightsAndConvertsVpToVe) {
     EXPECT_NEAR(prior->sigma_max(), 2.5 * sde.ve_sigma_max(), 1e-9);
     EXPECT_THROW(prior->score(torch::zeros({1, 8, 8}), torch::ones({1})), UsageError);
   }
-}
-
-TEST(UnconditionalSampling, ReproducesAGaussianWithExactScore) {
-  // N(m, c²I) has the exact noisy score −(x − m)/(c² + σ²) at every level.
-  const double m = 0.3, c = 0.5;
-  ScoreFn score = [&](const at::Tensor& x, const at::Tensor& s) {
-    auto s2 = (s * s).reshape({-1, 1, 1});
-    return -(x - m) / (c * c + s2);
-  };
-  for (auto kind : {ReverseSamplerOptions::Kind::kEulerMaruyama, ReverseSamplerOptions::Kind::kPredictorCorrector}) {
-    ReverseSamplerOptions o;
-    o.kind = kind;
-    o.steps = 200;
-    o.denoise = false;
-    auto gen = at::make_generator<at::CPUGeneratorImpl>(5);
-    auto x = sample_reverse(score, 64, 8, 8, 20.0, 0.01, o, gen);
-    EXPECT_NEAR(x.mean().item<double>(), m, 0.03);
-    EXPECT_NEAR(x.std().item<double>(), c, 0.03);
-  }
-  EXPECT_THROW(ReverseSamplerOptions::parse_kind("ald"), UsageError);
-  EXPECT_THROW(geometric_sigmas(1, 2, 10), UsageError);
-  ScoreFn bad = [](const at::Tensor& x, const at::Tensor&) { return x * std::nan(""); };
-  ReverseSamplerOptions o;
-  o.steps = 3;
-  EXPECT_THROW(sample_reverse(bad, 1, 4, 4, 1.0, 0.1, o, at::make_generator<at::CPUGeneratorImpl>(1)), InternalError);
 }
 
 TEST_F(DiffusionPriorTest, HeldOutLossIsDeterministic) {

@@ -1,0 +1,52 @@
+#include "src/pipelines/prior_sampling.hpp"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <optional>
+#include <vector>
+
+#include "samplers/diffusion_samplers.hpp"
+#include "samplers/driver.hpp"
+#include "src/core/checks.hpp"
+#include "src/core/progress.hpp"
+
+namespace penumbra {
+
+void PriorSamplingSettings::validate() const {
+  require_in("prior sampler", sampler, {"em", "pc"});
+  require_at_least<std::int64_t>("steps", steps, 1);
+  require_non_negative("corrector steps", corrector_steps);
+  require_positive("snr", snr);
+}
+
+std::unique_ptr<Sampler> make_prior_sampler(std::shared_ptr<const Prior> prior, const PriorSamplingSettings& s) {
+  s.validate();
+  PredictorCorrectorOptions p;
+  p.levels = s.steps + 1;
+  p.corrector_steps = s.sampler == "pc" ? s.corrector_steps : 0;
+  p.snr = s.snr;
+  return std::make_unique<PredictorCorrector>(std::make_shared<Posterior>(std::move(prior)), p);
+}
+
+at::Tensor draw_prior_samples(const Sampler& sampler, const PriorDraws& d, at::Generator& gen,
+                              const std::string& progress_label) {
+  require_at_least<std::int64_t>("samples", d.n, 1);
+  require_at_least<std::int64_t>("batch", d.batch, 1);
+  std::optional<Progress> bar;
+  if (!progress_label.empty())
+    bar.emplace(progress_label, ((d.n + d.batch - 1) / d.batch) * sampler.total_steps(), "step");
+  DriverOptions driver;
+  driver.progress = bar ? &*bar : nullptr;
+  const auto start = torch::scalar_tensor(d.start_mean, torch::kFloat64);
+  std::vector<at::Tensor> parts;
+  for (std::int64_t first = 0; first < d.n; first += d.batch) {
+    SamplerShape shape{std::min(d.batch, d.n - first), d.height, d.width, torch::kFloat};
+    auto state = sampler.init(shape, gen, start);
+    parts.push_back(run_sampler(sampler, state, gen, driver));
+  }
+  if (bar) bar->finish();
+  return torch::cat(parts, 0);
+}
+
+}  // namespace penumbra

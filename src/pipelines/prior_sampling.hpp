@@ -1,0 +1,44 @@
+#pragma once
+// Unconditional draws from a prior: the posterior without likelihood, sampled by
+// the reverse-diffusion sampler of samplers/ (PredictorCorrector). Used by
+// prior-sample, prior-validate and the coverage study's prior-sample truths.
+#include <ATen/core/Generator.h>
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "samplers/sampler.hpp"
+#include "src/model/model.hpp"
+
+namespace penumbra {
+
+struct PriorSamplingSettings {
+  // "em": the reverse-diffusion predictor alone on steps + 1 geometric levels
+  // σ_max → σ_min, x ← x + (σ_i² − σ_{i+1}²) s(x, σ_i) + √(σ_i² − σ_{i+1}²) z (the
+  // Euler–Maruyama step of the reverse VE SDE with g² dt taken exactly), ending
+  // with the Tweedie mean x + σ_min² s(x, σ_min). "pc": Langevin corrector steps
+  // at each level as well (samplers/diffusion_samplers.hpp).
+  std::string sampler = "em";
+  std::int64_t steps = 500;
+  std::int64_t corrector_steps = 1;  // pc
+  double snr = 0.16;                 // pc
+  void validate() const;             // UsageError naming the quantity
+};
+
+std::unique_ptr<Sampler> make_prior_sampler(std::shared_ptr<const Prior> prior, const PriorSamplingSettings& settings);
+
+struct PriorDraws {
+  std::int64_t n = 1;      // images
+  std::int64_t batch = 1;  // chains run together
+  int height = 0, width = 0;
+  double start_mean = 0;   // chains start at N(start_mean, σ_max²): a trained prior's pixel mean
+};
+
+// [n, H, W] float32, the batches drawn one after another from `gen`. A non-empty
+// `progress_label` shows a progress bar over all steps.
+at::Tensor draw_prior_samples(const Sampler& sampler, const PriorDraws& draws, at::Generator& gen,
+                              const std::string& progress_label = "");
+
+}  // namespace penumbra
