@@ -1,8 +1,8 @@
-// Classifier throughput: training steps (one minibatch: forward, ELBO with a
-// Gaussian prior, backward, Adam) and inference (mean weights, no gradients;
-// plain and with the 8-view dihedral test-time augmentation, --tta d4) per
-// backbone, deterministic and Bayesian. Plain harness; numbers go to
-// docs/benchmarks.md with the command line.
+// Classifier throughput: training steps (one minibatch: forward, the ELBO
+// terms of src/nn/training with a Gaussian prior, backward, Adam) and
+// inference (mean weights, no gradients; plain and with the 8-view dihedral
+// test-time augmentation, --tta d4) per backbone, deterministic and Bayesian.
+// Plain harness; numbers go to docs/benchmarks.md with the command line.
 //
 //   bench_classifier [--size 150] [--batch 16] [--steps 5] [--train-images 583] [--threads 1]
 //                    [--backbones lenet,attention,equivariant:C4,equivariant:D4,equivariant:C8]
@@ -18,9 +18,10 @@
 
 #include "priors/weight_priors.hpp"
 #include "src/datasets/labelled_images.hpp"
-#include "src/diagnostics/calibration.hpp"
+#include "src/pipelines/classifier_evaluation.hpp"
 #include "samplers/variational.hpp"
 #include "src/nn/classifier.hpp"
+#include "src/nn/training.hpp"
 
 using namespace penumbra;
 
@@ -58,23 +59,7 @@ int main(int argc, char** argv) {
       Classifier m(c, 1);
       auto x = torch::rand({batch, size, size});
       auto y = torch::randint(0, 2, {batch}, torch::kLong);
-      auto terms = [&](std::int64_t) {
-        ElboTerms t;
-        t.batch_size = batch;
-        t.nll_sum = torch::nn::functional::cross_entropy(
-            m.forward(x), y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
-        t.cross_entropy = torch::zeros({});
-        t.entropy = torch::zeros({});
-        for (auto& v : m.variational_tensors()) {
-          if (bayes) {
-            t.cross_entropy = t.cross_entropy + prior->cross_entropy(v.mu, v.sigma);
-            t.entropy = t.entropy + gaussian_entropy(v.sigma);
-          } else {
-            t.cross_entropy = t.cross_entropy - prior->log_prob(v.mu);
-          }
-        }
-        return t;
-      };
+      auto terms = [&](std::int64_t) { return classifier_elbo_terms(m, x, y, *prior); };
       VariationalInference vi(m.parameters(), 1e-3, {train_images, 1.0, ElboTempering::kPartial}, terms);
       vi.step();  // warm-up
       auto t0 = std::chrono::steady_clock::now();

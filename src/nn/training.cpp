@@ -1,0 +1,147 @@
+#include "src/nn/training.hpp"
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <vector>
+
+#include "priors/weight_priors.hpp"
+#include "src/core/checks.hpp"
+#include "src/core/errors.hpp"
+#include "src/core/progress.hpp"
+#include "src/core/rng.hpp"
+#include "src/datasets/augment.hpp"
+
+namespace penumbra {
+
+void add_weight_prior_terms(Classifier& model, const WeightPrior& prior, int mc_samples, ElboTerms& terms) {
+  const bool bayesian = model.config().bayesian;
+  for (auto& v : model.variational_tensors()) {
+    if (bayesian) {
+      terms.cross_entropy = terms.cross_entropy + prior.cross_entropy(v.mu, v.sigma, mc_samples);
+      terms.entropy = terms.entropy + gaussian_entropy(v.sigma);
+    } else {
+      terms.cross_entropy = terms.cross_entropy - prior.log_prob(v.mu);  // MAP: −log p(μ)
+    }
+  }
+}
+
+ElboTerms classifier_elbo_terms(Classifier& model, const at::Tensor& x, const at::Tensor& y, const WeightPrior& prior,
+                                int mc_samples) {
+  ElboTerms e;
+  e.batch_size = x.size(0);
+  e.nll_sum = torch::nn::functional::cross_entropy(
+      model.forward(x), y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+  e.cross_entropy = torch::zeros({});
+  e.entropy = torch::zeros({});
+  add_weight_prior_terms(model, prior, mc_samples, e);
+  return e;
+}
+
+void validate(const ClassifierTraining& s) {
+  make_weight_prior(s.prior);
+  require_positive("temperature", s.temperature);
+  require_at_least("epochs", s.epochs, 1);
+  require_at_least("minibatch size", s.batch, 1);
+  require_positive("learning rate", s.learning_rate);
+  require_at_least("Monte Carlo draws of the prior term", s.mc_kl, 1);
+}
+
+void set_input_normalisation(ClassifierConfig& config, const LabelledImages& train) {
+  double s = 0, s2 = 0;
+  for (float v : train.pixels) s += v, s2 += static_cast<double>(v) * v;
+  double n_pix = static_cast<double>(train.pixels.size());
+  config.input_mean = s / n_pix;
+  config.input_std = std::max(1e-8, std::sqrt(std::max(0.0, s2 / n_pix - config.input_mean * config.input_mean)));
+}
+
+namespace {
+
+// The minibatches of an epoch: a seeded permutation of the images per epoch,
+// each image augmented from its own stream (epoch, image index), so that the
+// order and the views depend on the seed alone.
+class SeededMinibatches {
+ public:
+  SeededMinibatches(const LabelledImages& images, int batch, bool augment, std::uint64_t seed)
+      : d_(images), batch_(batch), augment_(augment), seed_(seed), n_(static_cast<std::int64_t>(images.size())) {}
+
+  std::int64_t steps_per_epoch() const { return (n_ + batch_ - 1) / batch_; }
+
+  // The images x [B, H, W] and labels y [B] of step `step`; they view buffers
+  // that the next call overwrites.
+  std::pair<at::Tensor, at::Tensor> at_step(std::int64_t step) {
+    const std::int64_t epoch = step / steps_per_epoch(), k = step % steps_per_epoch();
+    if (k == 0) perm_ = seeded_permutation(d_.size(), seed_, 0xE90C + static_cast<std::uint64_t>(epoch));
+    const std::int64_t b0 = k * batch_, b1 = std::min(n_, b0 + batch_), B = b1 - b0;
+    const int H = d_.height, W = d_.width;
+    const auto pixels = static_cast<std::size_t>(H) * W;
+    x_.resize(static_cast<std::size_t>(B) * pixels);
+    y_.resize(B);
+    for (std::int64_t i = 0; i < B; ++i) {
+      const std::size_t src = perm_[b0 + i];
+      float* dst = x_.data() + static_cast<std::size_t>(i) * pixels;
+      std::copy(d_.image(src), d_.image(src) + pixels, dst);
+      if (augment_)
+        augment_image(dst, H, W, AugmentOptions{}, seed_, 0xA000000ull + static_cast<std::uint64_t>(epoch) * n_ + src);
+      y_[i] = d_.labels[src];
+    }
+    return {torch::from_blob(x_.data(), {B, H, W}, torch::kFloat32),
+            torch::from_blob(y_.data(), {B}, torch::kLong)};
+  }
+
+ private:
+  const LabelledImages& d_;
+  std::int64_t batch_;
+  bool augment_;
+  std::uint64_t seed_;
+  std::int64_t n_;
+  std::vector<std::size_t> perm_;
+  std::vector<float> x_;
+  std::vector<std::int64_t> y_;
+};
+
+}  // namespace
+
+double train_classifier(Classifier& model, const LabelledImages& train, const ClassifierTraining& s,
+                        std::uint64_t seed, const EpochCallback& after_epoch) {
+  validate(s);
+  if (train.size() == 0) throw DataError("training split is empty");
+  const auto& cfg = model.config();
+  auto prior = make_weight_prior(s.prior);
+  torch::manual_seed(derive_seed(seed, 0x7EA1));
+  SeededMinibatches batches(train, s.batch, s.augment, seed);
+  const ElboSettings es{static_cast<std::int64_t>(train.size()), s.temperature, s.tempering};
+  VariationalInference vi(model.parameters(), s.learning_rate, es, [&](std::int64_t step) {
+    auto [x, y] = batches.at_step(step);
+    return classifier_elbo_terms(model, x, y, *prior, s.mc_kl);
+  });
+  const std::int64_t steps = batches.steps_per_epoch();
+  Progress progress(fmt::format("train {}{}", cfg.bayesian ? "bayesian " : "", cfg.backbone), steps * s.epochs,
+                    "step");
+  double total_seconds = 0;
+  for (int epoch = 0; epoch < s.epochs; ++epoch) {
+    vi.set_learning_rate(s.learning_rate * (1.0 - 0.9 * epoch / std::max(1, s.epochs - 1)));
+    model.set_train(true);
+    model.set_sampling(true);
+    auto t0 = std::chrono::steady_clock::now();
+    EpochSummary e;
+    e.epoch = epoch + 1;
+    for (std::int64_t k = 0; k < steps; ++k) {
+      auto info = vi.step();
+      e.loss += info.loss / steps;
+      e.nll += info.nll / steps;
+      e.penalty = info.kl;
+      progress.tick(1, fmt::format("loss {:.4f}", info.loss));
+    }
+    e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    total_seconds += e.seconds;
+    if (after_epoch) after_epoch(e);
+  }
+  progress.finish();
+  return total_seconds / s.epochs;
+}
+
+}  // namespace penumbra
