@@ -85,7 +85,7 @@ std::filesystem::path DiffusionPrior::default_checkpoint_path() {
     if (std::filesystem::exists(p)) return std::filesystem::weakly_canonical(p);
   std::string list;
   for (auto& p : tried) list += (list.empty() ? "" : ", ") + p.string();
-  throw MissingInputError("default prior data/prior/default.ckpt not found (tried " + list + "); pass --prior");
+  throw MissingInputError("default prior data/prior/default.ckpt not found (tried " + list + "); give a prior checkpoint explicitly");
 }
 
 }  // namespace penumbra

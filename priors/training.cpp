@@ -7,6 +7,7 @@
 
 #include "penumbra/version.hpp"
 #include "priors/checkpoint.hpp"
+#include "src/core/checks.hpp"
 #include "src/core/errors.hpp"
 #include "src/core/rng.hpp"
 
@@ -34,11 +35,10 @@ torch::Tensor dihedral(const torch::Tensor& x, const torch::Tensor& code) {
 void TrainConfig::validate() const {
   sde.validate();
   net.validate();
-  if (batch < 1) throw UsageError("train-prior: batch = " + std::to_string(batch) + "; expected ≥ 1");
-  if (!(lr > 0)) throw UsageError("train-prior: lr = " + std::to_string(lr) + "; expected > 0");
-  if (warmup < 0) throw UsageError("train-prior: warmup = " + std::to_string(warmup) + "; expected ≥ 0");
-  if (!(ema_decay >= 0 && ema_decay < 1))
-    throw UsageError("train-prior: ema decay = " + std::to_string(ema_decay) + "; expected in [0, 1)");
+  require_at_least<std::int64_t>("batch", batch, 1);
+  require_positive("learning rate", lr);
+  require_non_negative("warm-up steps", warmup);
+  if (!(ema_decay >= 0 && ema_decay < 1)) fail_check("EMA decay", "in [0, 1)", ema_decay);
 }
 
 nlohmann::json TrainConfig::to_json() const {
@@ -171,13 +171,13 @@ PriorTrainer::PriorTrainer(const TrainConfig& cfg, const DataInfo& info, at::Ten
     : s_(std::make_unique<State>(cfg.net)), cfg_(cfg), info_(info) {
   cfg_.validate();
   if (data.dim() != 3 || data.size(0) < 1)
-    throw UsageError("train-prior: training data must be [N,H,W] with N ≥ 1");
+    throw UsageError("prior training: training data must be [N,H,W] with N ≥ 1");
   if (data.size(1) != info.height || data.size(2) != info.width)
-    throw UsageError("train-prior: data images are " + std::to_string(data.size(1)) + "×" + std::to_string(data.size(2)) +
+    throw UsageError("prior training: data images are " + std::to_string(data.size(1)) + "×" + std::to_string(data.size(2)) +
                      " but the data description says " + std::to_string(info.height) + "×" + std::to_string(info.width));
   int div = cfg.net.patch << (cfg.net.multipliers.size() - 1);
   if (info.height % div || info.width % div)
-    throw UsageError("train-prior: image size " + std::to_string(info.height) + "×" + std::to_string(info.width) +
+    throw UsageError("prior training: image size " + std::to_string(info.height) + "×" + std::to_string(info.width) +
                      " is not divisible by patch·2^(levels−1) = " + std::to_string(div));
   s_->data = data.to(torch::kFloat32).contiguous();
   s_->bind();
@@ -207,8 +207,8 @@ double PriorTrainer::step() {
   auto loss = dsm_loss(S.net, cfg_.sde, x0, t.to(torch::kFloat32), z);
   double lv = loss.item<double>();
   if (!std::isfinite(lv))
-    throw InternalError("train-prior: loss is " + std::to_string(lv) + " at step " + std::to_string(step_) +
-                        " (diverged; lower --lr or check the data)");
+    throw InternalError("prior training: loss is " + std::to_string(lv) + " at step " + std::to_string(step_) +
+                        " (diverged; lower the learning rate or check the data)");
   loss.backward();
   torch::NoGradGuard ng;
   double scale = 1;

@@ -20,11 +20,16 @@
 namespace penumbra::cli {
 
 namespace {
+// The generators' and the importer's settings, bound to the flags directly.
 struct DatasetOptions {
   std::int64_t n = 1000;
-  int size = 64;
-  double psf_fwhm = 0, noise = 0, peak_min = 0.5, peak_max = 1.0, crop = 1.0;
-  std::string file, input, dataset;
+  GalaxyOptions galaxy;
+  ImportOptions importer = [] {
+    ImportOptions io;
+    io.peak_min = 0.5;  // the generators' default range
+    return io;
+  }();
+  std::string file, input;
 };
 
 std::filesystem::path resolve(RunFolder& run, const std::string& file, const std::string& fallback) {
@@ -62,89 +67,95 @@ void write_params(Hdf5Store& store, const TrainingSetGenerator& gen) {
   store.write("/params", params, "");
   store.set_attr("/params", "columns", columns);
 }
-}  // namespace
 
-Runner add_dataset(CLI::App& root) {
-  auto* app = root.add_subcommand("dataset", "Make training sets for diffusion priors (HDF5 image stacks)");
-  app->require_subcommand(1);
-  auto o = std::make_shared<DatasetOptions>();
-  // galaxies, disks and mix share their options and their writer (src/datasets/training_set.hpp).
+void write_generated_set(RunFolder& run, std::uint64_t run_seed, const DatasetOptions& o, TrainingKind kind) {
+  const GalaxyOptions& go = o.galaxy;
+  std::uint64_t seed = derive_seed(run_seed, 0xDA7Aull);  // the same stream train-prior --generate uses
+  TrainingSetGenerator gen(kind, static_cast<std::size_t>(o.n), go, seed);
+  const std::string name = training_kind_name(kind);
+  auto path = resolve(run, o.file, name + ".h5");
+  std::size_t npix = std::size_t(go.size) * go.size;
+  std::vector<float> images(std::size_t(o.n) * npix);
+  Progress bar("dataset " + name, o.n, "img");
+  const std::int64_t chunk = 256;
+  for (std::int64_t i = 0; i < o.n; i += chunk) {
+    auto c = std::min(chunk, o.n - i);
+    gen.write_images(std::size_t(i), std::size_t(c), images.data() + std::size_t(i) * npix);
+    bar.tick(c);
+  }
+  bar.finish();
+  std::string source = fmt::format("penumbra dataset {} --n {} --size {} --psf-fwhm {} --noise {} "
+                                   "--peak-min {} --peak-max {} --seed {}",
+                                   name, o.n, go.size, go.psf_fwhm, go.noise, go.peak_min, go.peak_max, run_seed);
+  write_atomic(path, [&](const std::filesystem::path& tmp) {
+    write_image_stack(tmp, "images", images, o.n, go.size, go.size, "peak", source);
+    Hdf5Store store(tmp, Hdf5Store::Mode::kReadWrite);
+    write_params(store, gen);
+    store.set_attr("/images", "kind", name);
+  });
+  run.finish({{"file", path.string()}, {"images", o.n}, {"size", go.size}, {"kind", name}});
+  fmt::print("{}\n", path.string());
+}
+
+void write_imported_set(RunFolder& run, std::uint64_t run_seed, const DatasetOptions& o) {
+  ImportOptions io = o.importer;
+  io.seed = derive_seed(run_seed, 0x1A9Full);
+  auto s = import_images(o.input, io);
+  auto path = resolve(run, o.file, "images.h5");
+  write_atomic(path, [&](const std::filesystem::path& tmp) {
+    write_image_stack(tmp, "images", s.images, s.count, s.height, s.width, s.normalisation, s.source);
+  });
+  run.finish({{"file", path.string()}, {"images", s.count}, {"size", io.size}});
+  fmt::print("{}\n", path.string());
+}
+
+// galaxies, disks and mix share their options and their writer (src/datasets/training_set.hpp).
+std::vector<std::pair<CLI::App*, TrainingKind>> add_generated_subcommands(CLI::App* app, DatasetOptions& o) {
   std::vector<std::pair<CLI::App*, TrainingKind>> generated;
   for (auto [name, kind, help] :
        {std::tuple{"galaxies", TrainingKind::kGalaxies, "Procedural galaxies (bulge, disk, arms, bars, clumps, dust)"},
         std::tuple{"disks", TrainingKind::kDisks, "Random protoplanetary disks (rings, gaps, inclination, offset)"},
         std::tuple{"mix", TrainingKind::kMix, "Galaxies and disks, half/half (even items galaxies, odd items disks)"}}) {
     auto* g = app->add_subcommand(name, help);
-    g->add_option("--n", o->n, "Number of images")->capture_default_str()->check(CLI::PositiveNumber);
-    g->add_option("--size", o->size, "Pixels per side (64, 128, 256)")->capture_default_str();
-    g->add_option("--psf-fwhm", o->psf_fwhm, "Gaussian PSF FWHM in pixels (0: none)")->capture_default_str();
-    g->add_option("--noise", o->noise, "Gaussian noise σ as a fraction of each image's peak")->capture_default_str();
-    g->add_option("--peak-min", o->peak_min, "Smallest image peak")->capture_default_str();
-    g->add_option("--peak-max", o->peak_max, "Largest image peak")->capture_default_str();
-    g->add_option("--file", o->file, std::string("Output HDF5 (relative to the run folder; default ") + name + ".h5)");
+    g->add_option("--n", o.n, "Number of images")->capture_default_str()->check(CLI::PositiveNumber);
+    auto& go = o.galaxy;
+    g->add_option("--size", go.size, "Pixels per side (64, 128, 256)")->capture_default_str();
+    g->add_option("--psf-fwhm", go.psf_fwhm, "Gaussian PSF FWHM in pixels (0: none)")->capture_default_str();
+    g->add_option("--noise", go.noise, "Gaussian noise σ as a fraction of each image's peak")->capture_default_str();
+    g->add_option("--peak-min", go.peak_min, "Smallest image peak")->capture_default_str();
+    g->add_option("--peak-max", go.peak_max, "Largest image peak")->capture_default_str();
+    g->add_option("--file", o.file, std::string("Output HDF5 (relative to the run folder; default ") + name + ".h5)");
     generated.emplace_back(g, kind);
   }
+  return generated;
+}
+
+CLI::App* add_import_subcommand(CLI::App* app, DatasetOptions& o) {
   auto* imp = app->add_subcommand("import", "Real images (folder of FITS/PNG, or HDF5 N×H×W(×3)) → grey, cropped, "
                                             "resized, peak-normalised stack");
-  imp->add_option("--input", o->input, "Folder of .fits/.png files, or an HDF5 file")->required();
-  imp->add_option("--dataset", o->dataset, "Array in the HDF5 input (default: the first N×H×W(×3) array)");
-  imp->add_option("--size", o->size, "Pixels per side")->capture_default_str();
-  imp->add_option("--crop", o->crop, "Centre crop as a fraction of the shorter side")->capture_default_str();
-  imp->add_option("--peak-min", o->peak_min, "Smallest image peak")->capture_default_str();
-  imp->add_option("--peak-max", o->peak_max, "Largest image peak")->capture_default_str();
-  imp->add_option("--file", o->file, "Output HDF5 (relative to the run folder; default images.h5)");
+  imp->add_option("--input", o.input, "Folder of .fits/.png files, or an HDF5 file")->required();
+  auto& io = o.importer;
+  imp->add_option("--dataset", io.dataset, "Array in the HDF5 input (default: the first N×H×W(×3) array)");
+  imp->add_option("--size", io.size, "Pixels per side")->capture_default_str();
+  imp->add_option("--crop", io.crop, "Centre crop as a fraction of the shorter side")->capture_default_str();
+  imp->add_option("--peak-min", io.peak_min, "Smallest image peak")->capture_default_str();
+  imp->add_option("--peak-max", io.peak_max, "Largest image peak")->capture_default_str();
+  imp->add_option("--file", o.file, "Output HDF5 (relative to the run folder; default images.h5)");
+  return imp;
+}
+}  // namespace
+
+Runner add_dataset(CLI::App& root) {
+  auto* app = root.add_subcommand("dataset", "Make training sets for diffusion priors (HDF5 image stacks)");
+  app->require_subcommand(1);
+  auto o = std::make_shared<DatasetOptions>();
+  auto generated = add_generated_subcommands(app, *o);
+  auto* imp = add_import_subcommand(app, *o);
   return [o, generated, imp](Context& ctx) {
     RunFolder& run = ctx.run("dataset");
-    for (auto [sub, kind] : generated) {
-      if (!sub->parsed()) continue;
-      GalaxyOptions go;
-      go.size = o->size;
-      go.psf_fwhm = o->psf_fwhm;
-      go.noise = o->noise;
-      go.peak_min = o->peak_min;
-      go.peak_max = o->peak_max;
-      std::uint64_t seed = derive_seed(ctx.seed(), 0xDA7Aull);  // the same stream train-prior --generate uses
-      TrainingSetGenerator gen(kind, static_cast<std::size_t>(o->n), go, seed);
-      const std::string name = training_kind_name(kind);
-      auto path = resolve(run, o->file, name + ".h5");
-      std::size_t npix = std::size_t(o->size) * o->size;
-      std::vector<float> images(std::size_t(o->n) * npix);
-      Progress bar("dataset " + name, o->n, "img");
-      const std::int64_t chunk = 256;
-      for (std::int64_t i = 0; i < o->n; i += chunk) {
-        auto c = std::min(chunk, o->n - i);
-        gen.write_images(std::size_t(i), std::size_t(c), images.data() + std::size_t(i) * npix);
-        bar.tick(c);
-      }
-      bar.finish();
-      std::string source = fmt::format("penumbra dataset {} --n {} --size {} --psf-fwhm {} --noise {} "
-                                       "--peak-min {} --peak-max {} --seed {}",
-                                       name, o->n, o->size, o->psf_fwhm, o->noise, o->peak_min, o->peak_max, ctx.seed());
-      write_atomic(path, [&](const std::filesystem::path& tmp) {
-        write_image_stack(tmp, "images", images, o->n, o->size, o->size, "peak", source);
-        Hdf5Store store(tmp, Hdf5Store::Mode::kReadWrite);
-        write_params(store, gen);
-        store.set_attr("/images", "kind", name);
-      });
-      run.finish({{"file", path.string()}, {"images", o->n}, {"size", o->size}, {"kind", name}});
-      fmt::print("{}\n", path.string());
-    }
-    if (imp->parsed()) {
-      ImportOptions io;
-      io.size = o->size;
-      io.crop = o->crop;
-      io.peak_min = o->peak_min;
-      io.peak_max = o->peak_max;
-      io.dataset = o->dataset;
-      io.seed = derive_seed(ctx.seed(), 0x1A9Full);
-      auto s = import_images(o->input, io);
-      auto path = resolve(run, o->file, "images.h5");
-      write_atomic(path, [&](const std::filesystem::path& tmp) {
-        write_image_stack(tmp, "images", s.images, s.count, s.height, s.width, s.normalisation, s.source);
-      });
-      run.finish({{"file", path.string()}, {"images", s.count}, {"size", o->size}});
-      fmt::print("{}\n", path.string());
-    }
+    for (auto [sub, kind] : generated)
+      if (sub->parsed()) write_generated_set(run, ctx.seed(), *o, kind);
+    if (imp->parsed()) write_imported_set(run, ctx.seed(), *o);
   };
 }
 

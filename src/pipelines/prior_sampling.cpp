@@ -14,7 +14,7 @@
 namespace penumbra {
 
 void PriorSamplingSettings::validate() const {
-  require_in("prior sampler", sampler, {"em", "pc"});
+  require_in("sampler", sampler, {"em", "pc"});
   require_at_least<std::int64_t>("steps", steps, 1);
   require_non_negative("corrector steps", corrector_steps);
   require_positive("snr", snr);
@@ -31,7 +31,7 @@ std::unique_ptr<Sampler> make_prior_sampler(std::shared_ptr<const Prior> prior, 
 
 at::Tensor draw_prior_samples(const Sampler& sampler, const PriorDraws& d, at::Generator& gen,
                               const std::string& progress_label) {
-  require_at_least<std::int64_t>("samples", d.n, 1);
+  require_at_least<std::int64_t>("number of samples", d.n, 1);
   require_at_least<std::int64_t>("batch", d.batch, 1);
   std::optional<Progress> bar;
   if (!progress_label.empty())

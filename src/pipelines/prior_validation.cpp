@@ -204,7 +204,7 @@ nlohmann::json sample_and_reference(double samples, double reference) {
 
 void PriorValidationOptions::validate() const {
   if (samples_file.empty()) {
-    require_at_least<std::int64_t>("samples", n, 1);
+    require_at_least<std::int64_t>("number of samples", n, 1);
     sampling.validate();
   }
   require_at_least<std::int64_t>("reference images", reference, 1);
