@@ -84,10 +84,6 @@ GriddedOperator<T>::GriddedOperator(const ImageGrid& image, int padded_nx, int p
 
 template <class T>
 GriddedOperator<T>::~GriddedOperator() = default;
-template <class T>
-GriddedOperator<T>::GriddedOperator(GriddedOperator&&) noexcept = default;
-template <class T>
-GriddedOperator<T>& GriddedOperator<T>::operator=(GriddedOperator&&) noexcept = default;
 
 template <class T>
 OperatorShape GriddedOperator<T>::shape() const {
@@ -119,23 +115,15 @@ void GriddedOperator<T>::adjoint(std::span<const std::complex<T>> cells, std::sp
 }
 
 template <class T>
-std::vector<double> GriddedOperator<T>::cell_u() const {
+typename GriddedOperator<T>::CellCentres GriddedOperator<T>::cell_centres() const {
   const Impl& p = *impl_;
-  const double du = 1.0 / (p.mx * p.image.cell);
-  std::vector<double> u(p.buffer.size());
-  for (std::size_t c = 0; c < u.size(); ++c)
-    u[c] = -GriddedVisibilities::signed_frequency(static_cast<int>(c % p.mx), p.mx) * du;
-  return u;
-}
-
-template <class T>
-std::vector<double> GriddedOperator<T>::cell_v() const {
-  const Impl& p = *impl_;
-  const double dv = 1.0 / (p.my * p.image.cell);
-  std::vector<double> v(p.buffer.size());
-  for (std::size_t c = 0; c < v.size(); ++c)
-    v[c] = GriddedVisibilities::signed_frequency(static_cast<int>(c / p.mx), p.my) * dv;
-  return v;
+  const double du = 1.0 / (p.mx * p.image.cell), dv = 1.0 / (p.my * p.image.cell);
+  CellCentres c{std::vector<double>(p.buffer.size()), std::vector<double>(p.buffer.size())};
+  for (std::size_t i = 0; i < p.buffer.size(); ++i) {
+    c.u[i] = -GriddedVisibilities::signed_frequency(static_cast<int>(i % p.mx), p.mx) * du;
+    c.v[i] = GriddedVisibilities::signed_frequency(static_cast<int>(i / p.mx), p.my) * dv;
+  }
+  return c;
 }
 
 template class GriddedOperator<float>;

@@ -8,8 +8,8 @@
 //
 //   (A x)[ky][kx] = Σ_{y,x} x[y][x] · exp(−2πi (kx·(x − nx/2)/mx + ky·(y − ny/2)/my))
 //
-// which is the direct transform (instruments/dft.hpp) at u = cell_u(kx) =
-// −kx'·Δu, v = cell_v(ky) = ky'·Δv (k' the signed frequency, Δu = 1/(mx·cell),
+// which is the direct transform (instruments/dft.hpp) at the cell centres
+// u = −kx'·Δu, v = ky'·Δv (k' the signed frequency, Δu = 1/(mx·cell),
 // Δv = 1/(my·cell)). Output: all mx·my cells in FFT order [ky][kx].
 // Adjoint: (Re Aᴴ y)[y][x] = Re Σ_k y_k exp(+2πi (…)), the unnormalised backward
 // transform cropped back to the image. One FFT of the padded grid per call
@@ -30,8 +30,7 @@ class GriddedOperator final : public LinearOperator<T> {
   // padded_nx ≥ image.nx and padded_ny ≥ image.ny (UsageError otherwise).
   GriddedOperator(const ImageGrid& image, int padded_nx, int padded_ny);
   ~GriddedOperator();
-  GriddedOperator(GriddedOperator&&) noexcept;
-  GriddedOperator& operator=(GriddedOperator&&) noexcept;
+  GriddedOperator(GriddedOperator&&) noexcept = default;
 
   void apply(std::span<const T> image, std::span<std::complex<T>> cells) const override;
   void adjoint(std::span<const std::complex<T>> cells, std::span<T> image) const override;
@@ -39,8 +38,10 @@ class GriddedOperator final : public LinearOperator<T> {
   std::string_view name() const override { return "gridded"; }
 
   // The (u, v) in wavelengths of every output cell's centre, in output order.
-  std::vector<double> cell_u() const;
-  std::vector<double> cell_v() const;
+  struct CellCentres {
+    std::vector<double> u, v;
+  };
+  CellCentres cell_centres() const;
 
  private:
   struct Impl;

@@ -4,7 +4,8 @@
 //
 //   ∇ₓ log p_σ(y | x) ≈ Aᵀ (Σ_y + σ² diag(A Aᵀ))⁻¹ (y − A x)
 //
-// The operator A (the "gridded operator"): the N×N image is zero-padded to the
+// The operator A (the "gridded operator", GriddedOperator of
+// instruments/gridded_operator.hpp): the N×N image is zero-padded to the
 // M×M grid (M = pad·N, phase centre → M/2), rolled so the phase centre is
 // index 0, and Fourier transformed (unnormalised, e^{−2πi k·j/M}); A keeps the
 // occupied cells of instruments/gridded_visibilities.hpp on that M×M grid

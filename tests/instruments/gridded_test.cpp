@@ -142,10 +142,11 @@ TEST(GriddedOperator, PassesTheOperatorChecks) {
     GriddedOperator<double> op(g, m, m + 2);
     EXPECT_EQ(op.output_size(), static_cast<std::size_t>(m * (m + 2)));
     test::expect_linear_operator(op, 7);
-    test::expect_matches_dft(op, op.cell_u(), op.cell_v(), g, 1e-12);
+    auto cells = op.cell_centres();
+    test::expect_matches_dft(op, cells.u, cells.v, g, 1e-12);
     GriddedOperator<float> opf(g, m, m + 2);
     test::expect_linear_operator(opf, 7);
-    test::expect_matches_dft(opf, opf.cell_u(), opf.cell_v(), g, 1e-6);
+    test::expect_matches_dft(opf, cells.u, cells.v, g, 1e-6);
   }
   EXPECT_THROW(GriddedOperator<double>(grid_of(8, 8, 1e-6), 6, 8), UsageError);
 }
@@ -156,11 +157,11 @@ TEST(GriddedOperator, CellsAreTheGriddedVisibilitiesCells) {
   const int m = 12;
   GriddedOperator<double> op(g, m, m);
   GriddedVisibilities probe = grid_visibilities(VisibilitySet{{0.0}, {0.0}, {cd(1, 0)}, {1.0}}, grid_of(m, m, g.cell));
-  auto u = op.cell_u(), v = op.cell_v();
+  auto cells = op.cell_centres();
   for (int ky = 0; ky < m; ++ky)
     for (int kx = 0; kx < m; ++kx) {
-      EXPECT_DOUBLE_EQ(u[probe.index(ky, kx)], probe.u_of(kx));
-      EXPECT_DOUBLE_EQ(v[probe.index(ky, kx)], probe.v_of(ky));
+      EXPECT_DOUBLE_EQ(cells.u[probe.index(ky, kx)], probe.u_of(kx));
+      EXPECT_DOUBLE_EQ(cells.v[probe.index(ky, kx)], probe.v_of(ky));
     }
 }
 
