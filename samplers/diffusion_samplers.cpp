@@ -59,7 +59,7 @@ AnnealedLangevin::AnnealedLangevin(std::shared_ptr<const Posterior> posterior, A
     : Sampler(std::move(posterior)), opt_(opt) {
   check_steps(opt_.levels, "levels");
   check_steps(opt_.steps_per_level, "steps per level");
-  require_positive("ald step size", opt_.epsilon);
+  require_positive("step size", opt_.epsilon);
   auto [hi, lo] = resolve(opt_.noise, *posterior_);
   sigmas_ = geometric_sigmas(hi, lo, opt_.levels);
 }
