@@ -9,15 +9,15 @@
 namespace penumbra {
 
 template <class T>
-GaussianVisibilityLikelihood<T>::GaussianVisibilityLikelihood(std::shared_ptr<const NufftPlan<T>> plan,
+GaussianVisibilityLikelihood<T>::GaussianVisibilityLikelihood(std::shared_ptr<const LinearOperator<T>> response,
                                                               std::span<const std::complex<double>> data,
                                                               std::span<const double> weight)
-    : plan_(std::move(plan)) {
-  if (!plan_) throw UsageError("Gaussian likelihood: no operator plan given");
-  npix_ = plan_->image_grid().size();
-  if (data.size() != plan_->nvis() || weight.size() != plan_->nvis())
+    : response_(std::move(response)) {
+  if (!response_) throw UsageError("Gaussian likelihood: no operator plan given");
+  npix_ = response_->input_size();
+  if (data.size() != response_->output_size() || weight.size() != response_->output_size())
     throw UsageError(fmt::format("Gaussian likelihood: {} data and {} weights for an operator of {} visibilities",
-                                 data.size(), weight.size(), plan_->nvis()));
+                                 data.size(), weight.size(), response_->output_size()));
   data_.resize(data.size());
   weight_.resize(weight.size());
   for (std::size_t k = 0; k < data.size(); ++k) {
@@ -47,7 +47,7 @@ void GaussianVisibilityLikelihood<T>::energy(std::span<const T> images, std::spa
     throw UsageError(fmt::format("Gaussian likelihood energy: {} outputs for {} images", energies.size(), batch));
   std::vector<std::complex<T>> model(nvis());
   for (std::size_t b = 0; b < batch; ++b) {
-    plan_->degrid(images.subspan(b * npix_, npix_), model);
+    response_->apply(images.subspan(b * npix_, npix_), model);
     double e = 0;
     for (std::size_t k = 0; k < model.size(); ++k) e += static_cast<double>(weight_[k]) * std::norm(model[k] - data_[k]);
     energies[b] = 0.5 * e;
@@ -65,14 +65,14 @@ void GaussianVisibilityLikelihood<T>::gradient(std::span<const T> images, std::s
     throw UsageError(fmt::format("Gaussian likelihood gradient: {} energy outputs for {} images", energies.size(), batch));
   std::vector<std::complex<T>> r(nvis());
   for (std::size_t b = 0; b < batch; ++b) {
-    plan_->degrid(images.subspan(b * npix_, npix_), r);
+    response_->apply(images.subspan(b * npix_, npix_), r);
     double e = 0;
     for (std::size_t k = 0; k < r.size(); ++k) {
       r[k] -= data_[k];
       if (!energies.empty()) e += static_cast<double>(weight_[k]) * std::norm(r[k]);
       r[k] *= weight_[k];
     }
-    plan_->grid(r, grad.subspan(b * npix_, npix_));
+    response_->adjoint(r, grad.subspan(b * npix_, npix_));
     if (!energies.empty()) energies[b] = 0.5 * e;
   }
 }

@@ -1,5 +1,6 @@
 // Gaussian visibility likelihood: energy against a direct computation,
-// gradient against finite differences, batching, float against double.
+// gradient against finite differences, batching, float against double, and
+// the same likelihood on another response operator.
 #include "instruments/gaussian_likelihood.hpp"
 
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "instruments/dft.hpp"
+#include "instruments/nufft.hpp"
 #include "src/core/errors.hpp"
 
 namespace penumbra {
@@ -128,6 +130,24 @@ TEST(GaussianLikelihood, FloatAgreesWithDouble) {
   std::vector<double> gf_d(gf.begin(), gf.end());
   EXPECT_LT(relative_l2_error(gf_d, gd), 1e-4);
   for (int b = 0; b < 2; ++b) EXPECT_NEAR(ef[b], ed[b], 1e-4 * ed[b]);
+}
+
+// The likelihood sees its response only through LinearOperator: on the direct
+// transform it gives the NUFFT's energies and gradients to the NUFFT's accuracy.
+TEST(GaussianLikelihood, AnyResponseOperatorServes) {
+  auto s = make_setup(12, 80, 10);
+  GaussianVisibilityLikelihood<double> nufft(std::make_shared<NufftPlan<double>>(s.u, s.v, s.g, 1e-10), s.d, s.w);
+  GaussianVisibilityLikelihood<double> dft(std::make_shared<DftOperator<double>>(s.u, s.v, s.g, 1), s.d, s.w);
+  EXPECT_EQ(dft.response().name(), "dft");
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> nd;
+  std::vector<double> x(s.g.size());
+  for (double& p : x) p = nd(rng);
+  std::vector<double> ga(x.size()), gb(x.size()), ea(1), eb(1);
+  nufft.gradient(x, ga, ea);
+  dft.gradient(x, gb, eb);
+  EXPECT_LT(relative_l2_error(ga, gb), 1e-8);
+  EXPECT_NEAR(ea[0], eb[0], 1e-8 * eb[0]);
 }
 
 TEST(GaussianLikelihood, RejectsMismatchedSizesAndBadData) {
