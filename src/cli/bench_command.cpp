@@ -18,6 +18,7 @@
 #include "instruments/nufft.hpp"
 #include "instruments/nufft_timing.hpp"
 #include "src/cli/commands.hpp"
+#include "src/cli/deprecated_flags.hpp"
 #include "src/core/errors.hpp"
 #include "src/core/log.hpp"
 #include "src/core/rng.hpp"
@@ -122,7 +123,8 @@ Runner add_bench(CLI::App& root) {
   nufft->add_option("--npix", o->npix, "Image side in pixels")->capture_default_str()->check(CLI::Range(2, 65536));
   nufft->add_option("--nvis", o->nvis, "Number of random visibilities")->capture_default_str()->check(
       CLI::Range(std::size_t{1}, std::size_t{2000000000}));
-  nufft->add_option("--epsilon", o->epsilon, "Requested relative L2 accuracy")->capture_default_str();
+  nufft->add_option("--nufft-epsilon", o->epsilon, "Requested relative L2 accuracy")->capture_default_str();
+  add_deprecated_alias(nufft, "--epsilon", o->epsilon, "--nufft-epsilon");
   nufft->add_option("--precision", o->precision, "float or double")
       ->capture_default_str()
       ->check(CLI::IsMember({"float", "double"}));

@@ -39,6 +39,24 @@ struct ImageOptions {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
+// The beam the Jy/beam refers to; a PSF too narrow to fit is reported, not fatal.
+std::optional<Beam> beam_of(const std::vector<double>& psf, const ImageGrid& grid) {
+  try {
+    Beam beam = fit_beam(psf, grid);
+    log().info("fitted beam {:.4g} × {:.4g} mas, PA {:.1f}°", beam.bmaj / kArcsec * 1e3, beam.bmin / kArcsec * 1e3,
+               beam.bpa / kDeg);
+    return beam;
+  } catch (const Error& e) {
+    log().warn("no beam fitted to the PSF: {}", e.what());
+    return std::nullopt;
+  }
+}
+
+nlohmann::json beam_json(const std::optional<Beam>& beam) {
+  if (!beam) return nullptr;
+  return {{"bmaj_arcsec", beam->bmaj / kArcsec}, {"bmin_arcsec", beam->bmin / kArcsec}, {"bpa_deg", beam->bpa / kDeg}};
+}
+
 void run_image(Context& ctx, const ImageOptions& o) {
   // Options first: a bad option must not cost a read of the data.
   ImageGrid grid = o.grid.grid();
@@ -64,15 +82,7 @@ void run_image(Context& ctx, const ImageOptions& o) {
   DirtyImage d = make_dirty_image(vis, iw.weight, grid, dopt);
   const double t_image = seconds_since(t_start);
 
-  // The beam the Jy/beam refers to; a PSF too narrow to fit is reported, not fatal.
-  std::optional<Beam> beam;
-  try {
-    beam = fit_beam(d.psf, grid);
-    log().info("fitted beam {:.4g} × {:.4g} mas, PA {:.1f}°", beam->bmaj / kArcsec * 1e3, beam->bmin / kArcsec * 1e3,
-               beam->bpa / kDeg);
-  } catch (const Error& e) {
-    log().warn("no beam fitted to the PSF: {}", e.what());
-  }
+  std::optional<Beam> beam = beam_of(d.psf, grid);
 
   RunFolder& run = ctx.run("image");
   auto fits = [&](const std::vector<double>& px, const std::string& what) {
@@ -113,10 +123,7 @@ void run_image(Context& ctx, const ImageOptions& o) {
       {"dirty_peak_offset_arcsec",
        {grid.l(sd.peak_x) / kArcsec, grid.m(sd.peak_y) / kArcsec}},  // (l towards East, m towards North)
       {"dirty_rms_jy_per_beam", sd.rms},
-      {"beam", beam ? nlohmann::json{{"bmaj_arcsec", beam->bmaj / kArcsec},
-                                     {"bmin_arcsec", beam->bmin / kArcsec},
-                                     {"bpa_deg", beam->bpa / kDeg}}
-                    : nlohmann::json(nullptr)},
+      {"beam", beam_json(beam)},
       {"dirty_min_jy_per_beam", sd.min},
       {"seconds", {{"read", t_read}, {"weights", t_weights}, {"plan", d.plan_seconds}, {"grid", d.grid_seconds},
                    {"total", t_image}}},

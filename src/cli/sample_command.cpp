@@ -101,19 +101,20 @@ PosteriorRunRequest make_request(SampleOptions& o, std::uint64_t seed) {
     truth = read_fits_image(o.truth);
   }
   r.prior = load_pipeline_prior(o.prior, o.size);  // a checkpoint's size ≠ --size → UsageError
+  r.flux_scale = o.flux_scale;
+  r.validate_units();
   int size = o.size > 0 ? o.size : r.prior.prior->height() > 0 ? r.prior.prior->height() : (truth ? truth->grid.nx : 0);
   if (size <= 0) throw UsageError("--size is required (the prior does not fix the image size)");
   double cell = !o.scale.empty() ? parse_angle(o.scale, "asec") : truth ? truth->grid.cell : 0.0;
   if (!(cell > 0)) throw UsageError("--scale is required (pixel size, e.g. 0.01asec)");
-  fit_grid(data, o.in, ImageGrid{size, size, cell, 0, 0});
   if (truth && (truth->grid.nx != size || truth->grid.ny != size))
-    throw UsageError(fmt::format("truth image {} is {}x{} but --size is {}", o.truth, truth->grid.nx, truth->grid.ny,
-                                 size));
+    throw UsageError(fmt::format("the truth image {} is {}x{} but --size is {}", o.truth, truth->grid.nx,
+                                 truth->grid.ny, size));
+  fit_grid(data, o.in, ImageGrid{size, size, cell, 0, 0});
   r.input = o.in.input;
   r.vis = std::move(data.vis);
   r.grid = data.grid;
   r.freq_hz = data.freq_hz;
-  r.flux_scale = o.flux_scale;
   r.scale_spec = o.scale;
   r.seed = seed;
   if (truth) r.truth = truth->pixels;

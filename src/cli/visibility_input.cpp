@@ -119,8 +119,6 @@ LoadedVisibilities read_visibilities(const VisibilityInput& in) {
   } else if (!in.freq.empty()) {
     d.freq_hz = parse_frequency(in.freq, "GHz");
   }
-  log().info("{}: {} Stokes-I visibilities ({} rows × {} channels), longest baseline {:.4g} kλ", in.input, d.vis.size(),
-             obs.nrow, obs.nchan, d.vis.max_uv() / 1e3);
   return d;
 }
 
@@ -129,6 +127,9 @@ void fit_grid(LoadedVisibilities& d, const VisibilityInput& in, ImageGrid grid) 
   grid.dec = d.obs.dec;
   check_cell_against_baselines(d.obs, grid, in.input);
   d.grid = grid;
+  // Logged once the grid fits: a command that fails its checks prints one line, the error.
+  log().info("{}: {} Stokes-I visibilities ({} rows × {} channels), longest baseline {:.4g} kλ", in.input, d.vis.size(),
+             d.obs.nrow, d.obs.nchan, d.vis.max_uv() / 1e3);
 }
 
 LoadedVisibilities load_visibilities(const VisibilityInput& in, ImageGrid grid) {

@@ -16,7 +16,6 @@
 
 #include "instruments/array_layout.hpp"
 #include "instruments/noise.hpp"
-#include "instruments/torch/nufft_operator.hpp"
 #include "instruments/uvw_simulation.hpp"
 #include "src/core/checks.hpp"
 #include "src/core/errors.hpp"
@@ -29,6 +28,7 @@
 #include "src/datasets/training_set.hpp"
 #include "src/io/hdf5_store.hpp"
 #include "src/pipelines/prior_sampling.hpp"
+#include "src/pipelines/observe.hpp"
 #include "src/pipelines/planned_observation.hpp"
 #include "src/pipelines/posterior_model.hpp"
 
@@ -42,7 +42,8 @@ constexpr std::uint64_t kTruthStream = 0xC0FE1000ull;   // gaussian-prior truths
 constexpr std::uint64_t kSamplerStream = 0xC0FE2000ull; // + j
 constexpr std::uint64_t kTarpStream = 0xC0FE3000ull;
 constexpr std::uint64_t kPriorTruthStream = 0xC0FE4000ull;  // prior-sample truths, + j
-constexpr double kSpeedOfLight = 299792458.0;
+// The truths' model visibilities: far below the noise and the samplers' own ε.
+constexpr double kStudyNufftEpsilon = 1e-9;
 
 // MEAN, STD of a "gaussian:MEAN,STD" spec (the only prior the gaussian-prior sky can draw from).
 std::pair<double, double> gaussian_spec(const std::string& spec) {
@@ -106,7 +107,7 @@ StudyUv study_uv_coverage(const CoverageStudyOptions& o) {
   cfg.integration = o.integration;
   UvwTracks t = simulate_uvw(layout, cfg);
   StudyUv uv;
-  const double lambda = coverage_impl::kSpeedOfLight / o.freq_hz;
+  const double lambda = kSpeedOfLight / o.freq_hz;
   const double limit = 0.49 / o.cell;
   for (std::size_t r = 0; r < t.rows(); ++r) {
     double u = t.uvw[3 * r] / lambda, v = t.uvw[3 * r + 1] / lambda;
@@ -163,10 +164,8 @@ SimulatedObservation simulate_study_observation(const CoverageStudyOptions& o, c
     for (auto& p : s.truth) p = mean + o.truth_scale * std * z();
     s.sky = fmt::format("gaussian-prior draw N({}, {}²)", mean, std);
   }
-  NufftOperator op(uv.u, uv.v, s.grid, 1e-9, threads);
-  auto x = torch::from_blob(s.truth.data(), {1, o.size, o.size}, torch::kFloat64).clone();
-  auto model = op.apply(x).squeeze(0).contiguous();
-  const auto* m = model.data_ptr<c10::complex<double>>();
+  std::vector<std::complex<double>> m(uv.u.size());
+  model_visibilities(uv.u, uv.v, s.grid, s.truth, "nufft", coverage_impl::kStudyNufftEpsilon, m, threads);
   NormalStream noise(derive_seed(o.seed, coverage_impl::kNoiseStream + ju));
   s.vis.u = uv.u;
   s.vis.v = uv.v;
@@ -179,19 +178,10 @@ SimulatedObservation simulate_study_observation(const CoverageStudyOptions& o, c
   return s;
 }
 
-CoverageStudyResult run_coverage_study(const CoverageStudyOptions& o, const fs::path& dir, bool resume,
-                                       const std::function<void(int, int)>& on_done) {
-  using coverage_impl::sim_path;
-  o.validate();
-  PipelinePrior prior = load_pipeline_prior(o.prior, o.size);
-  if (o.sky == "prior-disk" || o.sky == "prior-sample")
-    prior.units.scale = o.flux_scale;  // known, as the truths were made
-  StudyUv uv = study_uv_coverage(o);
-  CoverageStudyResult res;
-  res.nvis = uv.u.size();
-  res.dropped = uv.dropped;
-  res.noise_rms = uv.noise_rms;
+namespace coverage_impl {
 
+// The study folder: study.json with the fingerprint; a resume must match it (but N).
+void open_study(const CoverageStudyOptions& o, const fs::path& dir, bool resume) {
   fs::create_directories(dir);
   const fs::path study = dir / "study.json", sims_dir = dir / "simulations";
   const std::string fp = o.fingerprint();
@@ -212,13 +202,12 @@ CoverageStudyResult run_coverage_study(const CoverageStudyOptions& o, const fs::
   fs::create_directories(sims_dir);
   write_text_atomic(study, nlohmann::json{{"fingerprint", fp}, {"n", o.n}}.dump(2) + "\n");
 
-  std::vector<int> todo;
-  for (int j = 0; j < o.n; ++j) {
-    if (fs::exists(sim_path(dir, j))) ++res.resumed;
-    else todo.push_back(j);
-  }
-  if (res.resumed) log().info("coverage: {} of {} simulations already finished", res.resumed, o.n);
+}
 
+// Runs simulations `todo` (P workers × T/P threads each), one result file each.
+void run_simulations(const CoverageStudyOptions& o, const StudyUv& uv, const PipelinePrior& prior,
+                     const std::vector<int>& todo, const fs::path& dir, CoverageStudyResult& res,
+                     const std::function<void(int, int)>& on_done) {
   // Threads split between simulations in flight: P workers × T/P threads each.
   const int total_threads = std::max(1, thread_count());
   const int workers = std::max(1, std::min<int>(o.workers > 0 ? o.workers : total_threads, static_cast<int>(todo.size())));
@@ -283,6 +272,10 @@ CoverageStudyResult run_coverage_study(const CoverageStudyOptions& o, const fs::
   if (error) std::rethrow_exception(error);
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
+}
+
+// Reads every simulation back and measures TARP and the per-pixel coverage.
+void measure_study(const CoverageStudyOptions& o, const fs::path& dir, CoverageStudyResult& res) {
   // ---- gather and measure
   std::vector<CoverageSimulation> sims(static_cast<std::size_t>(o.n));
   for (int j = 0; j < o.n; ++j) {
@@ -316,6 +309,33 @@ CoverageStudyResult run_coverage_study(const CoverageStudyOptions& o, const fs::
   }
   res.coverage_68 = credible_interval_coverage(sims, 0.68);
   res.coverage_95 = credible_interval_coverage(sims, 0.95);
+}
+
+}  // namespace coverage_impl
+
+CoverageStudyResult run_coverage_study(const CoverageStudyOptions& o, const fs::path& dir, bool resume,
+                                       const std::function<void(int, int)>& on_done) {
+  using coverage_impl::sim_path;
+  o.validate();
+  PipelinePrior prior = load_pipeline_prior(o.prior, o.size);
+  if (o.sky == "prior-disk" || o.sky == "prior-sample")
+    prior.units.scale = o.flux_scale;  // known, as the truths were made
+  StudyUv uv = study_uv_coverage(o);
+  CoverageStudyResult res;
+  res.nvis = uv.u.size();
+  res.dropped = uv.dropped;
+  res.noise_rms = uv.noise_rms;
+
+  coverage_impl::open_study(o, dir, resume);
+  std::vector<int> todo;
+  for (int j = 0; j < o.n; ++j) {
+    if (fs::exists(sim_path(dir, j))) ++res.resumed;
+    else todo.push_back(j);
+  }
+  if (res.resumed) log().info("coverage: {} of {} simulations already finished", res.resumed, o.n);
+
+  coverage_impl::run_simulations(o, uv, prior, todo, dir, res, on_done);
+  coverage_impl::measure_study(o, dir, res);
   return res;
 }
 

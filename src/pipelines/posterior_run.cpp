@@ -136,14 +136,18 @@ DrawResult draw_with_checkpoints(const PosteriorModel& model, const PosteriorRun
 void PosteriorRunRequest::validate() const {
   settings.validate();
   batch_count(nsamples, batch);
-  require_non_negative("flux scale", flux_scale);
-  if (flux_scale > 0 && !std::dynamic_pointer_cast<const DiffusionPrior>(prior.prior))
-    throw UsageError(fmt::format("flux scale applies to checkpoint priors; {} is already in Jy/pixel", prior.spec));
+  validate_units();
   grid.validate();
   if (grid.nx != grid.ny) throw UsageError(fmt::format("square images only, got {}x{}", grid.nx, grid.ny));
   if (!truth.empty() && truth.size() != grid.size())
     throw UsageError(fmt::format("truth image {} has {} pixels for a {}x{} grid", truth_path, truth.size(), grid.nx,
                                  grid.ny));
+}
+
+void PosteriorRunRequest::validate_units() const {
+  require_non_negative("flux scale", flux_scale);
+  if (flux_scale > 0 && !std::dynamic_pointer_cast<const DiffusionPrior>(prior.prior))
+    throw UsageError(fmt::format("flux scale applies to checkpoint priors; {} is already in Jy/pixel", prior.spec));
 }
 
 PosteriorRunReport run_posterior(const PosteriorRunRequest& r, const fs::path& dir) {

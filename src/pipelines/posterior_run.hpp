@@ -38,6 +38,7 @@ struct PosteriorRunRequest {
   bool resume = false;          // continue after the batches a previous run of the same request finished
   int stop_after = 0;           // testing aid: stop after this many batches (an interruption)
   void validate() const;        // UsageError naming the quantity, before any work
+  void validate_units() const;  // the flux scale against the prior (part of validate())
 };
 
 struct PosteriorRunReport {

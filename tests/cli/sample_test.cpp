@@ -63,7 +63,7 @@ void make_inputs(const std::filesystem::path& dir, bool nan_row = false) {
 }
 
 std::string base_cmd(const std::filesystem::path& dir, const std::string& out) {
-  return penumbra_bin() + " --threads 1 --seed 5 --out " + (dir / out).string() + " sample --uvtable " +
+  return penumbra_bin() + " --threads 1 --seed 5 --out " + (dir / out).string() + " sample " +
          (dir / "obs.txt").string() + " --prior gaussian:0,0.1 --size 16 --scale 0.05asec --nsamples 4 --batch 2" +
          " --steps 60 --sampler pc";
 }
@@ -201,7 +201,7 @@ TEST(SampleCommand, BadInputGivesOneClearLine) {
   // A prior trained on another image size than --size: the shipped 64×64 prior with --size 16.
   std::string wrong_size = base_cmd(dir, "priorsize");
   wrong_size.replace(wrong_size.find(" --prior gaussian:0,0.1"), 23, "");
-  expect_one_line(wrong_size, {64}, "64x64 images but --size is 16");
+  expect_one_line(wrong_size, {64}, "64x64 images but the image size is 16");
   // Truth size different from --size.
   std::string small = base_cmd(dir, "size") + " --truth " + (dir / "truth.fits").string();
   small.replace(small.find("--size 16"), 9, "--size 32");
@@ -215,4 +215,23 @@ TEST(SampleCommand, BadInputGivesOneClearLine) {
   // The exact final step samples the untempered posterior only.
   expect_one_line(base_cmd(dir, "tempered") + " --final-step exact --likelihood-weight 0.5", {64}, "untempered");
   expect_one_line(base_cmd(dir, "probes") + " --final-step spread --final-probes 0", {64}, "--final-probes");
+  // Every argument is checked before any work or log line; the message names the flag.
+  expect_one_line(base_cmd(dir, "cold") + " --temperature -1", {64}, "--temperature must be > 0, got -1");
+  std::string gibbs = base_cmd(dir, "sampler");
+  gibbs.replace(gibbs.find("--sampler pc"), 12, "--sampler gibbs");
+  expect_one_line(gibbs, {64}, "--sampler must be pc, ald, em, mala, hmc or");
+}
+
+// Renamed flags keep working for one release, with one deprecation line each.
+TEST(SampleCommand, DeprecatedFlagsStillWork) {
+  auto dir = scratch_dir("sample_deprecated");
+  make_inputs(dir);
+  std::string cmd = base_cmd(dir, "old");
+  cmd.replace(cmd.find(" sample "), 8, " sample --uvtable ");
+  std::string out;
+  ASSERT_EQ(run_command(cmd + " --epsilon 0", &out), 0) << out;
+  EXPECT_NE(out.find("--uvtable is deprecated and will be removed; use the positional INPUT"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("--epsilon is deprecated and will be removed; use --step-size"), std::string::npos) << out;
+  EXPECT_TRUE(std::filesystem::exists(dir / "old" / "samples.h5"));
 }

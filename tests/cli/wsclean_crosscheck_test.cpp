@@ -54,7 +54,7 @@ TEST_P(WscleanCrossCheck, DirtyImagesAgreeAfterPeakNormalisation) {
 
   std::string log;
   ASSERT_EQ(run_command(penumbra_bin() + " --threads 1 --out " + (dir / "penumbra").string() + " image " + ms.string() +
-                            " --size 64 --scale 0.1asec --epsilon 1e-8 " + c.penumbra_args,
+                            " --size 64 --scale 0.1asec --nufft-epsilon 1e-8 " + c.penumbra_args,
                         &log),
             0)
       << log;
