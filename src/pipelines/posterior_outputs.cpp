@@ -110,7 +110,7 @@ nlohmann::json PosteriorOutputs::summary(const std::string& scale_source) const 
       {"pad", ls.pad},
       {"final_step", r_.settings.sampler.final_step},
       {"sampler", model_.sampler->describe()},
-      {"score_evaluations_per_sample", model_.sampler->total_steps()},
+      {"score_evaluations_per_sample", model_.sampler->score_evaluations()},
       {"nsamples", samples_.size(0)},
       {"size", r_.grid.nx},
       {"cell_arcsec", r_.grid.cell / kArcsec},
