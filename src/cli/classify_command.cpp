@@ -31,6 +31,10 @@ namespace penumbra::cli {
 
 namespace {
 
+void validate_samples(int samples) {
+  if (samples < 1) throw UsageError(fmt::format("--samples {} must be ≥ 1", samples));
+}
+
 void run_train(const ClassifyOptions& s, Context& ctx) {
   validate_train_options(s.train);
   validate_data_options(s.data);
@@ -47,6 +51,8 @@ void run_train(const ClassifyOptions& s, Context& ctx) {
 // eval and prune: a saved model on a split of its data.
 void run_eval_or_prune(const ClassifyOptions& s, CLI::App* app, bool prune, Context& ctx) {
   parse_test_time_augmentation(s.train.tta, "--tta");
+  validate_samples(s.samples);
+  validate_data_options(s.data);
   const auto fractions = prune ? parse_number_list(s.fractions, "--fractions") : std::vector<double>{};
   const auto rankings = prune ? parse_prune_rankings(s.rankings) : std::vector<PruneRanking>{};
   auto model = ClassifierEnsemble::load(s.model, s.expect_backbone);
@@ -78,6 +84,7 @@ void run_eval_or_prune(const ClassifyOptions& s, CLI::App* app, bool prune, Cont
 
 void run_predict(const ClassifyOptions& s, Context& ctx) {
   parse_test_time_augmentation(s.train.tta, "--tta");
+  validate_samples(s.samples);
   auto model = ClassifierEnsemble::load(s.model, s.expect_backbone);
   const auto& names = model.config().class_names;
   auto& run = ctx.run("classify-predict");

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "src/core/checks.hpp"
 #include "src/core/errors.hpp"
 #include "src/core/rng.hpp"
 #include "src/core/run_folder.hpp"
@@ -35,6 +36,7 @@ LabelledImages evaluation_images(const ClassifierConfig& cfg, const ClassifierDa
 ClassifierEvaluation evaluate_classifier(ClassifierEnsemble& model, const LabelledImages& data, int samples,
                                          const std::string& tta, std::uint64_t seed, const fs::path& dir,
                                          const nlohmann::json& metrics_extra, const std::string& title) {
+  require_at_least("posterior samples", samples, 1);
   const auto& cfg = model.config();
   torch::manual_seed(derive_seed(seed, 0xE7A1));
   ClassifierEvaluation out;
@@ -58,6 +60,7 @@ std::vector<PruneRanking> parse_prune_rankings(const std::string& list) {
 std::vector<PruningRow> prune_classifier(Classifier& model, const LabelledImages& data,
                                          const std::vector<double>& fractions, const std::vector<PruneRanking>& ranks,
                                          int samples, std::uint64_t seed, const fs::path& dir) {
+  require_at_least("posterior samples", samples, 1);
   torch::manual_seed(derive_seed(seed, 0xE7A1));
   auto rows = pruning_study(model, data, fractions, ranks, samples);
   write_pruning_csv(dir / "pruning.csv", rows);
@@ -178,6 +181,7 @@ void write_attention_maps(Classifier& net, const LabelledImages& imgs, const std
 std::vector<ImageFilePrediction> predict_image_files(ClassifierEnsemble& model, const std::vector<std::string>& images,
                                                      int samples, const std::string& tta_name, std::uint64_t seed,
                                                      const fs::path& dir) {
+  require_at_least("posterior samples", samples, 1);
   const auto tta = parse_test_time_augmentation(tta_name, "test-time augmentation");
   const auto& cfg = model.config();
   torch::manual_seed(derive_seed(seed, 0x9ED1));
