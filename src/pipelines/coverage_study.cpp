@@ -119,7 +119,7 @@ StudyUv study_uv_coverage(const CoverageStudyOptions& o) {
     uv.v.push_back(v);
   }
   if (uv.u.empty())
-    throw UsageError(fmt::format("no baseline of {} fits a {} cell (all |uv| ≥ {:.4g} λ); use a smaller --scale",
+    throw UsageError(fmt::format("no baseline of {} fits a {} cell (all |uv| ≥ {:.4g} λ); use a smaller pixel size",
                                  o.layout, format_angle(o.cell), limit));
   // Radiometer noise of one dump over the full band, Stokes I (two hands).
   uv.noise_rms = o.noise_rms > 0 ? o.noise_rms : radiometer_sigma(2900.0, 7.5e9, o.integration) / std::sqrt(2.0);
@@ -145,7 +145,7 @@ SimulatedObservation simulate_study_observation(const CoverageStudyOptions& o, c
     s.sky = fmt::format("prior-disk {}, peak {:.3f} × {:.3g} Jy/pixel", gen.disk(0).describe(), gen.peak(0),
                         o.flux_scale);
   } else if (o.sky == "prior-sample") {
-    if (!prior) throw UsageError("--sky prior-sample needs the prior to draw the truths from");
+    if (!prior) throw UsageError("sky prior-sample needs the prior to draw the truths from");
     PriorSamplingSettings ps;
     ps.steps = kPriorSampleSteps;
     auto gen = at::make_generator<at::CPUGeneratorImpl>(derive_seed(o.seed, coverage_impl::kPriorTruthStream + ju));
@@ -188,8 +188,8 @@ void open_study(const CoverageStudyOptions& o, const fs::path& dir, bool resume)
   if (resume && fs::exists(study)) {
     auto st = nlohmann::json::parse(read_text(study));
     if (coverage_impl::comparable_fingerprint(st.value("fingerprint", "")) != fp)
-      throw UsageError(fmt::format("--resume: {} was made with other options or seed; rerun without --resume or with "
-                                   "the same options (only --n may change)",
+      throw UsageError(fmt::format("resume: {} was made with other options or seed; start a new study or resume with "
+                                   "the same options (only the number of simulations may change)",
                                    study.string()));
     const int before = st.value("n", o.n);
     if (before != o.n)

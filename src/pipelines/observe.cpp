@@ -44,8 +44,8 @@ void uv_of(const Observation& obs, const ArrayLayout& layout, const ImageGrid& g
   std::size_t r = worst / obs.nchan, ch = worst % obs.nchan;
   double fit = 0.999 / (2 * uvmax);
   throw UsageError(fmt::format(
-      "the truth image's cell {} is too coarse: baseline {}-{} reaches |uv| = {:.5g} kλ at {} (row {}), beyond "
-      "the {:.5g} kλ the cell resolves; use --scale {:.4g}mas or finer (and --size {} to keep the field)",
+      "scale {} of the truth image is too coarse: baseline {}-{} reaches |uv| = {:.5g} kλ at {} (row {}), beyond "
+      "the {:.5g} kλ the cell resolves; use {:.4g}mas or finer (and an image size of {} to keep the field)",
       format_angle(grid.cell), layout.antenna[obs.antenna1[r]], layout.antenna[obs.antenna2[r]], uvmax / 1e3,
       format_frequency(obs.freq[ch]), r, grid.max_uv() / 1e3, fit / (1e-3 * kArcsec),
       static_cast<int>(std::ceil(grid.nx * grid.cell / fit / 2) * 2)));

@@ -46,7 +46,7 @@ class BatchCheckpoints {
     if (resume && fs::exists(state_)) {
       auto st = nlohmann::json::parse(read_text(state_));
       if (st.value("fingerprint", "") != fingerprint)
-        throw UsageError(fmt::format("resume: {} was made with other options or seed; rerun without --resume or "
+        throw UsageError(fmt::format("resume: {} was made with other options or seed; start a new run or resume "
                                      "with the same options",
                                      state_.string()));
       while (first < nbatch && fs::exists(file(first))) ++first;
