@@ -11,6 +11,13 @@ namespace {
 // Quantities whose flag is not their name with dashes.
 const std::vector<std::pair<std::string, std::vector<std::string>>> kRenamed = {
     {"regulariser", {"--prior", "--map-prior"}},
+    {"channel multipliers", {"--mult"}},
+    {"checkpoint interval", {"--checkpoint-every"}},
+    {"log interval", {"--log-every"}},
+    {"learning rate", {"--lr"}},
+    {"EMA decay", {"--ema"}},
+    {"warm-up steps", {"--warmup"}},
+    {"number of samples", {"--n", "--nsamples"}},
 };
 
 bool starts_with_quantity(const std::string& message, const std::string& quantity) {
