@@ -25,8 +25,6 @@
 #include "src/io/fits_image.hpp"
 
 namespace penumbra::cli {
-// Named, not anonymous: the CLI is a unity build, so helpers of different
-// commands share one translation unit.
 namespace image_impl {
 
 struct ImageOptions {
