@@ -87,8 +87,9 @@ void run_predict(const ClassifyOptions& s, Context& ctx) {
   validate_samples(s.samples);
   auto model = ClassifierEnsemble::load(s.model, s.expect_backbone);
   const auto& names = model.config().class_names;
+  const auto images = load_images_for(model.config(), s.images);
   auto& run = ctx.run("classify-predict");
-  auto preds = predict_image_files(model, s.images, s.samples, s.train.tta, ctx.seed(), run.dir());
+  auto preds = predict_image_files(model, images, s.images, s.samples, s.train.tta, ctx.seed(), run.dir());
   for (auto& [image, ip] : preds)
     fmt::print("{}: {} (p = {:.3f} ± {:.3f}, entropy {:.3f}, MI {:.4f})\n", image, names[ip.predicted],
                ip.mean[ip.predicted], ip.std[ip.predicted], ip.entropy, ip.mutual_information);

@@ -178,21 +178,28 @@ void write_attention_maps(Classifier& net, const LabelledImages& imgs, const std
 
 }  // namespace
 
-std::vector<ImageFilePrediction> predict_image_files(ClassifierEnsemble& model, const std::vector<std::string>& images,
-                                                     int samples, const std::string& tta_name, std::uint64_t seed,
-                                                     const fs::path& dir) {
-  require_at_least("posterior samples", samples, 1);
-  const auto tta = parse_test_time_augmentation(tta_name, "test-time augmentation");
-  const auto& cfg = model.config();
-  torch::manual_seed(derive_seed(seed, 0x9ED1));
+LabelledImages load_images_for(const ClassifierConfig& cfg, const std::vector<std::string>& files) {
   LabelledImages imgs;
   imgs.height = imgs.width = cfg.image_size;
   imgs.class_names = cfg.class_names;
-  for (auto& f : images) {
+  for (auto& f : files) {
     auto px = load_image_for(cfg, f);
     imgs.pixels.insert(imgs.pixels.end(), px.begin(), px.end());
     imgs.labels.push_back(0);
   }
+  return imgs;
+}
+
+std::vector<ImageFilePrediction> predict_image_files(ClassifierEnsemble& model, const LabelledImages& imgs,
+                                                     const std::vector<std::string>& files, int samples,
+                                                     const std::string& tta_name, std::uint64_t seed,
+                                                     const fs::path& dir) {
+  require_at_least("posterior samples", samples, 1);
+  if (files.size() != imgs.size())
+    throw InternalError(fmt::format("{} file names for {} images", files.size(), imgs.size()));
+  const auto tta = parse_test_time_augmentation(tta_name, "test-time augmentation");
+  const auto& cfg = model.config();
+  torch::manual_seed(derive_seed(seed, 0x9ED1));
   // K draws from the posterior: `samples` from each member (one per deterministic member).
   const int K = (cfg.bayesian ? samples : 1) * static_cast<int>(model.size());
   const auto N = static_cast<std::int64_t>(imgs.size());
@@ -201,10 +208,10 @@ std::vector<ImageFilePrediction> predict_image_files(ClassifierEnsemble& model, 
   std::vector<ImageFilePrediction> out;
   nlohmann::json js = nlohmann::json::array();
   for (std::int64_t n = 0; n < N; ++n) {
-    const auto& ip = out.emplace_back(ImageFilePrediction{images[n], image_prediction(p, K, N, C, n)}).prediction;
+    const auto& ip = out.emplace_back(ImageFilePrediction{files[n], image_prediction(p, K, N, C, n)}).prediction;
     nlohmann::json probs;
     for (int c = 0; c < C; ++c) probs[cfg.class_names[c]] = {{"mean", ip.mean[c]}, {"std", ip.std[c]}};
-    js.push_back({{"image", images[n]},
+    js.push_back({{"image", files[n]},
                   {"class", cfg.class_names[ip.predicted]},
                   {"probabilities", probs},
                   {"predictive_entropy", ip.entropy},
@@ -212,7 +219,7 @@ std::vector<ImageFilePrediction> predict_image_files(ClassifierEnsemble& model, 
   }
   write_text_atomic(dir / "predictions.json", js.dump(2) + "\n");
   // The maps are member 0's (an ensemble's members attend each in their own way).
-  if (cfg.backbone == "attention") write_attention_maps(*model.members[0], imgs, images, dir);
+  if (cfg.backbone == "attention") write_attention_maps(*model.members[0], imgs, files, dir);
   return out;
 }
 

@@ -50,15 +50,19 @@ std::vector<PruningRow> prune_classifier(Classifier& model, const LabelledImages
 // binned as in training only when it has the side the model was trained from.
 std::vector<float> load_image_for(const ClassifierConfig& cfg, const std::filesystem::path& path);
 
+// The image files as one set for the model (labels 0).
+LabelledImages load_images_for(const ClassifierConfig& cfg, const std::vector<std::string>& files);
+
 struct ImageFilePrediction {
   std::string image;  // the file as given
   ImagePrediction prediction;
 };
-// Predicts every image file with `samples` posterior samples per member from
-// `seed`; writes predictions.json (and attention_<i>.png for an attention
-// backbone: member 0's maps) in `dir`.
-std::vector<ImageFilePrediction> predict_image_files(ClassifierEnsemble& model, const std::vector<std::string>& images,
-                                                     int samples, const std::string& tta, std::uint64_t seed,
+// Predicts `images` (loaded from `files` by load_images_for) with `samples`
+// posterior samples per member from `seed`; writes predictions.json (and
+// attention_<i>.png for an attention backbone: member 0's maps) in `dir`.
+std::vector<ImageFilePrediction> predict_image_files(ClassifierEnsemble& model, const LabelledImages& images,
+                                                     const std::vector<std::string>& files, int samples,
+                                                     const std::string& tta, std::uint64_t seed,
                                                      const std::filesystem::path& dir);
 
 }  // namespace penumbra

@@ -201,7 +201,10 @@ CrossValidationResult cross_validate(const ClassifierTrainOptions& t, const Clas
     load_split(fold.data, seed, fold.train, fold.val);
     fold.dir = root / fmt::format("fold-{}", f);
     fold.predictions = fold.dir / "val_probabilities.json";
-    FoldResult res{f, fold.train.size(), fold.val.size()};
+    FoldResult res;
+    res.fold = f;
+    res.n_train = fold.train.size();
+    res.n_val = fold.val.size();
     std::optional<FoldPredictions> fp;
     if (cv.resume && fs::exists(fold.predictions)) fp = resumed_fold(fold, t, cv, seed);
     if (!fp) fp = train_fold(fold, t, cv, seed, res.seconds_per_epoch);
