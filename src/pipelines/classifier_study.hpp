@@ -85,8 +85,8 @@ std::string image_predictions_header(const std::vector<std::string>& class_names
 // Rows for probs [K][N][C] of `images` (their labels and ids); fold −1 for a plain split.
 std::string image_predictions_rows(const std::vector<double>& probs, int K, const LabelledImages& images, int fold);
 
-// classify train: trains the model folder `dir` and writes its validation
-// metrics (when there are validation images).
+// train_model_folder, then the folder's validation metrics (when there are
+// validation images) with the model's configuration, size and training time.
 TrainedModel train_classifier_folder(const ClassifierTrainOptions& t, const ClassifierDataOptions& d,
                                      const LabelledImages& train, const LabelledImages& val, std::uint64_t seed,
                                      const std::filesystem::path& dir);
