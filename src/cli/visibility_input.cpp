@@ -140,13 +140,7 @@ LoadedVisibilities load_visibilities(const VisibilityInput& in, ImageGrid grid) 
 
 FitsImage make_fits(const LoadedVisibilities& data, const std::vector<double>& pixels, const std::string& bunit,
                     const std::string& what) {
-  FitsImage img;
-  img.pixels = pixels;
-  img.grid = data.grid;
-  img.freq_hz = data.freq_hz;
-  img.bunit = bunit;
-  img.history["penumbra"] = what;
-  return img;
+  return make_fits_image(pixels, data.grid, data.freq_hz, bunit, what);
 }
 
 void write_image_figure(const std::string& path, const std::vector<double>& pixels, const ImageGrid& g,

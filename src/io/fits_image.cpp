@@ -353,4 +353,15 @@ FitsImage read_fits_image(const std::filesystem::path& path) {
   return img;
 }
 
+FitsImage make_fits_image(std::vector<double> pixels, const ImageGrid& grid, double freq_hz, const std::string& bunit,
+                          const std::string& what) {
+  FitsImage img;
+  img.pixels = std::move(pixels);
+  img.grid = grid;
+  img.freq_hz = freq_hz;
+  img.bunit = bunit;
+  img.history["penumbra"] = what;
+  return img;
+}
+
 }  // namespace penumbra

@@ -27,6 +27,10 @@ struct FitsImage {
   std::map<std::string, std::string> history;
 };
 
+// An image of Penumbra's own making: `what` goes into HISTORY as "penumbra: <what>".
+FitsImage make_fits_image(std::vector<double> pixels, const ImageGrid& grid, double freq_hz, const std::string& bunit,
+                          const std::string& what);
+
 // Written to `path.tmp` and renamed; overwrites.
 void write_fits_image(const std::filesystem::path& path, const FitsImage& image);
 // Reads the first 2-D (or 2-D with degenerate extra axes) image HDU; throws

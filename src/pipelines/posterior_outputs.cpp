@@ -55,13 +55,7 @@ void PosteriorOutputs::write_samples(const fs::path& path) const {
 void PosteriorOutputs::write_images(const fs::path& dir) const {
   auto fits = [&](const std::string& name, const std::vector<double>& pix, const std::string& bunit,
                   const std::string& what) {
-    FitsImage f;
-    f.pixels = pix;
-    f.grid = r_.grid;
-    f.freq_hz = r_.freq_hz;
-    f.bunit = bunit;
-    f.history["penumbra"] = "sample " + what;
-    write_fits_image(dir / name, f);
+    write_fits_image(dir / name, make_fits_image(pix, r_.grid, r_.freq_hz, bunit, "sample " + what));
   };
   fits("mean.fits", mean_, "Jy/pixel", "posterior mean");
   fits("std.fits", to_vector(sum_.std), "Jy/pixel", "posterior std");
