@@ -23,6 +23,7 @@
 #include "src/cli/classify_options.hpp"
 #include "src/cli/commands.hpp"
 #include "src/core/errors.hpp"
+#include "src/core/units.hpp"
 #include "src/nn/ensemble.hpp"
 #include "src/pipelines/classifier_evaluation.hpp"
 #include "src/pipelines/classifier_prediction.hpp"

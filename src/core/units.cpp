@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cmath>
 #include <map>
+#include <sstream>
 
 #include "src/core/errors.hpp"
 
@@ -80,6 +81,23 @@ std::string format_frequency(double hz) {
   if (a >= 1e9) return fmt::format("{:.6g} GHz", hz / 1e9);
   if (a >= 1e6) return fmt::format("{:.6g} MHz", hz / 1e6);
   return fmt::format("{:.6g} Hz", hz);
+}
+
+std::vector<double> parse_number_list(const std::string& text, const std::string& what) {
+  std::vector<double> out;
+  std::stringstream ss(text);
+  std::string tok;
+  while (std::getline(ss, tok, ',')) {
+    try {
+      std::size_t used = 0;
+      out.push_back(std::stod(tok, &used));
+      if (used != tok.size()) throw std::invalid_argument(tok);
+    } catch (const std::exception&) {
+      throw UsageError(fmt::format("{} '{}': '{}' is not a number", what, text, tok));
+    }
+  }
+  if (out.empty()) throw UsageError(fmt::format("{} is empty", what));
+  return out;
 }
 
 }  // namespace penumbra

@@ -2,6 +2,7 @@
 // Parsing of quantities with units at the edges of the program ("0.01asec",
 // "3mas", "240GHz", "10min"). Internally: radians, hertz, seconds, metres.
 #include <string>
+#include <vector>
 
 namespace penumbra {
 
@@ -19,6 +20,9 @@ double parse_frequency(const std::string& text, const std::string& default_unit 
 double parse_duration(const std::string& text, const std::string& default_unit = "s");
 // Length → metres. Units: m, km, mm, cm, au is not a length here.
 double parse_length(const std::string& text, const std::string& default_unit = "m");
+
+// "0.1,0.5,0.9" → numbers. UsageError naming `what` and the bad item, or when empty.
+std::vector<double> parse_number_list(const std::string& text, const std::string& what);
 
 // Human-readable forms for logs and `penumbra info`.
 std::string format_angle(double radians);

@@ -7,6 +7,7 @@
 #include "src/core/checks.hpp"
 #include "src/core/errors.hpp"
 #include "src/core/rng.hpp"
+#include "src/core/units.hpp"
 #include "src/datasets/augment.hpp"
 #include "src/datasets/mirabest.hpp"
 #include "src/datasets/radio_galaxy_generator.hpp"
@@ -29,23 +30,6 @@ void validate(const ClassifierDataOptions& d) {
   if (d.extra_train == d.subset || d.extra_train == "all" || d.subset == "all")
     throw UsageError(fmt::format("extra training subset {} overlaps subset {}: validation images would be trained on",
                                  d.extra_train, d.subset));
-}
-
-std::vector<double> parse_number_list(const std::string& text, const std::string& what) {
-  std::vector<double> out;
-  std::stringstream ss(text);
-  std::string tok;
-  while (std::getline(ss, tok, ',')) {
-    try {
-      std::size_t used = 0;
-      out.push_back(std::stod(tok, &used));
-      if (used != tok.size()) throw std::invalid_argument("x");
-    } catch (const std::exception&) {
-      throw UsageError(fmt::format("{} '{}': '{}' is not a number", what, text, tok));
-    }
-  }
-  if (out.empty()) throw UsageError(fmt::format("{} is empty", what));
-  return out;
 }
 
 LabelledImages read_labelled_images(const ClassifierDataOptions& d, const std::string& subset, std::uint64_t seed) {

@@ -29,10 +29,6 @@ struct ClassifierDataOptions {
 // anything (data source, split name, validation fraction, the extra subset).
 void validate(const ClassifierDataOptions& d);
 
-// Comma-separated numbers ("1,2,3"); UsageError naming `what` on a token that
-// is not a number or an empty list.
-std::vector<double> parse_number_list(const std::string& text, const std::string& what);
-
 // The images of MiraBest subset `subset` (or the synthetic set, from `seed`),
 // cropped and binned as `d` says. DataError when there are none.
 LabelledImages read_labelled_images(const ClassifierDataOptions& d, const std::string& subset, std::uint64_t seed);

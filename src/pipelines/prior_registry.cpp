@@ -9,6 +9,7 @@
 #include "priors/diffusion_prior.hpp"
 #include "src/core/checks.hpp"
 #include "src/core/errors.hpp"
+#include "src/core/units.hpp"
 
 namespace penumbra {
 
@@ -56,23 +57,9 @@ Registry<PriorEntry> builtin_priors() {
   return r;
 }
 
+// The numbers after ':' of NAME:P1,P2, as many as the entry has parameters.
 std::vector<double> spec_numbers(const std::string& spec, std::size_t n) {
-  std::vector<double> v;
-  const auto rest = spec.substr(spec.find(':') + 1);
-  std::size_t pos = 0;
-  while (pos <= rest.size()) {
-    const auto comma = rest.find(',', pos);
-    const auto item = rest.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-    try {
-      std::size_t used = 0;
-      v.push_back(std::stod(item, &used));
-      if (used != item.size()) throw std::invalid_argument(item);
-    } catch (const std::exception&) {
-      throw UsageError(fmt::format("prior {}: '{}' is not a number", spec, item));
-    }
-    if (comma == std::string::npos) break;
-    pos = comma + 1;
-  }
+  auto v = parse_number_list(spec.substr(spec.find(':') + 1), "prior " + spec.substr(0, spec.find(':')));
   if (v.size() != n)
     throw UsageError(fmt::format("prior {}: expected {} numbers after ':', got {}", spec, n, v.size()));
   return v;

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include <cmath>
+
 #include <algorithm>
 #include <memory>
 #include <sstream>
@@ -14,6 +16,7 @@
 #include "src/core/log.hpp"
 #include "src/core/progress.hpp"
 #include "src/core/rng.hpp"
+#include "src/core/units.hpp"
 #include "src/datasets/image_importer.hpp"
 #include "src/datasets/training_set.hpp"
 #include "src/io/png.hpp"
@@ -27,16 +30,9 @@ constexpr std::uint64_t kTrainStream = 0x7EA1ull;
 
 std::vector<int> parse_int_list(const std::string& s, const std::string& what) {
   std::vector<int> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    try {
-      std::size_t pos;
-      out.push_back(std::stoi(item, &pos));
-      if (pos != item.size()) throw std::invalid_argument(item);
-    } catch (const std::exception&) {
-      throw UsageError(what + " '" + s + "': expected comma-separated integers, e.g. 1,2,4,4");
-    }
+  for (double x : parse_number_list(s, what)) {
+    if (x != std::floor(x)) throw UsageError(what + " '" + s + "': expected comma-separated integers, e.g. 1,2,4,4");
+    out.push_back(static_cast<int>(x));
   }
   return out;
 }
