@@ -8,6 +8,7 @@
 #include "src/core/errors.hpp"
 #include "src/core/rng.hpp"
 #include "src/core/run_folder.hpp"
+#include "src/nn/backbone_registry.hpp"
 #include "src/nn/backbones.hpp"
 
 namespace penumbra {
@@ -39,9 +40,8 @@ ClassifierConfig ClassifierConfig::from_json(const nlohmann::json& j, const std:
 }
 
 void check_backbone_options(const std::string& backbone, const std::string& group) {
-  if (backbone != "lenet" && backbone != "attention" && backbone != "equivariant")
-    throw UsageError(fmt::format("backbone '{}' unknown; expected lenet, attention or equivariant", backbone));
-  if (backbone == "equivariant") nn::Group::parse(group);
+  const BackboneEntry& e = backbone_registry().get(backbone);  // UsageError listing the known ones
+  if (e.check) e.check(BackboneShape{0, 2, group});
 }
 
 struct Classifier::Impl {
@@ -50,21 +50,14 @@ struct Classifier::Impl {
 
 namespace {
 std::shared_ptr<nn::BackboneImpl> make_backbone(const ClassifierConfig& c) {
-  nn::LayerOptions opt{c.bayesian, c.rho_init};
   if (c.n_classes < 2) throw UsageError(fmt::format("classifier needs at least 2 classes, got {}", c.n_classes));
-  if (c.backbone == "lenet") return std::make_shared<nn::LeNetImpl>(c.image_size, c.n_classes, opt);
-  if (c.backbone == "attention") return std::make_shared<nn::AttentionNetImpl>(c.image_size, c.n_classes, opt);
-  if (c.backbone == "equivariant")
-    return std::make_shared<nn::EquivariantNetImpl>(c.image_size, c.n_classes, nn::Group::parse(c.group), opt);
-  check_backbone_options(c.backbone, c.group);  // throws the UsageError for an unknown name
-  throw InternalError(fmt::format("backbone '{}' passed the check but has no constructor", c.backbone));
+  check_backbone_options(c.backbone, c.group);
+  return backbone_registry().get(c.backbone).make(BackboneShape{c.image_size, c.n_classes, c.group},
+                                                   nn::LayerOptions{c.bayesian, c.rho_init});
 }
 }  // namespace
 
-std::string backbone_help() {
-  return "lenet (4 conv + 3 dense, Mohan et al. 2022), attention (attention-gated CNN, Bowles et al. 2021), "
-         "equivariant (G-CNN for C_N/D_N, --group)";
-}
+std::string backbone_help() { return backbone_registry().help(); }
 
 Classifier::Classifier(const ClassifierConfig& config, std::uint64_t seed) : impl_(std::make_unique<Impl>()), config_(config) {
   torch::manual_seed(derive_seed(seed, 0xC1A55));

@@ -15,7 +15,7 @@
 
 #include "src/core/pixel_units.hpp"
 #include "src/model/model.hpp"
-#include "src/pipelines/registry.hpp"
+#include "src/core/registry.hpp"
 
 namespace penumbra {
 

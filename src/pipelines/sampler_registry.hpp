@@ -7,7 +7,7 @@
 #include <string>
 
 #include "samplers/sampler.hpp"
-#include "src/pipelines/registry.hpp"
+#include "src/core/registry.hpp"
 
 namespace penumbra {
 

@@ -9,6 +9,7 @@
 #include "src/core/run_folder.hpp"
 #include "src/nn/backbones.hpp"
 #include "src/nn/bayesian_layers.hpp"
+#include "src/nn/backbone_registry.hpp"
 #include "src/nn/classifier.hpp"
 #include "tests/support/paths.hpp"
 
@@ -153,4 +154,33 @@ TEST(Classifier, ModelFolderRoundTripAndWrongBackbone) {
   } catch (const DataError& e) {
     EXPECT_NE(std::string(e.what()).find("'attention' backbone"), std::string::npos) << e.what();
   }
+}
+
+namespace {
+// A backbone only this test knows: mean pixel → one linear layer.
+class TinyBackboneImpl : public penumbra::nn::BackboneImpl {
+ public:
+  explicit TinyBackboneImpl(int classes) : fc(register_module("fc", torch::nn::Linear(1, classes))) {}
+  torch::Tensor forward(const torch::Tensor& x) override { return fc(x.flatten(1).mean(1, true)); }
+  torch::nn::Linear fc;
+};
+}  // namespace
+
+TEST(BackboneRegistry, ABackboneRegisteredHereBuildsAClassifier) {
+  using namespace penumbra;
+  if (!backbone_registry().find("tiny"))
+    backbone_registry().add({"tiny", "mean pixel, one linear layer",
+                             [](const BackboneShape& s, const nn::LayerOptions&) {
+                               return std::make_shared<TinyBackboneImpl>(s.classes);
+                             }});
+  ClassifierConfig c;
+  c.backbone = "tiny";
+  c.image_size = 16;
+  c.bayesian = false;
+  Classifier model(c, 1);
+  auto logits = model.forward(torch::rand({3, 16, 16}));
+  EXPECT_EQ(logits.size(0), 3);
+  EXPECT_EQ(logits.size(1), 2);
+  EXPECT_NE(backbone_help().find("tiny (mean pixel"), std::string::npos);
+  EXPECT_THROW(check_backbone_options("resnet", ""), UsageError);
 }

@@ -1,0 +1,33 @@
+#include "src/nn/backbone_registry.hpp"
+
+namespace penumbra {
+
+namespace {
+
+std::shared_ptr<nn::BackboneImpl> make_lenet(const BackboneShape& s, const nn::LayerOptions& o) {
+  return std::make_shared<nn::LeNetImpl>(s.image_size, s.classes, o);
+}
+std::shared_ptr<nn::BackboneImpl> make_attention(const BackboneShape& s, const nn::LayerOptions& o) {
+  return std::make_shared<nn::AttentionNetImpl>(s.image_size, s.classes, o);
+}
+std::shared_ptr<nn::BackboneImpl> make_equivariant(const BackboneShape& s, const nn::LayerOptions& o) {
+  return std::make_shared<nn::EquivariantNetImpl>(s.image_size, s.classes, nn::Group::parse(s.group), o);
+}
+
+Registry<BackboneEntry> builtin_backbones() {
+  Registry<BackboneEntry> r("backbone");
+  r.add({"lenet", "4 conv + 3 dense, Mohan et al. 2022", make_lenet});
+  r.add({"attention", "attention-gated CNN, Bowles et al. 2021", make_attention});
+  r.add({"equivariant", "G-CNN for C_N/D_N, --group", make_equivariant,
+         [](const BackboneShape& s) { nn::Group::parse(s.group); }});
+  return r;
+}
+
+}  // namespace
+
+Registry<BackboneEntry>& backbone_registry() {
+  static Registry<BackboneEntry> registry = builtin_backbones();
+  return registry;
+}
+
+}  // namespace penumbra

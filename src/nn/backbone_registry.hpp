@@ -1,0 +1,30 @@
+#pragma once
+// The classifier backbones, one table (backbone_registry.cpp). Adding a
+// backbone: write it in src/nn/ (a BackboneImpl) and add one entry there;
+// `classify --backbone` lists it in its help and accepts it.
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "src/core/registry.hpp"
+#include "src/nn/backbones.hpp"
+
+namespace penumbra {
+
+struct BackboneShape {
+  int image_size = 0;  // input side, pixels
+  int classes = 2;
+  std::string group;   // symmetry group of equivariant backbones ("C4", "D8", ...)
+};
+
+struct BackboneEntry {
+  std::string name;  // --backbone NAME
+  std::string help;  // one line
+  std::function<std::shared_ptr<nn::BackboneImpl>(const BackboneShape&, const nn::LayerOptions&)> make;
+  // Checks the options only this backbone reads (its group); null when there are none.
+  std::function<void(const BackboneShape&)> check = nullptr;
+};
+
+Registry<BackboneEntry>& backbone_registry();
+
+}  // namespace penumbra
