@@ -23,11 +23,18 @@ at::Tensor PlannedObservation::model_visibilities(const at::Tensor& images) cons
   return op_->apply(images.to(torch::kFloat64));
 }
 
-at::Tensor PlannedObservation::reduced_chi2(const at::Tensor& images) const {
+at::Tensor PlannedObservation::data() const {
   auto y = torch::empty({static_cast<std::int64_t>(vis_.size())}, torch::kComplexDouble);
   auto* p = y.data_ptr<c10::complex<double>>();
   for (std::size_t k = 0; k < vis_.size(); ++k) p[k] = c10::complex<double>(vis_.vis[k].real(), vis_.vis[k].imag());
-  auto w = torch::tensor(vis_.weight, torch::kFloat64);
+  return y;
+}
+
+at::Tensor PlannedObservation::weights() const { return torch::tensor(vis_.weight, torch::kFloat64); }
+
+at::Tensor PlannedObservation::reduced_chi2(const at::Tensor& images) const {
+  auto y = data();
+  auto w = weights();
   auto x = images.to(torch::kFloat64);
   std::vector<at::Tensor> chis;
   // 16 images at a time bound the memory of the model visibilities for large M.

@@ -31,6 +31,9 @@ class PlannedObservation {
 
   // Dirty image and PSF (instruments/dirty_image.hpp) with the given imaging weights.
   DirtyImage dirty_image(std::span<const double> imaging_weight, bool make_psf = true) const;
+  // The data y (complex128 [M]) and weights w (float64 [M]) as tensors.
+  at::Tensor data() const;
+  at::Tensor weights() const;
   // Model visibilities A·x of images [K, ny, nx] (Jy/pixel) → complex128 [K, M].
   at::Tensor model_visibilities(const at::Tensor& images) const;
   // χ²_red of each image of `images` [K, ny, nx] (Jy/pixel; diagnostics/posterior_summary.hpp) → [K] float64.

@@ -24,12 +24,14 @@ PosteriorOutputs::PosteriorOutputs(const PosteriorRunRequest& request, const Pla
   chi2_ = obs_.reduced_chi2(samples_);
   mean_ = to_vector(sum_.mean);
   residual_ = obs_.residual_dirty_image(mean_, obs_.vis().weight);
+  checks_ = check_posterior(obs_, samples_, chi2_, mean_, residual_);
 }
 
 void PosteriorOutputs::write_files(const fs::path& dir) const {
   write_samples(dir / "samples.h5");
   write_images(dir);
   write_panel(dir / "panel.png");
+  write_chi2_by_uv(dir, checks_);
 }
 
 void PosteriorOutputs::write_samples(const fs::path& path) const {
@@ -43,6 +45,9 @@ void PosteriorOutputs::write_samples(const fs::path& path) const {
     c.data = to_vector(chi2_);
     c.shape = {c.data.size()};
     s.write("/chi2_reduced", c, "");
+    s.create_stack("/residuals", {n, n}, "Jy/beam");
+    std::vector<float> res(checks_.residuals.begin(), checks_.residuals.end());
+    s.append("/residuals", res.data(), static_cast<std::size_t>(samples_.size(0)));
     s.set_attr("/samples", "sampler", model_.sampler->describe());
     s.set_attr("/samples", "posterior", model_.posterior->describe());
     s.set_attr("/samples", "likelihood", model_.likelihood->name());
@@ -114,6 +119,7 @@ nlohmann::json PosteriorOutputs::summary(const std::string& scale_source) const 
       {"flux_mean_jy", sum_.mean.sum().item<double>()},
       {"flux_std_jy", samples_.sum({1, 2}).std().item<double>()},
       {"seed", r_.seed},
+      {"posterior_predictive", checks_json(checks_)},
   };
   if (r_.truth.empty()) return s;
   auto t = image_tensor(r_.truth, r_.grid).squeeze(0);

@@ -1,6 +1,7 @@
 #pragma once
 // The files and the summary of a finished posterior run (posterior_run.hpp):
-// samples.h5, the mean/std/quantile, dirty and residual FITS images, panel.png,
+// samples.h5 (with every sample's residual dirty image), the mean/std/quantile,
+// dirty and residual FITS images, panel.png, chi2_uv.csv/png (posterior_checks.hpp)
 // and the numbers of summary.json. Everything that touches the data goes through
 // the run's PlannedObservation (no NUFFT plan of its own).
 #include <ATen/core/Tensor.h>
@@ -11,6 +12,7 @@
 
 #include "instruments/dirty_image.hpp"
 #include "src/diagnostics/posterior_summary.hpp"
+#include "src/pipelines/posterior_checks.hpp"
 
 namespace penumbra {
 
@@ -27,6 +29,7 @@ class PosteriorOutputs {
   void write_files(const std::filesystem::path& dir) const;
   // summary.json without the timing and resume fields (posterior_run adds those).
   nlohmann::json summary(const std::string& scale_source) const;
+  const PosteriorChecks& checks() const { return checks_; }
 
  private:
   void write_samples(const std::filesystem::path& path) const;
@@ -42,6 +45,7 @@ class PosteriorOutputs {
   PosteriorSummary sum_;
   at::Tensor chi2_;                 // [K] reduced χ² of each sample
   std::vector<double> mean_, residual_;
+  PosteriorChecks checks_;
 };
 
 }  // namespace penumbra

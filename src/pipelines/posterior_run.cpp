@@ -174,6 +174,10 @@ PosteriorRunReport run_posterior(const PosteriorRunRequest& r, const fs::path& d
   PosteriorOutputs out{r, obs, model, prior, dirty, samples};
   out.write_files(dir);
   report.summary = out.summary(scale_source);
+  if (!out.checks().fits)
+    log().warn("sample: the posterior does not fit the data: mean reduced χ² of the samples {:.3f} is outside "
+               "[{}, {}] (chi2_uv.csv says where in the uv plane)",
+               out.checks().chi2_mean, kChi2FitLow, kChi2FitHigh);
   report.summary["seconds_sampling"] = drawn.seconds;
   report.summary["seconds_per_sample"] = drawn.seconds / static_cast<double>(samples.size(0));
   report.summary["resumed_after_batches"] = drawn.first_batch;

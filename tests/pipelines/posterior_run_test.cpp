@@ -11,6 +11,7 @@
 #include "instruments/noise.hpp"
 #include "instruments/nufft.hpp"
 #include "src/core/errors.hpp"
+#include "src/io/hdf5_store.hpp"
 #include "src/core/rng.hpp"
 #include "src/core/units.hpp"
 #include "src/pipelines/planned_observation.hpp"
@@ -69,8 +70,39 @@ TEST(PosteriorRun, BuildsOneNufftPlanForTheWholeRun) {
   // (the convolved likelihood grids without a NUFFT).
   EXPECT_EQ(nufft_plans_built() - before, 1);
   EXPECT_EQ(report.summary["nsamples"].get<int>(), 2);
-  for (const char* f : {"samples.h5", "mean.fits", "residual.fits", "dirty.fits", "panel.png", "summary.json"})
+  for (const char* f : {"samples.h5", "mean.fits", "residual.fits", "dirty.fits", "panel.png", "summary.json",
+                        "chi2_uv.csv", "chi2_uv.png"})
     EXPECT_TRUE(fs::exists(dir / f)) << f;
+}
+
+// An exactly known posterior (Gaussian prior, exact likelihood, MALA): its samples
+// fit the data as the noise says, and the predictive checks say so.
+TEST(PosteriorRun, PredictiveChecksOfAKnownPosterior) {
+  auto dir = test::scratch_dir("posterior_run_checks");
+  auto r = tiny_request();
+  // Noise of 1 Jy per visibility: the posterior is well enough conditioned for MALA to mix.
+  NormalStream z(11);
+  for (std::size_t k = 0; k < r.vis.size(); ++k) {
+    r.vis.vis[k] = {1.0 + z(), z()};
+    r.vis.weight[k] = 1.0;
+  }
+  r.prior = load_pipeline_prior("gaussian:0,1", 16);
+  r.settings.likelihood.likelihood = "exact";
+  r.settings.sampler.sampler = "mala";
+  r.settings.sampler.steps = 2000;
+  r.nsamples = 8;
+  r.batch = 8;
+  auto report = run_posterior(r, dir);
+  const auto& pp = report.summary["posterior_predictive"];
+  // 300 visibilities, 256 pixels: a posterior sample's χ²_red is ≈ 1 ± 0.06.
+  EXPECT_NEAR(pp["reduced_chi2_mean"].get<double>(), 1.0, 0.25) << pp.dump();
+  EXPECT_TRUE(pp["fits"].get<bool>()) << pp.dump();
+  EXPECT_EQ(pp["uv_bins"].size(), 8u);
+  EXPECT_LT(pp["residual_fraction_beyond_3sigma_samples"].get<double>(), 0.05) << pp.dump();
+  // The residual dirty image of every sample is in samples.h5.
+  Hdf5Store h5(dir / "samples.h5", Hdf5Store::Mode::kRead);
+  auto res = h5.read_float("/residuals");
+  EXPECT_EQ(res.shape, (std::vector<std::size_t>{8, 16, 16}));
 }
 
 TEST(PosteriorRun, ExactLikelihoodSharesTheRunsOperator) {
