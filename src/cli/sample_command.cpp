@@ -12,6 +12,7 @@
 // (network forward passes) for every sampler.
 #include <fmt/format.h>
 
+#include <cmath>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -23,6 +24,7 @@
 #include "src/cli/deprecated_flags.hpp"
 #include "src/cli/sampler_options.hpp"
 #include "src/cli/visibility_input.hpp"
+#include "src/core/checks.hpp"
 #include "src/core/errors.hpp"
 #include "src/core/progress.hpp"
 #include "src/core/units.hpp"
@@ -41,7 +43,8 @@ struct SampleOptions {
   int size = 0;
   std::int64_t nsamples = 16, batch = 16;
   PosteriorSettings posterior;
-  double flux_scale = 0;
+  double flux_scale = 0;      // 0: not given (the prior's, or the dirty-image estimate)
+  bool flux_scale_given = false;
   bool resume = false;
   int stop_after = 0;  // testing aid: stop after this many batches (simulates an interruption)
 };
@@ -101,6 +104,7 @@ PosteriorRunRequest make_request(SampleOptions& o, std::uint64_t seed) {
     truth = read_fits_image(o.truth);
   }
   r.prior = load_pipeline_prior(o.prior, o.size);  // a checkpoint's size ≠ --size → UsageError
+  if (o.flux_scale_given) require_positive("flux scale", o.flux_scale);
   r.flux_scale = o.flux_scale;
   r.validate_units();
   int size = o.size > 0 ? o.size : r.prior.prior->height() > 0 ? r.prior.prior->height() : (truth ? truth->grid.nx : 0);
@@ -110,6 +114,9 @@ PosteriorRunRequest make_request(SampleOptions& o, std::uint64_t seed) {
   if (truth && (truth->grid.nx != size || truth->grid.ny != size))
     throw UsageError(fmt::format("the truth image {} is {}x{} but --size is {}", o.truth, truth->grid.nx,
                                  truth->grid.ny, size));
+  if (truth && std::abs(truth->grid.cell - cell) > 1e-6 * cell)
+    throw UsageError(fmt::format("the truth image {} has pixels of {} but --scale is {}", o.truth,
+                                 format_angle(truth->grid.cell), format_angle(cell)));
   fit_grid(data, o.in, ImageGrid{size, size, cell, 0, 0});
   r.input = o.in.input;
   r.vis = std::move(data.vis);
@@ -177,7 +184,8 @@ Runner add_sample(CLI::App& root) {
   app->add_option("--batch", o->batch, "Chains advanced together (one checkpoint per batch)")->capture_default_str();
   app->add_option("--flux-scale", o->flux_scale,
                   "Jy/pixel per prior unit (default: from the checkpoint, or estimated from the dirty image for "
-                  "peak-normalised priors)");
+                  "peak-normalised priors)")
+      ->each([o](const std::string&) { o->flux_scale_given = true; });
   app->add_option("--truth", o->truth, "Truth image (FITS, Jy/pixel) for RMSE and coverage");
   app->add_flag("--resume", o->resume, "Continue an interrupted run in the same --out folder");
   app->add_option("--stop-after", o->stop_after, "Stop after this many batches (testing --resume)")->group("");

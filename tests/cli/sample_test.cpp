@@ -217,6 +217,11 @@ TEST(SampleCommand, BadInputGivesOneClearLine) {
   expect_one_line(base_cmd(dir, "probes") + " --final-step spread --final-probes 0", {64}, "--final-probes");
   // Every argument is checked before any work or log line; the message names the flag.
   expect_one_line(base_cmd(dir, "cold") + " --temperature -1", {64}, "--temperature must be > 0, got -1");
+  expect_one_line(base_cmd(dir, "zeroflux") + " --flux-scale 0", {64}, "--flux-scale must be > 0, got 0");
+  // A truth image on other pixels than --scale.
+  std::string cell = base_cmd(dir, "cell") + " --truth " + (dir / "truth.fits").string();
+  cell.replace(cell.find("0.05asec"), 8, "0.04asec");
+  expect_one_line(cell, {64}, "has pixels of");
   std::string gibbs = base_cmd(dir, "sampler");
   gibbs.replace(gibbs.find("--sampler pc"), 12, "--sampler gibbs");
   expect_one_line(gibbs, {64}, "--sampler must be pc, ald, em, mala, hmc or");
