@@ -139,6 +139,13 @@ void print_report(const nlohmann::json& s, const PosteriorRunRequest& r, const f
              format_seconds(secs), format_seconds(secs / static_cast<double>(k)), s["likelihood"].get<std::string>(),
              r.settings.sampler.sampler);
   fmt::print("reduced chi2 (mean over samples): {:.4f}\n", s["reduced_chi2_mean"].get<double>());
+  const auto& pp = s["posterior_predictive"];
+  std::string bins;
+  for (const auto& b : pp["uv_bins"]) bins += fmt::format(" {:.2f}", b["chi2_of_mean"].get<double>());
+  fmt::print("posterior predictive: {} the data (chi2 in [{}, {}]); chi2 of the mean per uv bin, short to long:{} "
+             "(chi2_uv.csv)\n",
+             pp["fits"].get<bool>() ? "fits" : "does NOT fit", pp["chi2_fit_range"][0].get<double>(),
+             pp["chi2_fit_range"][1].get<double>(), bins);
   if (!r.truth.empty())
     fmt::print("rmse vs truth: {:.4g} Jy/pixel ({:.2f}% of peak); coverage 68%: {:.3f}, 95%: {:.3f}\n",
                s["rmse_vs_truth"].get<double>(), 100 * s["rmse_vs_truth_relative_to_peak"].get<double>(),

@@ -83,8 +83,9 @@ TEST(SampleCommand, WritesSamplesSummariesAndReportsTruthMetrics) {
   ASSERT_EQ(run_command(base_cmd(dir, "run") + " --truth " + (dir / "truth.fits").string(), &out), 0) << out;
   auto run = dir / "run";
   for (auto f : {"samples.h5", "mean.fits", "std.fits", "q16.fits", "q50.fits", "q84.fits", "dirty.fits",
-                 "residual.fits", "panel.png", "summary.json", "run.json"})
+                 "residual.fits", "panel.png", "summary.json", "run.json", "chi2_uv.csv", "chi2_uv.png"})
     EXPECT_TRUE(std::filesystem::exists(run / f)) << f;
+  EXPECT_NE(out.find("posterior predictive: "), std::string::npos) << out;
   auto s = nlohmann::json::parse(read_text(run / "summary.json"));
   EXPECT_EQ(s["likelihood"], "convolved-gridded");
   EXPECT_EQ(s["nsamples"], 4);
