@@ -11,29 +11,13 @@
 
 namespace penumbra {
 
-// "0.3", "0.3Jy", "300mJy", "40uJy" → Jy.
+// "0.3", "0.3Jy", "300mJy", "40uJy" → Jy; errors name `what` first, so the CLI can name its flag.
 double parse_flux(const std::string& text, const std::string& what) {
-  std::size_t used = 0;
-  double v = 0;
   try {
-    v = std::stod(text, &used);
-  } catch (const std::exception&) {
-    throw UsageError(fmt::format("{} '{}' is not a flux density (e.g. 0.3Jy, 2mJy)", what, text));
+    return parse_flux_density(text, "Jy");
+  } catch (const UsageError& e) {
+    throw UsageError(what + ": " + e.what());
   }
-  std::string unit = text.substr(used);
-  unit.erase(std::remove(unit.begin(), unit.end(), ' '), unit.end());
-  std::transform(unit.begin(), unit.end(), unit.begin(), [](unsigned char c) { return std::tolower(c); });
-  double f = 1.0;
-  if (unit.empty() || unit == "jy")
-    f = 1.0;
-  else if (unit == "mjy")
-    f = 1e-3;
-  else if (unit == "ujy" || unit == "µjy")
-    f = 1e-6;
-  else
-    throw UsageError(fmt::format("{} '{}': unknown unit '{}' (Jy, mJy, uJy)", what, text, unit));
-  if (!std::isfinite(v)) throw UsageError(fmt::format("{} '{}' is not finite", what, text));
-  return v * f;
 }
 
 // Sexagesimal "HH:MM:SS.s" / "12h34m56.7s" (hours) or an angle with a unit (bare: degrees).

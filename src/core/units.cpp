@@ -69,6 +69,11 @@ double parse_length(const std::string& text, const std::string& default_unit) {
   return parse_with(text, default_unit, t, "length");
 }
 
+double parse_flux_density(const std::string& text, const std::string& default_unit) {
+  static const std::map<std::string, double> t = {{"jy", 1.0}, {"mjy", 1e-3}, {"ujy", 1e-6}, {"µjy", 1e-6}};
+  return parse_with(text, default_unit, t, "flux density");
+}
+
 std::string format_angle(double r) {
   double a = std::abs(r);
   if (a >= kDeg) return fmt::format("{:.4g} deg", r / kDeg);

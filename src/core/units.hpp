@@ -20,6 +20,8 @@ double parse_frequency(const std::string& text, const std::string& default_unit 
 double parse_duration(const std::string& text, const std::string& default_unit = "s");
 // Length → metres. Units: m, km, mm, cm, au is not a length here.
 double parse_length(const std::string& text, const std::string& default_unit = "m");
+// Flux density → Jy. Units: Jy, mJy, uJy (µJy).
+double parse_flux_density(const std::string& text, const std::string& default_unit = "Jy");
 
 // "0.1,0.5,0.9" → numbers. UsageError naming `what` and the bad item, or when empty.
 std::vector<double> parse_number_list(const std::string& text, const std::string& what);
