@@ -52,7 +52,12 @@ double PlannedObservation::reduced_chi2(const std::vector<double>& image) const 
 
 std::vector<double> PlannedObservation::residual_dirty_image(const std::vector<double>& image,
                                                              std::span<const double> imaging_weight) const {
-  auto m = model_visibilities(image_tensor(image, grid_)).squeeze(0).contiguous();
+  return residual_dirty_image(model_visibilities(image_tensor(image, grid_)).squeeze(0), imaging_weight);
+}
+
+std::vector<double> PlannedObservation::residual_dirty_image(const at::Tensor& model,
+                                                             std::span<const double> imaging_weight) const {
+  auto m = model.to(torch::kComplexDouble).contiguous();
   const auto* p = m.data_ptr<c10::complex<double>>();
   VisibilitySet r = vis_;
   for (std::size_t k = 0; k < r.size(); ++k) r.vis[k] -= std::complex<double>(p[k].real(), p[k].imag());

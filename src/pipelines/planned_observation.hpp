@@ -42,6 +42,8 @@ class PlannedObservation {
   // Dirty image (Jy/beam) of the residual visibilities vis − A·image.
   std::vector<double> residual_dirty_image(const std::vector<double>& image,
                                            std::span<const double> imaging_weight) const;
+  // The same from an image's model visibilities (complex128 [M]) already at hand.
+  std::vector<double> residual_dirty_image(const at::Tensor& model, std::span<const double> imaging_weight) const;
 
  private:
   VisibilitySet vis_;

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "src/core/run_folder.hpp"
+#include "src/diagnostics/posterior_summary.hpp"
 #include "src/io/png.hpp"
 #include "src/pipelines/planned_observation.hpp"
 
@@ -18,28 +19,33 @@ double bin_centre_klambda(const UvBins& b, std::size_t i) { return 0.5 * (b.edge
 
 }  // namespace
 
-PosteriorChecks check_posterior(const PlannedObservation& obs, const at::Tensor& samples, const at::Tensor& chi2,
-                                const std::vector<double>& mean, const std::vector<double>& mean_residual) {
+PosteriorChecks check_posterior(const PlannedObservation& obs, const at::Tensor& samples,
+                                const std::vector<double>& mean) {
   PosteriorChecks c;
   const VisibilitySet& vis = obs.vis();
   c.bins = equal_count_uv_bins(vis.u, vis.v, kUvBins);
+  c.noise_rms = dirty_noise_rms(vis.weight);
   const auto y = obs.data();
   const auto w = obs.weights();
-  std::vector<at::Tensor> parts;
+  std::vector<at::Tensor> chi2, bins;
   for (std::int64_t k = 0; k < samples.size(0); k += kChunk) {
-    auto chunk = samples.narrow(0, k, std::min<std::int64_t>(kChunk, samples.size(0) - k));
-    parts.push_back(binned_reduced_chi2(obs.model_visibilities(chunk), y, w, c.bins));
+    auto model = obs.model_visibilities(samples.narrow(0, k, std::min<std::int64_t>(kChunk, samples.size(0) - k)));
+    chi2.push_back(reduced_chi2(model, y, w));
+    bins.push_back(binned_reduced_chi2(model, y, w, c.bins));
+    for (std::int64_t j = 0; j < model.size(0); ++j) {
+      auto r = obs.residual_dirty_image(model[j], vis.weight);
+      c.beyond_3sigma_samples += fraction_beyond(r, c.noise_rms) / static_cast<double>(samples.size(0));
+      c.residuals.insert(c.residuals.end(), r.begin(), r.end());
+    }
   }
-  c.chi2_bins = torch::cat(parts);
-  c.chi2_bins_of_mean = binned_reduced_chi2(obs.model_visibilities(image_tensor(mean, obs.grid())), y, w, c.bins)[0];
-  c.noise_rms = dirty_noise_rms(vis.weight);
-  c.beyond_3sigma_of_mean = fraction_beyond(mean_residual, c.noise_rms);
-  for (std::int64_t k = 0; k < samples.size(0); ++k) {
-    auto r = obs.residual_dirty_image(to_vector(samples[k]), vis.weight);
-    c.beyond_3sigma_samples += fraction_beyond(r, c.noise_rms) / static_cast<double>(samples.size(0));
-    c.residuals.insert(c.residuals.end(), r.begin(), r.end());
-  }
-  c.chi2_mean = chi2.mean().item<double>();
+  c.chi2 = torch::cat(chi2);
+  c.chi2_bins = torch::cat(bins);
+  auto mean_model = obs.model_visibilities(image_tensor(mean, obs.grid()));
+  c.chi2_of_mean = reduced_chi2(mean_model, y, w)[0].item<double>();
+  c.chi2_bins_of_mean = binned_reduced_chi2(mean_model, y, w, c.bins)[0];
+  c.mean_residual = obs.residual_dirty_image(mean_model[0], vis.weight);
+  c.beyond_3sigma_of_mean = fraction_beyond(c.mean_residual, c.noise_rms);
+  c.chi2_mean = c.chi2.mean().item<double>();
   c.fits = c.chi2_mean >= kChi2FitLow && c.chi2_mean <= kChi2FitHigh;
   return c;
 }

@@ -18,6 +18,9 @@ class PlannedObservation;
 
 struct PosteriorChecks {
   UvBins bins;
+  at::Tensor chi2;                 // [K] reduced χ² of each sample
+  double chi2_of_mean = 0;         // of the posterior mean
+  std::vector<double> mean_residual;  // [ny][nx] residual dirty image of the mean, Jy/beam
   at::Tensor chi2_bins;            // [K, nbins] reduced χ² of each sample per bin
   at::Tensor chi2_bins_of_mean;    // [nbins] of the posterior mean
   std::vector<double> residuals;   // [K][ny][nx] residual dirty images of the samples, Jy/beam
@@ -27,9 +30,10 @@ struct PosteriorChecks {
   bool fits = false;               // chi2_mean in [kChi2FitLow, kChi2FitHigh]
 };
 
-// samples [K, N, N] Jy/pixel; chi2 [K] their reduced χ²; mean_residual: the mean's residual dirty image.
-PosteriorChecks check_posterior(const PlannedObservation& obs, const at::Tensor& samples, const at::Tensor& chi2,
-                                const std::vector<double>& mean, const std::vector<double>& mean_residual);
+// samples [K, N, N] and mean [N][N], Jy/pixel. Every image's model visibilities are
+// computed once and serve its χ², its χ² per bin and its residual image.
+PosteriorChecks check_posterior(const PlannedObservation& obs, const at::Tensor& samples,
+                                const std::vector<double>& mean);
 // chi2_uv.csv and chi2_uv.png in `dir`.
 void write_chi2_by_uv(const std::filesystem::path& dir, const PosteriorChecks& c);
 // The "posterior_predictive" block of summary.json.

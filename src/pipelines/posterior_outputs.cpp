@@ -21,10 +21,8 @@ PosteriorOutputs::PosteriorOutputs(const PosteriorRunRequest& request, const Pla
                                    const at::Tensor& samples)
     : r_(request), obs_(obs), model_(model), prior_(prior), dirty_(dirty), samples_(samples) {
   sum_ = summarize_posterior(samples_);
-  chi2_ = obs_.reduced_chi2(samples_);
   mean_ = to_vector(sum_.mean);
-  residual_ = obs_.residual_dirty_image(mean_, obs_.vis().weight);
-  checks_ = check_posterior(obs_, samples_, chi2_, mean_, residual_);
+  checks_ = check_posterior(obs_, samples_, mean_);
 }
 
 void PosteriorOutputs::write_files(const fs::path& dir) const {
@@ -42,7 +40,7 @@ void PosteriorOutputs::write_samples(const fs::path& path) const {
     auto f = samples_.to(torch::kFloat).contiguous();
     s.append("/samples", f.data_ptr<float>(), static_cast<std::size_t>(f.size(0)));
     Array<double> c;
-    c.data = to_vector(chi2_);
+    c.data = to_vector(checks_.chi2);
     c.shape = {c.data.size()};
     s.write("/chi2_reduced", c, "");
     s.create_stack("/residuals", {n, n}, "Jy/beam");
@@ -68,7 +66,7 @@ void PosteriorOutputs::write_images(const fs::path& dir) const {
   fits("q50.fits", to_vector(sum_.q50), "Jy/pixel", "median");
   fits("q84.fits", to_vector(sum_.q84), "Jy/pixel", "84% quantile");
   fits("dirty.fits", dirty_.dirty, "Jy/beam", "dirty image");
-  fits("residual.fits", residual_, "Jy/beam", "residual dirty image of the mean");
+  fits("residual.fits", checks_.mean_residual, "Jy/beam", "residual dirty image of the mean");
 }
 
 void PosteriorOutputs::write_panel(const fs::path& path) const {
@@ -86,7 +84,7 @@ void PosteriorOutputs::write_panel(const fs::path& path) const {
   panel(dirty_.dirty, "dirty", ColorMap::kInferno, "Jy/beam");
   panel(mean_, "posterior mean", ColorMap::kInferno, "Jy/pixel");
   panel(to_vector(sum_.std), "posterior std", ColorMap::kViridis, "Jy/pixel");
-  panel(residual_, "residual (mean)", ColorMap::kCoolwarm, "Jy/beam");
+  panel(checks_.mean_residual, "residual (mean)", ColorMap::kCoolwarm, "Jy/beam");
   for (std::int64_t k = 0; k < std::min<std::int64_t>(3, samples_.size(0)); ++k)
     panel(to_vector(samples_[k]), fmt::format("sample {}", k), ColorMap::kInferno, "Jy/pixel");
   write_panels_png(path, panels, 4);
@@ -113,9 +111,9 @@ nlohmann::json PosteriorOutputs::summary(const std::string& scale_source) const 
       {"nsamples", samples_.size(0)},
       {"size", r_.grid.nx},
       {"cell_arcsec", r_.grid.cell / kArcsec},
-      {"reduced_chi2", to_vector(chi2_)},
-      {"reduced_chi2_mean", chi2_.mean().item<double>()},
-      {"reduced_chi2_of_mean", obs_.reduced_chi2(mean_)},
+      {"reduced_chi2", to_vector(checks_.chi2)},
+      {"reduced_chi2_mean", checks_.chi2_mean},
+      {"reduced_chi2_of_mean", checks_.chi2_of_mean},
       {"flux_mean_jy", sum_.mean.sum().item<double>()},
       {"flux_std_jy", samples_.sum({1, 2}).std().item<double>()},
       {"seed", r_.seed},

@@ -43,8 +43,7 @@ class PosteriorOutputs {
   const DirtyImage& dirty_;
   at::Tensor samples_;
   PosteriorSummary sum_;
-  at::Tensor chi2_;                 // [K] reduced χ² of each sample
-  std::vector<double> mean_, residual_;
+  std::vector<double> mean_;
   PosteriorChecks checks_;
 };
 
