@@ -119,7 +119,6 @@ PosteriorDraws sample_observation(const PlannedObservation& obs, PipelinePrior l
   r.samples = sample_batches(m, nsamples, batch, seed, hooks);
   r.units = m.units;
   r.describe = m.describe();
-  r.score_evaluations = m.sampler->score_evaluations();
   return r;
 }
 

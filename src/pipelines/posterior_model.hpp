@@ -68,7 +68,6 @@ struct PosteriorDraws {
   at::Tensor samples;   // [K, H, W] float64, Jy/pixel
   PixelUnits units;     // used
   std::string describe; // posterior + sampler description
-  std::int64_t score_evaluations = 0;  // per sample
 };
 // Samples the posterior of `obs` (a square grid): the unit scale from the dirty
 // image when the prior has none, make_posterior_model, sample_batches.
