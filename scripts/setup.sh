@@ -17,6 +17,8 @@ PACKAGES=(
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libcfitsio-dev libpng-dev libbz2-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # multi-process runs (src/parallel, docs/parallel.md) and their mpirun tests
+  openmpi-bin libopenmpi-dev
   # cross-checks in the tests: an independent imager and Python readers
   wsclean python3-casacore python3-astropy python3-h5py python3-numpy
   # scripts/train_prior_torch.py (the GPU trainer) is checked against penumbra on the CPU

@@ -1,0 +1,93 @@
+#include "src/parallel/job_checks.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <fstream>
+
+#include "penumbra/version.hpp"
+#include "src/core/errors.hpp"
+#include "src/core/log.hpp"
+#include "src/parallel/communicator.hpp"
+
+namespace penumbra::parallel {
+namespace {
+
+std::uint64_t executable_hash() {
+  std::ifstream in("/proc/self/exe", std::ios::binary);
+  std::uint64_t h = 14695981039346656037ull;  // FNV-1a
+  char buf[1 << 16];
+  while (in) {
+    in.read(buf, sizeof buf);
+    for (std::streamsize i = 0; i < in.gcount(); ++i) {
+      h ^= static_cast<unsigned char>(buf[i]);
+      h *= 1099511628211ull;
+    }
+  }
+  return h;
+}
+
+}  // namespace
+
+std::string build_id() {
+  static const std::string id = fmt::format("penumbra {} (gcc {}, {}, binary {:016x})", kVersion, __VERSION__,
+                                            library_version(), executable_hash());
+  return id;
+}
+
+void require_same_build() {
+  const int world = launcher_world_size();
+  if (!compiled_with_mpi() && world > 1)
+    throw UsageError(fmt::format("this penumbra was built without MPI (PENUMBRA_MPI=OFF) but started as {} ranks; "
+                                 "rebuild with Open MPI installed, or run it without mpirun", world));
+  if (size() == 1) return;
+  auto ids = gather(build_id());
+  std::string problem;
+  for (std::size_t r = 1; r < ids.size() && problem.empty(); ++r)
+    if (ids[r] != ids[0])
+      problem = fmt::format("ranks run different builds: rank 0 {}, rank {} {}; install one build on every node",
+                            ids[0], r, ids[r]);
+  agree_or_throw(problem);  // only rank 0 holds the ids, so only it can have found one
+}
+
+int node_cores() {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? static_cast<int>(n) : 1;
+}
+
+bool oversubscription_allowed() {
+  for (const char* v : {"PENUMBRA_OVERSUBSCRIBE", "OMPI_MCA_rmaps_base_oversubscribe"})
+    if (const char* s = std::getenv(v); s && std::string(s) != "0" && std::string(s) != "false") return true;
+  return false;
+}
+
+void require_node_capacity(int threads_each, const std::string& quantity) {
+  if (size() == 1) return;
+  const int ranks = ranks_on_node(), cores = node_cores();
+  std::string problem;
+  if (static_cast<long>(ranks) * threads_each > cores) {
+    if (oversubscription_allowed()) {
+      if (is_root())
+        log().warn("{} {} per rank × {} ranks on a node of {} cores: oversubscribed, as the launcher was asked",
+                   quantity, threads_each, ranks, cores);
+    } else {
+      problem = fmt::format("{} {} per rank × {} ranks on this node = {} exceed its {} cores; use at most {} per "
+                            "rank, or fewer ranks per node (mpirun --map-by ppr:N:node)",
+                            quantity, threads_each, ranks, ranks * threads_each, cores, std::max(1, cores / ranks));
+    }
+  }
+  agree_or_throw(problem);
+}
+
+int threads_per_rank(int requested) {
+  if (size() == 1) return requested;
+  const int share = std::max(1, node_cores() / ranks_on_node());
+  const int threads = requested > 0 ? requested : share;
+  require_node_capacity(threads, "threads");
+  return threads;
+}
+
+}  // namespace penumbra::parallel

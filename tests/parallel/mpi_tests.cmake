@@ -1,0 +1,29 @@
+# Multi-rank CTest cases (issue 26): the layer's tests as 2 and 3 ranks (3 splits
+# 7 items unevenly), and the CLI's rank-count invariance. Without MPI (or mpirun)
+# each case prints why and is skipped (return code 77).
+find_program(PENUMBRA_MPIRUN NAMES mpirun mpiexec)
+set(penumbra_mpirun_args --oversubscribe --allow-run-as-root)
+set(penumbra_mpi_env "OMP_NUM_THREADS=1;OPENBLAS_NUM_THREADS=1;PENUMBRA_FFTW_WISDOM=${PROJECT_BINARY_DIR}/fftw.wisdom")
+
+# penumbra_add_mpi_test(NAME COMMAND...): COMMAND runs as is when MPI is usable;
+# otherwise the test reports the reason and is skipped.
+function(penumbra_add_mpi_test name)
+  if(PENUMBRA_MPI AND PENUMBRA_MPIRUN)
+    add_test(NAME ${name} COMMAND ${ARGN})
+  else()
+    set(why "PENUMBRA_MPI is OFF")
+    if(PENUMBRA_MPI)
+      set(why "no mpirun on PATH")
+    endif()
+    add_test(NAME ${name} COMMAND sh -c "echo 'skipped: ${why} (install openmpi-bin libopenmpi-dev)'; exit 77")
+  endif()
+  set_tests_properties(${name} PROPERTIES ENVIRONMENT "${penumbra_mpi_env}" TIMEOUT 300 SKIP_RETURN_CODE 77
+    LABELS mpi)
+endfunction()
+
+if(TARGET test_parallel)
+  foreach(n 2 3)
+    penumbra_add_mpi_test(Parallel.MpiRun${n}Ranks
+      ${PENUMBRA_MPIRUN} ${penumbra_mpirun_args} -n ${n} $<TARGET_FILE:test_parallel>)
+  endforeach()
+endif()
