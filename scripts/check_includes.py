@@ -37,6 +37,7 @@ LAYER_OF_PREFIX = [
     ("src/nn/", "nn"),
     ("src/diagnostics/", "diagnostics"),
     ("src/parallel/", "parallel"),
+    ("src/semantics/", "semantics"),
     ("src/pipelines/", "pipelines"),
     ("src/cli/", "cli"),
     ("instruments/torch/", "instruments_torch"),
@@ -50,7 +51,7 @@ LAYER_OF_PREFIX = [
 ]
 
 _BELOW_PIPELINES = ["core", "io", "instruments", "datasets", "model", "priors", "samplers",
-                    "instruments_torch", "nn", "diagnostics", "parallel"]
+                    "instruments_torch", "nn", "diagnostics", "parallel", "semantics"]
 
 # What each layer may include besides itself ("generated" is open to all).
 FLOORS = {
@@ -68,6 +69,8 @@ FLOORS = {
     # labelled images (datasets), so nn sits above those floors.
     "nn": ["core", "model", "datasets", "priors", "samplers"],
     "diagnostics": ["core"],
+    # Annotations to tags (issue 25): text, WordNet, Eigen; no LibTorch.
+    "semantics": ["core", "io"],
     "pipelines": _BELOW_PIPELINES,
     "cli": _BELOW_PIPELINES + ["pipelines"],
     "bench": _BELOW_PIPELINES + ["pipelines"],
@@ -75,7 +78,7 @@ FLOORS = {
 }
 
 # Layers that must build without LibTorch.
-TORCH_FREE = {"core", "io", "instruments", "parallel"}
+TORCH_FREE = {"core", "io", "instruments", "parallel", "semantics"}
 TORCH_HEADER = re.compile(r"^(torch|ATen|c10)/")
 
 _INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
