@@ -79,7 +79,9 @@ void add_head_antonyms(int pos, const std::set<SynsetId>& heads, Concepts& c) {
 Concepts lookup_concepts(const std::string& word) {
   Concepts c;
   std::lock_guard<std::mutex> lock(wordnet_mutex());
-  for (int pos : {NOUN, VERB, ADJ}) {
+  // Nouns and adjectives only: the annotations describe shapes, and verb
+  // senses ("to jet", "to diffuse") linked unrelated descriptions.
+  for (int pos : {NOUN, ADJ}) {
     IndexPtr idx = index_lookup(const_cast<char*>(word.c_str()), pos);
     if (!idx) continue;
     std::set<SynsetId> near_here;
