@@ -21,6 +21,8 @@ PACKAGES=(
   openmpi-bin libopenmpi-dev
   # cross-checks in the tests: an independent imager and Python readers
   wsclean python3-casacore python3-astropy python3-h5py python3-numpy
+  # the Python module (python/) and its tests
+  pybind11-dev python3-dev python3-pytest
   # penumbra tags: lemmas and word relations (the C library and its database)
   wordnet-dev wordnet-base
   # scripts/train_prior_torch.py (the GPU trainer) is checked against penumbra on the CPU
