@@ -8,21 +8,26 @@
 // coverage.csv (alpha,ecp,ecp_low,ecp_high), pixel_coverage.csv
 // (level,coverage), coverage.json (max_abs_ecp_minus_alpha, ...), and
 // simulations/ (one file per finished simulation: what --resume continues or,
-// with a larger --n, extends).
+// with a larger --n, extends). Under `mpirun -n K` the simulations are split over
+// the ranks and rank 0 writes the report; the numbers do not depend on K
+// (docs/parallel.md), and --resume takes a study interrupted at any K.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "src/cli/commands.hpp"
 #include "src/cli/sampler_options.hpp"
+#include "src/cli/shared_run_folder.hpp"
 #include "src/core/checks.hpp"
 #include "src/core/errors.hpp"
 #include "src/core/log.hpp"
 #include "src/core/progress.hpp"
 #include "src/core/run_folder.hpp"
 #include "src/core/units.hpp"
+#include "src/parallel/communicator.hpp"
 #include "src/pipelines/coverage_report.hpp"
 #include "src/pipelines/coverage_study.hpp"
 #include "src/pipelines/prior_registry.hpp"
@@ -51,13 +56,18 @@ void run(Context& ctx, Options& o) {
     throw UsageError("--prior is required: a checkpoint or " + prior_syntax_list(PriorRole::kSampling));
   s.validate();
 
-  RunFolder& run = ctx.run("coverage");
-  Progress bar("coverage", s.n, "sim");
-  auto res = run_coverage_study(s, run.dir(), o.resume, [&](int done, int) {
-    bar.set_done(done - 1);
-    bar.tick();
+  const auto dir = shared_run_dir(ctx, "coverage");
+  std::unique_ptr<Progress> bar;  // rank 0's simulations (all of them with one rank)
+  auto res = run_coverage_study(s, dir, o.resume, [&](int done, int total) {
+    if (!parallel::is_root()) return;
+    if (!bar) bar = std::make_unique<Progress>("coverage", total, "sim");
+    bar->set_done(done - 1);
+    bar->tick();
   });
-  bar.finish();
+  if (bar) bar->finish();
+  if (!parallel::is_root()) return;  // rank 0 measured the study and writes its report
+
+  RunFolder& run = ctx.run("coverage");
 
   const auto& t = res.tarp;
   const auto& tg = res.tarp_global;
@@ -102,7 +112,8 @@ Runner add_coverage(CLI::App& root) {
   app->add_option("--ha", o->ha, "Half-length of the hour-angle range (±)")->capture_default_str();
   app->add_option("--noise-rms", o->noise_rms, "Noise rms per Stokes-I visibility, Jy (0: radiometer equation)");
   app->add_option("--bootstrap", s.n_bootstrap, "Bootstrap replicates for the ECP band")->capture_default_str();
-  app->add_option("--workers", s.workers, "Simulations in flight (0: as many as threads)")->capture_default_str();
+  app->add_option("--workers", s.workers, "Simulations in flight in each process (0: as many as threads)")
+      ->capture_default_str();
   app->add_flag("--resume", o->resume, "Continue an interrupted study in the same --out folder, or extend a finished one to a larger --n");
   return [o](Context& ctx) { coverage_impl::run(ctx, *o); };
 }

@@ -1,10 +1,15 @@
 // penumbra: the command-line front end. Parses the global options, sets the
 // thread budget, runs one subcommand, and turns every error into one line on
 // stderr and a sysexits-style code (64 usage, 65 bad data, 66 missing input, 70 internal).
+// Under mpirun every rank runs this; rank 0 alone prints and logs at the chosen
+// level (docs/parallel.md), and an error ends every rank (parallel::report_error).
 #include <ATen/Parallel.h>
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <exception>
 #include <utility>
 #include <vector>
@@ -16,6 +21,8 @@
 #include "src/core/errors.hpp"
 #include "src/core/log.hpp"
 #include "src/core/threads.hpp"
+#include "src/parallel/communicator.hpp"
+#include "src/parallel/job_checks.hpp"
 
 using namespace penumbra;
 using namespace penumbra::cli;
@@ -38,10 +45,41 @@ constexpr CommandFactory kCommands[] = {
     add_prior_sample,
     add_prior_validate,
 };
+
+// Other ranks log warnings and errors only, each line marked with its rank.
+void quiet_other_ranks() {
+  if (parallel::is_root()) return;
+  if (log().level() < spdlog::level::warn) log().set_level(spdlog::level::warn);
+  log().set_pattern(fmt::format("[%H:%M:%S] rank {} %^%l%$ %v", parallel::rank()));
+}
+
+// mpirun stops the other ranks with SIGTERM when one of them dies (and Slurm at
+// the time limit): rank 0 says so in one line before it goes.
+void on_sigterm(int) {
+  static const char kLine[] =
+      "penumbra: error: stopped by SIGTERM (a rank of the job ended, or the launcher was stopped); finished items "
+      "are kept: rerun with --resume in the same --out to continue\n";
+  ssize_t ignored = write(STDERR_FILENO, kLine, sizeof kLine - 1);
+  (void)ignored;
+  _exit(128 + SIGTERM);
+}
+
+// Start-up checks of a multi-rank job (the same build everywhere, no oversubscribed
+// node), then the thread budget of this rank: --threads, or its share of the node.
+void start_job(const CLI::App& root, const GlobalOptions& g) {
+  try {
+    parallel::require_same_build();
+    set_thread_count(parallel::threads_per_rank(g.threads));
+  } catch (const UsageError& e) {
+    throw UsageError(name_flags(e.what(), root));  // "threads ..." → "--threads ..."
+  }
+}
 }  // namespace
 
 int main(int argc, char** argv) {
   keep_freed_memory_for_reuse();
+  // MPI_Init_thread (MPI_THREAD_FUNNELED) when mpirun started us, MPI_Finalize on return.
+  parallel::Session session(argc, argv);
   CLI::App root{"Penumbra: Bayesian imaging and uncertainty for radio interferometry", "penumbra"};
   root.set_version_flag("--version", kVersion);
   root.require_subcommand(1);
@@ -63,13 +101,16 @@ int main(int argc, char** argv) {
   try {
     root.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int rc = root.exit(e);  // prints help / the parse error
+    // Every rank parsed the same arguments: rank 0 prints help or the error.
+    int rc = parallel::is_root() ? root.exit(e) : e.get_exit_code();
     return rc == 0 ? 0 : static_cast<int>(ExitCode::kUsage);
   }
   const CLI::App* chosen = nullptr;  // the subcommand, whose flags name the quantities of usage errors
   try {
     init_logging(g.log_level);
-    set_thread_count(g.threads);
+    quiet_other_ranks();
+    start_job(root, g);
+    if (parallel::size() > 1 && parallel::is_root()) std::signal(SIGTERM, on_sigterm);
     at::set_num_threads(thread_count());
     Context ctx(root, g);
     for (auto& [app, run] : commands) {
@@ -81,16 +122,15 @@ int main(int argc, char** argv) {
     }
     return static_cast<int>(ExitCode::kUsage);
   } catch (const UsageError& e) {
-    fmt::print(stderr, "penumbra: error: {}\n", chosen ? name_flags(e.what(), *chosen) : std::string(e.what()));
-    return static_cast<int>(e.code());
+    return parallel::report_error(
+        fmt::format("penumbra: error: {}", chosen ? name_flags(e.what(), *chosen) : std::string(e.what())),
+        static_cast<int>(e.code()));
   } catch (const Error& e) {
-    fmt::print(stderr, "penumbra: error: {}\n", e.what());
-    return static_cast<int>(e.code());
+    return parallel::report_error(fmt::format("penumbra: error: {}", e.what()), static_cast<int>(e.code()));
   } catch (const CLI::ParseError& e) {  // options validated inside a command
-    fmt::print(stderr, "penumbra: error: {}\n", e.what());
-    return static_cast<int>(ExitCode::kUsage);
+    return parallel::report_error(fmt::format("penumbra: error: {}", e.what()), static_cast<int>(ExitCode::kUsage));
   } catch (const std::exception& e) {
-    fmt::print(stderr, "penumbra: internal error: {}\n", e.what());
-    return static_cast<int>(ExitCode::kInternal);
+    return parallel::report_error(fmt::format("penumbra: internal error: {}", e.what()),
+                                  static_cast<int>(ExitCode::kInternal));
   }
 }

@@ -9,7 +9,8 @@
 // simulate`) with the shipped prior (data/prior/default.ckpt) and reports the RMSE
 // of the posterior mean against the truth, the mean reduced χ² and the 68/95 %
 // credible-interval coverage of the truth. --steps counts score evaluations
-// (network forward passes) for every sampler.
+// (network forward passes) for every sampler. Under `mpirun -n K` the batches are
+// split over the ranks and rank 0 writes the same files as one process would.
 #include <fmt/format.h>
 
 #include <cmath>
@@ -23,6 +24,7 @@
 #include "src/cli/commands.hpp"
 #include "src/cli/deprecated_flags.hpp"
 #include "src/cli/sampler_options.hpp"
+#include "src/cli/shared_run_folder.hpp"
 #include "src/cli/visibility_input.hpp"
 #include "src/core/checks.hpp"
 #include "src/core/errors.hpp"
@@ -155,9 +157,9 @@ void print_report(const nlohmann::json& s, const PosteriorRunRequest& r, const f
 
 void run_sample(Context& ctx, SampleOptions o) {
   PosteriorRunRequest request = make_request(o, ctx.seed());
+  PosteriorRunReport report = run_posterior(request, shared_run_dir(ctx, "sample"));
+  if (!report.written) return;  // interrupted, or a rank other than 0 (which wrote the outputs)
   RunFolder& run = ctx.run("sample");
-  PosteriorRunReport report = run_posterior(request, run.dir());
-  if (report.interrupted) return;
   const nlohmann::json& s = report.summary;
   nlohmann::json results = {{"reduced_chi2_mean", s["reduced_chi2_mean"]}, {"likelihood", s["likelihood"]}};
   for (const char* key : {"rmse_vs_truth", "coverage_68", "coverage_95"})

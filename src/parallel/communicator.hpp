@@ -66,6 +66,13 @@ void agree_or_throw(const std::string& local_problem);
 // the job with `code` so no rank waits forever in a collective.
 int end_after_error(int code, double wait_seconds = 5.0);
 
+// The CLI's end after an error (`line`: "penumbra: error: ..."). One rank: prints
+// it, returns `code`. Several: when every rank reports within `wait_seconds` (an
+// error every rank meets, such as bad arguments), rank 0 prints its line, and the
+// line of any rank that differs, once; every rank returns `code`. Otherwise this
+// rank prints its line with its rank number and aborts the job with `code`.
+int report_error(const std::string& line, int code, double wait_seconds = 5.0);
+
 // The MPI library's version line, or "serial".
 std::string library_version();
 

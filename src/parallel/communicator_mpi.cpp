@@ -94,24 +94,47 @@ void broadcast(std::string& blob, int root) {
   MPI_Bcast(blob.data(), checked_count(blob.size()), MPI_BYTE, root, MPI_COMM_WORLD);
 }
 
-std::vector<std::string> gather(const std::string& blob, int root) {
-  if (!active()) return {blob};
-  const int n = size(), me = rank();
+namespace {
+
+std::vector<std::string> gather_on(MPI_Comm comm, const std::string& blob, int root) {
+  int n = 1, me = 0;
+  MPI_Comm_size(comm, &n);
+  MPI_Comm_rank(comm, &me);
   int mine = checked_count(blob.size());
   std::vector<int> counts(me == root ? n : 0), offsets(counts.size());
-  MPI_Gather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, root, MPI_COMM_WORLD);
+  MPI_Gather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, root, comm);
   std::size_t total = 0;
   for (std::size_t r = 0; r < counts.size(); ++r) {
     offsets[r] = checked_count(total);
     total += static_cast<std::size_t>(counts[r]);
   }
   std::string all(total, '\0');
-  MPI_Gatherv(blob.data(), mine, MPI_BYTE, all.data(), counts.data(), offsets.data(), MPI_BYTE, root,
-              MPI_COMM_WORLD);
+  MPI_Gatherv(blob.data(), mine, MPI_BYTE, all.data(), counts.data(), offsets.data(), MPI_BYTE, root, comm);
   std::vector<std::string> out;
   for (std::size_t r = 0; r < counts.size(); ++r)
     out.push_back(all.substr(static_cast<std::size_t>(offsets[r]), static_cast<std::size_t>(counts[r])));
   return out;
+}
+
+// Whether every rank entered this within `wait_seconds` (a barrier on the errors
+// communicator, which no other collective uses, so it cannot match one of WORLD's).
+bool all_ranks_arrive(double wait_seconds) {
+  MPI_Request req;
+  MPI_Ibarrier(state().errors, &req);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(wait_seconds);
+  int done = 0;
+  while (!done && std::chrono::steady_clock::now() < deadline) {
+    MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+    if (!done) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done != 0;
+}
+
+}  // namespace
+
+std::vector<std::string> gather(const std::string& blob, int root) {
+  if (!active()) return {blob};
+  return gather_on(MPI_COMM_WORLD, blob, root);
 }
 
 void allreduce_sum(std::span<float> values) {
@@ -133,17 +156,26 @@ void allreduce_sum(std::span<double> values) {
 
 int end_after_error(int code, double wait_seconds) {
   if (!active() || size() == 1) return code;
-  MPI_Request req;
-  MPI_Ibarrier(state().errors, &req);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(wait_seconds);
-  int done = 0;
-  while (!done && std::chrono::steady_clock::now() < deadline) {
-    MPI_Test(&req, &done, MPI_STATUS_IGNORE);
-    if (!done) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  if (done) return code;
+  if (all_ranks_arrive(wait_seconds)) return code;
   std::fflush(stderr);
   MPI_Abort(MPI_COMM_WORLD, code);  // some rank is still working or waiting elsewhere
+  return code;
+}
+
+int report_error(const std::string& line, int code, double wait_seconds) {
+  if (!active() || size() == 1) {
+    std::fprintf(stderr, "%s\n", line.c_str());
+    return code;
+  }
+  if (!all_ranks_arrive(wait_seconds)) {
+    std::fprintf(stderr, "%s (rank %d of %d; stopping the job)\n", line.c_str(), rank(), size());
+    std::fflush(stderr);
+    MPI_Abort(MPI_COMM_WORLD, code);
+  }
+  auto lines = gather_on(state().errors, line, 0);
+  for (std::size_t r = 0; r < lines.size(); ++r)
+    if (r == 0 || lines[r] != lines[0])
+      std::fprintf(stderr, r == 0 ? "%s\n" : "%s (rank %zu)\n", lines[r].c_str(), r);
   return code;
 }
 

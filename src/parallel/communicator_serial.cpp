@@ -27,6 +27,11 @@ void allreduce_sum(std::span<double>) {}
 
 int end_after_error(int code, double) { return code; }
 
+int report_error(const std::string& line, int code, double) {
+  std::fprintf(stderr, "%s\n", line.c_str());
+  return code;
+}
+
 std::string library_version() { return "serial"; }
 
 }  // namespace penumbra::parallel

@@ -59,9 +59,10 @@ int node_cores() {
 }
 
 bool oversubscription_allowed() {
-  for (const char* v : {"PENUMBRA_OVERSUBSCRIBE", "OMPI_MCA_rmaps_base_oversubscribe"})
-    if (const char* s = std::getenv(v); s && std::string(s) != "0" && std::string(s) != "false") return true;
-  return false;
+  auto yes = [](const char* s) { return std::string(s) != "0" && std::string(s) != "false"; };
+  if (const char* s = std::getenv("PENUMBRA_OVERSUBSCRIBE")) return yes(s);  // ours decides when set
+  const char* s = std::getenv("OMPI_MCA_rmaps_base_oversubscribe");        // mpirun --oversubscribe
+  return s && yes(s);
 }
 
 void require_node_capacity(int threads_each, const std::string& quantity) {

@@ -20,8 +20,8 @@ void require_same_build();
 // Cores of this node (online processors).
 int node_cores();
 
-// Whether the user asked the launcher to oversubscribe (mpirun --oversubscribe,
-// or PENUMBRA_OVERSUBSCRIBE=1): the thread checks then only warn.
+// Whether the user asked to oversubscribe (PENUMBRA_OVERSUBSCRIBE=1, or mpirun
+// --oversubscribe unless PENUMBRA_OVERSUBSCRIBE=0): the thread checks then only warn.
 bool oversubscription_allowed();
 
 // Threads each rank uses for `requested` (--threads; 0: this rank's share of the

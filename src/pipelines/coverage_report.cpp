@@ -84,6 +84,7 @@ nlohmann::json write_coverage_report(const std::filesystem::path& dir, const Cov
       {"simulated_now", res.simulated},
       {"resumed", res.resumed},
       {"seconds", res.seconds},
+      {"ranks", res.ranks},
       {"bootstrap", s.n_bootstrap},
       {"seed", s.seed},
   };

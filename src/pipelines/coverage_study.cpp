@@ -27,6 +27,8 @@
 #include "src/datasets/protoplanetary_disk.hpp"
 #include "src/datasets/training_set.hpp"
 #include "src/io/hdf5_store.hpp"
+#include "src/parallel/communicator.hpp"
+#include "src/parallel/job_checks.hpp"
 #include "src/pipelines/prior_sampling.hpp"
 #include "src/pipelines/observe.hpp"
 #include "src/pipelines/planned_observation.hpp"
@@ -217,7 +219,6 @@ void run_simulations(const CoverageStudyOptions& o, const StudyUv& uv, const Pip
   PosteriorSettings ps = o.posterior;
   ps.likelihood.threads = per;
 
-  auto t0 = std::chrono::steady_clock::now();
   std::atomic<std::size_t> next{0};
   std::atomic<bool> failed{false};
   std::exception_ptr error;
@@ -253,7 +254,7 @@ void run_simulations(const CoverageStudyOptions& o, const StudyUv& uv, const Pip
         std::lock_guard<std::mutex> lock(mu);
         ++done;
         ++res.simulated;
-        if (on_done) on_done(done, o.n);
+        if (on_done) on_done(done, res.resumed + static_cast<int>(todo.size()));
       }
     } catch (...) {
       std::lock_guard<std::mutex> lock(mu);
@@ -270,7 +271,6 @@ void run_simulations(const CoverageStudyOptions& o, const StudyUv& uv, const Pip
   }
   at::set_num_threads(saved_torch_threads);
   if (error) std::rethrow_exception(error);
-  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
 }
 
@@ -313,10 +313,36 @@ void measure_study(const CoverageStudyOptions& o, const fs::path& dir, CoverageS
 
 }  // namespace coverage_impl
 
+namespace coverage_impl {
+
+// Rank 0 opens the study folder (clears it, or checks a resume against it) and
+// lists the simulations without a result file; every rank gets that list, or the
+// same UsageError. One reader of the folder, so all ranks share one view of it.
+std::vector<int> plan_simulations(const CoverageStudyOptions& o, const fs::path& dir, bool resume) {
+  std::string problem, todo_json = "[]";
+  if (parallel::is_root()) {
+    try {
+      open_study(o, dir, resume);
+      std::vector<int> todo;
+      for (int j = 0; j < o.n; ++j)
+        if (!fs::exists(sim_path(dir, j))) todo.push_back(j);
+      todo_json = nlohmann::json(todo).dump();
+    } catch (const UsageError& e) {
+      problem = e.what();
+    }
+  }
+  parallel::agree_or_throw(problem);
+  parallel::broadcast(todo_json);
+  return nlohmann::json::parse(todo_json).get<std::vector<int>>();
+}
+
+}  // namespace coverage_impl
+
 CoverageStudyResult run_coverage_study(const CoverageStudyOptions& o, const fs::path& dir, bool resume,
                                        const std::function<void(int, int)>& on_done) {
-  using coverage_impl::sim_path;
   o.validate();
+  if (parallel::size() > 1 && o.workers > 0)  // W simulations in flight on each of the node's ranks
+    parallel::require_node_capacity(std::max(o.workers, thread_count()), "workers");
   PipelinePrior prior = load_pipeline_prior(o.prior, o.size);
   if (o.sky == "prior-disk" || o.sky == "prior-sample")
     prior.units.scale = o.flux_scale;  // known, as the truths were made
@@ -325,17 +351,23 @@ CoverageStudyResult run_coverage_study(const CoverageStudyOptions& o, const fs::
   res.nvis = uv.u.size();
   res.dropped = uv.dropped;
   res.noise_rms = uv.noise_rms;
+  res.ranks = parallel::size();
 
-  coverage_impl::open_study(o, dir, resume);
-  std::vector<int> todo;
-  for (int j = 0; j < o.n; ++j) {
-    if (fs::exists(sim_path(dir, j))) ++res.resumed;
-    else todo.push_back(j);
-  }
+  const std::vector<int> todo = coverage_impl::plan_simulations(o, dir, resume);
+  res.resumed = o.n - static_cast<int>(todo.size());
   if (res.resumed) log().info("coverage: {} of {} simulations already finished", res.resumed, o.n);
-
-  coverage_impl::run_simulations(o, uv, prior, todo, dir, res, on_done);
-  coverage_impl::measure_study(o, dir, res);
+  // Simulation j is seeded by (seed, j) alone, so any deal of `todo` over ranks
+  // writes the same files; rank r takes todo[r], todo[r + K], ...
+  const std::vector<int> mine = parallel::my_share(todo);
+  if (res.ranks > 1)
+    log().info("coverage: {} ranks; rank 0 runs {} of the {} simulations left", res.ranks, mine.size(), todo.size());
+  auto t0 = std::chrono::steady_clock::now();
+  coverage_impl::run_simulations(o, uv, prior, mine, dir, res, on_done);
+  std::vector<double> simulated = {static_cast<double>(res.simulated)};
+  parallel::allreduce_sum(simulated);  // also the point where every rank has written its files
+  res.simulated = static_cast<int>(simulated[0]);
+  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (parallel::is_root()) coverage_impl::measure_study(o, dir, res);
   return res;
 }
 

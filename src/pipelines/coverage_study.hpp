@@ -107,8 +107,9 @@ struct CoverageStudyResult {
   TarpResult tarp_global;  // one range for all pixels (distances in flux units); see tarp.hpp
   std::vector<double> levels, pixel_coverage;  // credible level → fraction of truth pixels inside
   double coverage_68 = 0, coverage_95 = 0;
-  int simulated = 0, resumed = 0;              // simulations run now / found finished
+  int simulated = 0, resumed = 0;              // simulations run now (all ranks) / found finished
   double seconds = 0;                          // wall time of the simulations run now
+  int ranks = 1;                               // processes the simulations were split over
   std::size_t nvis = 0, dropped = 0;
   double noise_rms = 0;
   std::vector<double> rmse;                    // per simulation: posterior mean vs truth, Jy/pixel
@@ -118,6 +119,14 @@ struct CoverageStudyResult {
 // simulations/ folder is cleared; with resume = true its options must match
 // except N (UsageError otherwise); a smaller N measures simulations 0..N−1 and
 // leaves the others on disk. `on_done` is called (serialised) after each simulation.
+//
+// Under mpirun every rank calls this (a collective): rank 0 opens the folder and
+// lists the unfinished simulations, the ranks share them out by position in that
+// list (src/parallel: my_share), and rank 0 alone reads every file back and
+// measures; on other ranks the result holds the counts only. The result files, and
+// so every number measured from them, do not depend on the number of ranks, nor
+// on which ranks an interrupted study had (resume with any number).
+// With several ranks, --workers W may not oversubscribe the node (UsageError).
 CoverageStudyResult run_coverage_study(const CoverageStudyOptions& o, const std::filesystem::path& dir, bool resume,
                                        const std::function<void(int done, int total)>& on_done = {});
 

@@ -15,6 +15,7 @@
 #include "src/core/units.hpp"
 #include "src/diagnostics/posterior_summary.hpp"
 #include "src/io/hdf5_store.hpp"
+#include "src/parallel/communicator.hpp"
 #include "src/pipelines/planned_observation.hpp"
 #include "src/pipelines/posterior_model.hpp"
 #include "src/pipelines/posterior_outputs.hpp"
@@ -40,24 +41,26 @@ class BatchCheckpoints {
  public:
   BatchCheckpoints(const fs::path& dir, int size) : dir_(dir / "batches"), state_(dir / "sample_state.json"), n_(size) {}
 
-  // The first batch still to draw: 0, or after the finished ones of a resumed run of the same fingerprint.
-  std::int64_t open(bool resume, const std::string& fingerprint, std::int64_t nbatch) {
-    std::int64_t first = 0;
+  // The batches still to draw: all, or those without a file after a resumed run of
+  // the same fingerprint (whatever number of ranks drew the others).
+  std::vector<std::int64_t> open(bool resume, const std::string& fingerprint, std::int64_t nbatch) const {
     if (resume && fs::exists(state_)) {
       auto st = nlohmann::json::parse(read_text(state_));
       if (st.value("fingerprint", "") != fingerprint)
         throw UsageError(fmt::format("resume: {} was made with other options or seed; start a new run or resume "
                                      "with the same options",
                                      state_.string()));
-      while (first < nbatch && fs::exists(file(first))) ++first;
-      log().info("sample: resuming after {} finished batches", first);
     } else {
       std::error_code ec;
       fs::remove_all(dir_, ec);
     }
     fs::create_directories(dir_);
     write_text_atomic(state_, nlohmann::json{{"fingerprint", fingerprint}}.dump(2) + "\n");
-    return first;
+    std::vector<std::int64_t> todo;
+    for (std::int64_t b = 0; b < nbatch; ++b)
+      if (!fs::exists(file(b))) todo.push_back(b);
+    if (resume) log().info("sample: resuming with {} of {} batches finished", nbatch - std::ssize(todo), nbatch);
+    return todo;
   }
 
   void write(std::int64_t b, const at::Tensor& samples) const {
@@ -99,34 +102,69 @@ std::string resolve_units(PipelinePrior& prior, const PosteriorRunRequest& r, co
 
 struct DrawResult {
   bool interrupted = false;
-  std::int64_t first_batch = 0;
+  std::int64_t finished_before = 0;    // batches a previous run had drawn (resume)
   std::int64_t solver_iterations = 0;  // this run's batches only (not those before a resume)
   double seconds = 0;
 };
 
+// Rank 0 opens the checkpoints and lists the batches to draw; every rank gets the
+// list, or the same UsageError.
+std::vector<std::int64_t> plan_batches(const BatchCheckpoints& checkpoints, const PosteriorRunRequest& r,
+                                       std::int64_t nbatch) {
+  std::string problem, todo_json = "[]";
+  if (parallel::is_root()) {
+    try {
+      todo_json = nlohmann::json(checkpoints.open(r.resume, run_fingerprint(r), nbatch)).dump();
+    } catch (const UsageError& e) {
+      problem = e.what();
+    }
+  }
+  parallel::agree_or_throw(problem);
+  parallel::broadcast(todo_json);
+  return nlohmann::json::parse(todo_json).get<std::vector<std::int64_t>>();
+}
+
+// Draws this rank's share of the batches still to draw (all of them with one
+// rank), one checkpoint file each. Batch b is seeded by (seed, b) alone
+// (sample_batches), so the files do not depend on which rank drew them.
 DrawResult draw_with_checkpoints(const PosteriorModel& model, const PosteriorRunRequest& r, const fs::path& dir) {
   auto t0 = std::chrono::steady_clock::now();
   const std::int64_t nbatch = batch_count(r.nsamples, r.batch);
   const std::int64_t steps_per_batch = model.sampler->total_steps();
   BatchCheckpoints checkpoints(dir, r.grid.nx);
+  const auto todo = plan_batches(checkpoints, r, nbatch);
+  const auto mine = parallel::my_share(todo);
   DrawResult d;
-  BatchHooks hooks;
-  hooks.first_batch = d.first_batch = checkpoints.open(r.resume, run_fingerprint(r), nbatch);
-  Progress bar("sample", nbatch * steps_per_batch, "step");
-  bar.set_done(d.first_batch * steps_per_batch);
-  hooks.progress = &bar;
-  hooks.solver_iterations = &d.solver_iterations;
-  hooks.on_batch = [&](std::int64_t b, const at::Tensor& x) {
-    checkpoints.write(b, x);
-    d.interrupted = r.stop_after > 0 && b + 1 - d.first_batch >= r.stop_after && b + 1 < nbatch;
-    return !d.interrupted;
-  };
-  sample_batches(model, r.nsamples, r.batch, r.seed, hooks);
+  d.finished_before = nbatch - std::ssize(todo);
+  std::unique_ptr<Progress> bar;  // rank 0's batches
+  if (parallel::is_root()) bar = std::make_unique<Progress>("sample", std::ssize(mine) * steps_per_batch, "step");
+  std::int64_t drawn = 0;
+  for (std::int64_t b : mine) {
+    if (r.stop_after > 0 && drawn >= r.stop_after) {
+      d.interrupted = true;
+      break;
+    }
+    BatchHooks hooks;  // exactly batch b: start there, stop after it
+    hooks.first_batch = b;
+    hooks.progress = bar.get();
+    hooks.solver_iterations = &d.solver_iterations;
+    hooks.on_batch = [&](std::int64_t batch, const at::Tensor& x) {
+      checkpoints.write(batch, x);
+      return false;
+    };
+    sample_batches(model, r.nsamples, r.batch, r.seed, hooks);
+    ++drawn;
+  }
+  // Every rank has written its files here; the counts are the job's.
+  std::vector<double> counts = {d.interrupted ? 1.0 : 0.0, static_cast<double>(d.solver_iterations)};
+  parallel::allreduce_sum(counts);
+  d.interrupted = counts[0] > 0;
+  d.solver_iterations = static_cast<std::int64_t>(counts[1]);
   if (d.interrupted) {
     log().info("sample: stopping after {} batches (--stop-after)", r.stop_after);
     return d;
   }
-  bar.finish();
+  if (bar) bar->finish();
   d.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return d;
 }
@@ -167,7 +205,8 @@ PosteriorRunReport run_posterior(const PosteriorRunRequest& r, const fs::path& d
   DrawResult drawn = draw_with_checkpoints(model, r, dir);
   PosteriorRunReport report;
   report.interrupted = drawn.interrupted;
-  if (drawn.interrupted) return report;
+  report.written = parallel::is_root() && !drawn.interrupted;
+  if (!report.written) return report;  // rank 0 alone reads the batches back and writes the outputs
 
   const std::int64_t nbatch = batch_count(r.nsamples, r.batch);
   at::Tensor samples = BatchCheckpoints(dir, r.grid.nx).gather(nbatch);
@@ -180,10 +219,10 @@ PosteriorRunReport run_posterior(const PosteriorRunRequest& r, const fs::path& d
                out.checks().chi2_mean, kChi2FitLow, kChi2FitHigh);
   report.summary["seconds_sampling"] = drawn.seconds;
   report.summary["seconds_per_sample"] = drawn.seconds / static_cast<double>(samples.size(0));
-  report.summary["resumed_after_batches"] = drawn.first_batch;
+  report.summary["resumed_after_batches"] = drawn.finished_before;
   report.summary["solver_iterations_per_batch"] =  // CG iterations (split-gibbs), mean over this run's batches
-      nbatch > drawn.first_batch
-          ? static_cast<double>(drawn.solver_iterations) / static_cast<double>(nbatch - drawn.first_batch)
+      nbatch > drawn.finished_before
+          ? static_cast<double>(drawn.solver_iterations) / static_cast<double>(nbatch - drawn.finished_before)
           : 0.0;
   write_text_atomic(dir / "summary.json", report.summary.dump(2) + "\n");
   return report;

@@ -8,6 +8,13 @@
 // Outputs (in `dir`): samples.h5 (stack /samples [K, N, N] Jy/pixel, /chi2_reduced
 // [K]), mean/std/q16/q50/q84.fits (Jy/pixel, SIN WCS), dirty.fits and
 // residual.fits (Jy/beam), panel.png, summary.json, and batches/ (the checkpoints).
+//
+// Under mpirun every rank calls run_posterior (a collective): the batches still to
+// draw are dealt over the ranks (src/parallel: my_share), each rank writes its
+// batches' checkpoints, and rank 0 reads them all back and writes every output.
+// Batch b is seeded by (seed, b) alone, so the outputs equal those of one process
+// with the same threads per process, and --resume continues with any rank count.
+// stop_after counts the batches of each rank.
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -43,6 +50,7 @@ struct PosteriorRunRequest {
 
 struct PosteriorRunReport {
   bool interrupted = false;     // stopped by stop_after: no summaries written
+  bool written = false;         // this process wrote the outputs (rank 0 of a finished run)
   nlohmann::json summary;       // what summary.json holds
 };
 

@@ -115,6 +115,8 @@ TEST(JobChecks, OversubscriptionIsAllowedOnlyWhenAsked) {
   const char* saved = std::getenv("PENUMBRA_OVERSUBSCRIBE");
   setenv("PENUMBRA_OVERSUBSCRIBE", "1", 1);
   EXPECT_TRUE(oversubscription_allowed());
+  setenv("PENUMBRA_OVERSUBSCRIBE", "0", 1);  // wins over mpirun --oversubscribe
+  EXPECT_FALSE(oversubscription_allowed());
   if (saved) setenv("PENUMBRA_OVERSUBSCRIBE", saved, 1);
   else unsetenv("PENUMBRA_OVERSUBSCRIBE");
 }

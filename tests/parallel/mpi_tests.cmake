@@ -27,3 +27,13 @@ if(TARGET test_parallel)
       ${PENUMBRA_MPIRUN} ${penumbra_mpirun_args} -n ${n} $<TARGET_FILE:test_parallel>)
   endforeach()
 endif()
+
+# The CLI at K = 1, 2, 3 (tests/parallel/rank_invariance.py says what each compares).
+if(TARGET penumbra)
+  foreach(case coverage sample bad-input killed)
+    penumbra_add_mpi_test(Parallel.Cli.${case}
+      /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/parallel/rank_invariance.py
+        --penumbra $<TARGET_FILE:penumbra> --mpirun ${PENUMBRA_MPIRUN}
+        --scratch ${PROJECT_BINARY_DIR}/test-scratch/mpi --source ${PROJECT_SOURCE_DIR} ${case})
+  endforeach()
+endif()
