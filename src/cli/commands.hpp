@@ -13,6 +13,7 @@ Runner add_sample(CLI::App& root);
 Runner add_clean(CLI::App& root);
 Runner add_map(CLI::App& root);
 Runner add_coverage(CLI::App& root);
+Runner add_validate_sampling(CLI::App& root);
 Runner add_compare(CLI::App& root);
 Runner add_bench(CLI::App& root);
 Runner add_classify(CLI::App& root);
@@ -20,5 +21,6 @@ Runner add_dataset(CLI::App& root);
 Runner add_train_prior(CLI::App& root);
 Runner add_prior_sample(CLI::App& root);
 Runner add_prior_validate(CLI::App& root);
+Runner add_tags(CLI::App& root);
 
 }  // namespace penumbra::cli

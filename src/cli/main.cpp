@@ -37,6 +37,7 @@ constexpr CommandFactory kCommands[] = {
     add_clean,
     add_map,
     add_coverage,
+    add_validate_sampling,
     add_compare,
     add_bench,
     add_classify,

@@ -14,8 +14,9 @@ void add_sampler_kernel_options(CLI::App* app, SamplerSettings& s) {
   app->add_option("--snr", s.snr, "Langevin corrector signal-to-noise ratio (pc)")->capture_default_str();
   app->add_option("--corrector-steps", s.corrector, "Corrector steps per level (pc)")->capture_default_str();
   app->add_option("--final-step", s.final_step,
-                  "pc: last step from sigma_min: mean (Tweedie), spread (+ the per-pixel spread below sigma_min) or "
-                  "exact (prior's spread x exact NUFFT likelihood; undoes the gridding)")
+                  "pc: last step from sigma_min: mean (Tweedie), spread (+ the per-pixel spread below sigma_min), "
+                  "exact (prior's spread x exact NUFFT likelihood; undoes the gridding) or auto (exact on the "
+                  "convolved likelihood untempered, else mean)")
       ->capture_default_str();
   app->add_option("--final-probes", s.final_probes, "pc: Rademacher probes of the spread/exact final steps")
       ->capture_default_str();

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "src/core/errors.hpp"
+#include "src/diagnostics/interval_coverage.hpp"
 
 namespace penumbra {
 
@@ -39,11 +40,19 @@ TruthComparison truth_comparison(const at::Tensor& samples, const PosteriorSumma
     throw UsageError("truth comparison: truth and samples differ in shape");
   TruthComparison out;
   out.rmse = (summary.mean - t).pow(2).mean().sqrt().item<double>();
-  auto inside = [&](const at::Tensor& lo, const at::Tensor& hi) {
-    return ((t >= lo) & (t <= hi)).to(torch::kFloat64).mean().item<double>();
-  };
-  out.coverage_68 = inside(summary.q16, summary.q84);
-  out.coverage_95 = inside(pixel_quantile(s, 0.025), pixel_quantile(s, 0.975));
+  // The rank estimator, not the empirical-quantile interval: with 16 samples the
+  // latter holds a calibrated truth only 60 % / 84 % of the time.
+  auto c = s.contiguous();
+  const auto pixels = static_cast<std::size_t>(t.numel()), k = static_cast<std::size_t>(c.size(0));
+  const double* sp = c.data_ptr<double>();
+  auto tc = t.contiguous();
+  const double* tp = tc.data_ptr<double>();
+  for (std::size_t p = 0; p < pixels; ++p) {
+    out.coverage_68 += rank_interval_coverage(sp + p, k, pixels, tp[p], 0.68);
+    out.coverage_95 += rank_interval_coverage(sp + p, k, pixels, tp[p], 0.95);
+  }
+  out.coverage_68 /= pixels;
+  out.coverage_95 /= pixels;
   return out;
 }
 

@@ -2,7 +2,7 @@
 // Summaries of a stack of posterior samples: per-pixel mean, standard
 // deviation and 16/50/84 % quantiles, the reduced χ² of model visibilities, and
 // the comparison with a known truth (RMSE of the mean, and the fraction of
-// truth pixels inside the central 68 % and 95 % credible intervals).
+// truth pixels inside the central 68 % and 95 % credible intervals, rank estimator).
 //
 // samples [K, H, W] (any float dtype; computed in float64), truth [H, W].
 #include <ATen/core/Tensor.h>
@@ -21,8 +21,11 @@ at::Tensor reduced_chi2(const at::Tensor& model, const at::Tensor& y, const at::
 
 struct TruthComparison {
   double rmse = 0;          // √mean((mean − truth)²)
-  double coverage_68 = 0;   // fraction of pixels with truth in [q16, q84] (sample quantiles)
-  double coverage_95 = 0;   // fraction with truth in [q2.5, q97.5]
+  // Fraction of pixels whose truth lies in the central 68 % / 95 % credible interval,
+  // from the truth's rank among the samples (diagnostics/interval_coverage.hpp):
+  // unbiased for any number of samples, unlike counting pixels inside [q16, q84].
+  double coverage_68 = 0;
+  double coverage_95 = 0;
 };
 TruthComparison truth_comparison(const at::Tensor& samples, const PosteriorSummary& summary, const at::Tensor& truth);
 

@@ -8,6 +8,7 @@
 
 #include "src/core/errors.hpp"
 #include "src/core/rng.hpp"
+#include "src/diagnostics/interval_coverage.hpp"
 
 namespace penumbra {
 namespace {
@@ -191,22 +192,31 @@ TarpResult tarp_coverage(const std::vector<CoverageSimulation>& sims, std::uint6
   return r;
 }
 
-double credible_interval_coverage(const std::vector<CoverageSimulation>& sims, double level) {
+IntervalCoverage credible_interval_coverage_test(const std::vector<CoverageSimulation>& sims, double level) {
   check(sims);
-  if (!(level > 0 && level < 1)) throw UsageError(fmt::format("credible level {} must be in (0, 1)", level));
+  require_credible_level(level);
   const std::size_t d = sims[0].truth.size();
-  std::size_t inside = 0, total = 0;
-  std::vector<double> col;
+  IntervalCoverage out;
+  double pooled = 0;
   for (const auto& s : sims) {
-    col.resize(s.n);
-    for (std::size_t k = 0; k < d; ++k) {
-      for (int i = 0; i < s.n; ++i) col[i] = s.samples[i * d + k];
-      double lo = tarp_quantile(col, 0.5 * (1 - level)), hi = tarp_quantile(col, 0.5 * (1 + level));
-      inside += s.truth[k] >= lo && s.truth[k] <= hi;
-      ++total;
-    }
+    double c = 0;
+    for (std::size_t k = 0; k < d; ++k) c += rank_interval_coverage(s.samples.data() + k, s.n, d, s.truth[k], level);
+    out.per_simulation.push_back(c / d);
+    pooled += c;
   }
-  return static_cast<double>(inside) / total;
+  out.coverage = pooled / (static_cast<double>(d) * sims.size());
+  const double n = static_cast<double>(sims.size());
+  if (sims.size() < 2) return out;
+  double var = 0;
+  for (double c : out.per_simulation) var += (c - out.coverage) * (c - out.coverage);
+  const double se = std::sqrt(var / (n - 1) / n);
+  out.z = se > 0 ? (out.coverage - level) / se : (out.coverage == level ? 0.0 : std::copysign(HUGE_VAL, out.coverage - level));
+  out.p_value = std::erfc(std::abs(out.z) / std::sqrt(2.0));
+  return out;
+}
+
+double credible_interval_coverage(const std::vector<CoverageSimulation>& sims, double level) {
+  return credible_interval_coverage_test(sims, level).coverage;
 }
 
 }  // namespace penumbra

@@ -56,7 +56,9 @@ PosteriorModel make_posterior_model(const PlannedObservation& obs, const Pipelin
   m.units = lp.units;
   const bool exact_sampling = s.exact_sampling();
   std::shared_ptr<const Likelihood> exact;
-  if (exact_sampling || s.sampler.final_step == "exact")
+  SamplerSettings kernel = s.sampler;
+  kernel.final_step = s.resolved_final_step();
+  if (exact_sampling || kernel.final_step == "exact")
     exact = likelihood_registry().get("exact").make(obs, lp.units, s.likelihood).likelihood;
   if (exact_sampling) {
     m.likelihood = exact;
@@ -68,7 +70,7 @@ PosteriorModel make_posterior_model(const PlannedObservation& obs, const Pipelin
   auto post = std::make_shared<Posterior>(lp.prior, m.likelihood, s.tempering);
   m.sampler = sampler_registry()
                   .get(s.sampler.sampler)
-                  .make(s.sampler, post, s.sampler.final_step == "exact" ? exact : nullptr);
+                  .make(kernel, post, kernel.final_step == "exact" ? exact : nullptr);
   m.posterior = post;
   return m;
 }

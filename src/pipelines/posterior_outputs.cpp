@@ -105,7 +105,7 @@ nlohmann::json PosteriorOutputs::summary(const std::string& scale_source) const 
       {"temperature", r_.settings.tempering.temperature},
       {"gridded_cells", model_.gridded_cells},
       {"pad", ls.pad},
-      {"final_step", r_.settings.sampler.final_step},
+      {"final_step", r_.settings.resolved_final_step()},
       {"sampler", model_.sampler->describe()},
       {"score_evaluations_per_sample", model_.sampler->score_evaluations()},
       {"nsamples", samples_.size(0)},

@@ -16,8 +16,8 @@ void validate_sampler(const SamplerSettings& s, const SamplerEntry& entry) {
   require_in_range("anneal fraction", s.anneal_fraction, 0.0, 1.0);
   require_at_least<std::int64_t>("cg max iterations", s.split_gibbs_cg.max_iterations, 1);
   require_positive("cg tolerance", s.split_gibbs_cg.tolerance);
-  require_in("final step", s.final_step, {"mean", "spread", "exact"});
-  if (s.final_step != "mean" && !entry.has_final_step)
+  require_in("final step", s.final_step, {"auto", "mean", "spread", "exact"});
+  if (s.final_step != "mean" && s.final_step != "auto" && !entry.has_final_step)
     throw UsageError(fmt::format("final step {} applies to the pc sampler, not {}", s.final_step, s.sampler));
   require_at_least<std::int64_t>("final probes", s.final_probes, 1);
   require_non_negative("step size", s.step_size);
@@ -42,6 +42,13 @@ void PosteriorSettings::validate() const {
     throw UsageError("final step exact samples the untempered posterior: drop the likelihood weight and temperature");
 }
 
+std::string PosteriorSettings::resolved_final_step() const {
+  if (sampler.final_step != "auto") return sampler.final_step;
+  const bool tempered = tempering.likelihood_weight != 1.0 || tempering.temperature != 1.0;
+  const bool applies = sampler_registry().get(sampler.sampler).has_final_step && likelihood.likelihood == "convolved";
+  return applies && !tempered ? "exact" : "mean";
+}
+
 bool PosteriorSettings::exact_sampling() const {
   return likelihood.likelihood == "exact" || sampler_registry().get(sampler.sampler).exact_likelihood_only;
 }
@@ -58,8 +65,8 @@ void PosteriorSettings::add_to_fingerprint(nlohmann::json& j) const {
   j["sigma_max"] = s.sigma_max;
   j["likelihood"] = likelihood.likelihood;
   j["pad"] = likelihood.pad;
-  if (s.final_step != "mean") {
-    j["final_step"] = s.final_step;
+  if (const std::string final_step = resolved_final_step(); final_step != "mean") {
+    j["final_step"] = final_step;
     j["final_probes"] = s.final_probes;
   }
   if (s.sampler == "split-gibbs") {
