@@ -45,6 +45,7 @@ constexpr CommandFactory kCommands[] = {
     add_train_prior,
     add_prior_sample,
     add_prior_validate,
+    add_tags,
 };
 
 // Other ranks log warnings and errors only, each line marked with its rank.

@@ -85,6 +85,16 @@ CsvTable parse_csv(std::string_view text, const std::string& source) {
   return table;
 }
 
+std::string csv_field(std::string_view field) {
+  if (field.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(field);
+  std::string out = "\"";
+  for (char c : field) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + '"';
+}
+
 CsvTable read_csv(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw MissingInputError(fmt::format("cannot read {}", path.string()));

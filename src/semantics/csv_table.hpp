@@ -23,6 +23,10 @@ struct CsvTable {
 // Parses `text`; DataError for an unterminated quote or a row whose field
 // count differs from the header's (with its line number).
 CsvTable parse_csv(std::string_view text, const std::string& source = "text");
+// A field as written back: quoted (quotes doubled) when it holds a comma, a
+// quote or a line break.
+std::string csv_field(std::string_view field);
+
 // MissingInputError when `path` cannot be read.
 CsvTable read_csv(const std::filesystem::path& path);
 
