@@ -148,6 +148,43 @@ double evaluate_dsm_loss(const ScoreNetwork& net, const Sde& sde, const at::Tens
   return total / levels;
 }
 
+namespace {
+
+void require_finite_loss(double loss, std::int64_t step) {
+  if (!std::isfinite(loss))
+    throw InternalError("prior training: loss is " + std::to_string(loss) + " at step " + std::to_string(step) +
+                        " (diverged; lower the learning rate or check the data)");
+}
+
+// This process's shard of the global batch (x0, t, z): its loss weighted by
+// shard/global size, backpropagated, then the gradients and the loss summed
+// over the processes, so every process holds the global batch's. Every
+// parameter gets a gradient (zeros after an empty shard): all processes sum
+// the same tensors.
+double shard_gradients(const ScoreNetwork& net, std::vector<torch::Tensor>& params, const Sde& sde,
+                       const DataParallel& dp, const torch::Tensor& x0, const torch::Tensor& t,
+                       const torch::Tensor& z) {
+  const auto batch = x0.size(0);
+  const auto sh = dp.shard(batch);
+  auto loss = torch::zeros({1}, torch::kFloat64);
+  if (sh.size() > 0) {
+    auto local = dsm_loss(net, sde, x0.slice(0, sh.begin, sh.end), t.slice(0, sh.begin, sh.end),
+                          z.slice(0, sh.begin, sh.end)) *
+                 (static_cast<double>(sh.size()) / static_cast<double>(batch));
+    local.backward();
+    loss.fill_(local.item<double>());
+  }
+  std::vector<torch::Tensor> summed{loss};
+  for (auto& p : params) {
+    if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+    summed.push_back(p.grad());
+  }
+  dp.sum(summed);
+  return loss.item<double>();
+}
+
+}  // namespace
+
 struct PriorTrainer::State {
   explicit State(const ScoreNetConfig& c) : net(c), ema(c) {}
   ScoreNetwork net, ema;
@@ -189,6 +226,16 @@ PriorTrainer::~PriorTrainer() = default;
 PriorTrainer::PriorTrainer(PriorTrainer&&) noexcept = default;
 
 const ScoreNetwork& PriorTrainer::network() const { return s_->net; }
+
+void PriorTrainer::set_data_parallel(DataParallel dp) {
+  dp_ = std::move(dp);
+  if (!dp_.active()) return;
+  std::vector<torch::Tensor> state;
+  for (auto* list : {&s_->params, &s_->ema_params, &s_->m, &s_->v}) state.insert(state.end(), list->begin(), list->end());
+  for (auto& [n, b] : s_->net.named_buffers()) state.push_back(b);
+  for (auto& [n, b] : s_->ema.named_buffers()) state.push_back(b);
+  dp_.broadcast(state);
+}
 const ScoreNetwork& PriorTrainer::ema_network() const { return s_->ema; }
 
 double PriorTrainer::step() {
@@ -204,12 +251,16 @@ double PriorTrainer::step() {
   auto z = torch::randn(x0.sizes(), gen, x0.options());
   for (auto& p : S.params)
     if (p.grad().defined()) p.mutable_grad().zero_();
-  auto loss = dsm_loss(S.net, cfg_.sde, x0, t.to(torch::kFloat32), z);
-  double lv = loss.item<double>();
-  if (!std::isfinite(lv))
-    throw InternalError("prior training: loss is " + std::to_string(lv) + " at step " + std::to_string(step_) +
-                        " (diverged; lower the learning rate or check the data)");
-  loss.backward();
+  double lv = 0;
+  if (dp_.active()) {
+    lv = shard_gradients(S.net, S.params, cfg_.sde, dp_, x0, t.to(torch::kFloat32), z);
+    require_finite_loss(lv, step_);
+  } else {
+    auto loss = dsm_loss(S.net, cfg_.sde, x0, t.to(torch::kFloat32), z);
+    lv = loss.item<double>();
+    require_finite_loss(lv, step_);
+    loss.backward();
+  }
   torch::NoGradGuard ng;
   double scale = 1;
   if (cfg_.grad_clip > 0) {

@@ -10,6 +10,10 @@
 // of a run is (weights, EMA, Adam moments, k) — all in the checkpoint — and
 // "train 2n steps" equals "train n, save, load, train n" bit for bit on the same
 // thread count.
+//
+// Data-parallel (set_data_parallel): every process draws the same global batch
+// from the step's generator and computes its shard; the summed gradients make
+// the step of one process within floating-point reduction differences.
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
@@ -21,6 +25,7 @@
 
 #include "priors/score_network.hpp"
 #include "priors/sde.hpp"
+#include "src/model/data_parallel.hpp"
 
 namespace penumbra {
 
@@ -94,7 +99,11 @@ class PriorTrainer {
   ~PriorTrainer();
   PriorTrainer(PriorTrainer&&) noexcept;
 
-  double step();  // one optimisation step; returns its DSM loss
+  // Trains as one of `dp.size` processes from here on: the weights, EMA and
+  // Adam moments take rank 0's values (a collective: every process calls it),
+  // and every step is one global batch of config().batch images.
+  void set_data_parallel(DataParallel dp);
+  double step();  // one optimisation step; returns its DSM loss (of the global batch)
   std::int64_t steps_done() const { return step_; }
   void save(const std::filesystem::path& path) const;
   const TrainConfig& config() const { return cfg_; }
@@ -118,6 +127,7 @@ class PriorTrainer {
   double pending_loss_ = 0;
   std::int64_t pending_n_ = 0;
   double last_lr_ = 0;
+  DataParallel dp_;
 };
 
 }  // namespace penumbra

@@ -60,6 +60,7 @@ VariationalStepInfo VariationalInference::step() {
     throw InternalError(fmt::format("variational inference diverged at step {}: loss {} (NLL {}, KL {})", step_,
                                     info.loss, info.nll, info.kl));
   loss.backward();
+  if (gradient_hook_) gradient_hook_(impl_->params);
   impl_->adam.step();
   ++step_;
   return info;

@@ -68,12 +68,18 @@ class VariationalInference {
   std::int64_t steps_done() const { return step_; }
   const ElboSettings& settings() const { return settings_; }
   void set_learning_rate(double lr);
+  // Called between the backward pass and the optimiser step with the
+  // parameters, their gradients set: data-parallel training sums the
+  // processes' gradients here.
+  using GradientHook = std::function<void(const std::vector<at::Tensor>& parameters)>;
+  void set_gradient_hook(GradientHook hook) { gradient_hook_ = std::move(hook); }
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
   ElboSettings settings_;
   TermsFn terms_;
+  GradientHook gradient_hook_;
   std::int64_t step_ = 0;
 };
 

@@ -22,9 +22,11 @@
 
 #include "src/cli/classify_options.hpp"
 #include "src/cli/commands.hpp"
+#include "src/cli/shared_run_folder.hpp"
 #include "src/core/errors.hpp"
 #include "src/core/units.hpp"
 #include "src/nn/ensemble.hpp"
+#include "src/parallel/communicator.hpp"
 #include "src/pipelines/classifier_evaluation.hpp"
 #include "src/pipelines/classifier_prediction.hpp"
 
@@ -41,9 +43,12 @@ void run_train(const ClassifyOptions& s, Context& ctx) {
   validate_data_options(s.data);
   LabelledImages tr, va;
   load_split(s.data, ctx.seed(), tr, va);
-  auto& run = ctx.run("classify-train");
+  // Under mpirun every rank trains (data-parallel, or members shared out); rank 0 writes and prints.
+  const auto dir = shared_run_dir(ctx, "classify-train");
   spdlog::info("training on {} images, validating on {} ({}×{} px)", tr.size(), va.size(), tr.height, tr.width);
-  auto res = train_classifier_folder(s.train, s.data, tr, va, ctx.seed(), run.dir());
+  auto res = train_classifier_folder(s.train, s.data, tr, va, ctx.seed(), dir);
+  if (!res.pooled) return;
+  auto& run = ctx.run("classify-train");
   fmt::print("accuracy {:.4f}  ece {:.4f}  uce {:.4f}  nll {:.4f}  ({} val images, {:.1f} s/epoch)\n",
              res.val.accuracy, res.val.ece, res.val.uce, res.val.nll, va.size(), res.seconds_per_epoch);
   run.finish({{"accuracy", res.val.accuracy}, {"ece", res.val.ece}, {"uce", res.val.uce}});
@@ -106,15 +111,20 @@ void run_cross_validate(const ClassifyOptions& s, CLI::App* app, Context& ctx) {
         fmt::format("--fold {} is not one of the {} folds 0..{}", s.cv.fold, s.cv.folds, s.cv.folds - 1));
   const bool one_fold = s.cv.fold >= 0;
   // One fold's run folder is its model folder, so that processes training
-  // different folds of one --out never write the same file.
-  auto& run = one_fold ? ctx.run("classify-cross-validate", fmt::format("fold-{}", s.cv.fold))
-                       : ctx.run("classify-cross-validate");
-  const auto root = one_fold ? run.dir().parent_path() : run.dir();
+  // different folds of one --out never write the same file. Under mpirun rank 0
+  // opens the run folder and the members are shared out over the ranks.
+  const auto sub = one_fold ? fmt::format("fold-{}", s.cv.fold) : std::string();
+  const auto dir = !one_fold                ? shared_run_dir(ctx, "classify-cross-validate")
+                   : parallel::is_root()    ? ctx.run("classify-cross-validate", sub).dir()
+                                            : std::filesystem::path(ctx.options().out) / sub;
+  const auto root = one_fold ? dir.parent_path() : dir;
   auto res = cross_validate(s.train, s.data, s.cv, ctx.seed(), root, [](const FoldResult& f) {
     const auto& r = f.report;
     fmt::print("fold {}: accuracy {:.4f}  ece {:.4f}  uce {:.4f}  nll {:.4f}  ({} val images)\n", f.fold, r.accuracy,
                r.ece, r.uce, r.nll, f.n_val);
   });
+  if (!parallel::is_root()) return;
+  auto& run = ctx.run("classify-cross-validate", sub);
   if (!res.pooled) {
     const auto& r = res.folds.front().report;
     run.finish({{"accuracy", r.accuracy}, {"ece", r.ece}, {"uce", r.uce}, {"fold", s.cv.fold}, {"folds", s.cv.folds}});
@@ -137,12 +147,11 @@ void run_temperature_sweep(const ClassifyOptions& s, Context& ctx) {
   LabelledImages tr, va;
   load_split(s.data, ctx.seed(), tr, va);
   if (va.size() == 0) throw UsageError("temperature-sweep needs a validation split (--val-fraction > 0)");
-  auto& run = ctx.run("classify-temperature-sweep");
-  temperature_sweep(s.train, s.data, temperatures, tr, va, ctx.seed(), run.dir(),
-                    [](double T, const CalibrationReport& r) {
-                      fmt::print("T = {:g}: accuracy {:.4f}  ece {:.4f}  uce {:.4f}\n", T, r.accuracy, r.ece, r.uce);
-                    });
-  run.finish({{"temperatures", temperatures.size()}});
+  const auto dir = shared_run_dir(ctx, "classify-temperature-sweep");  // every rank trains each point
+  temperature_sweep(s.train, s.data, temperatures, tr, va, ctx.seed(), dir, [](double T, const CalibrationReport& r) {
+    fmt::print("T = {:g}: accuracy {:.4f}  ece {:.4f}  uce {:.4f}\n", T, r.accuracy, r.ece, r.uce);
+  });
+  if (parallel::is_root()) ctx.run("classify-temperature-sweep").finish({{"temperatures", temperatures.size()}});
 }
 
 }  // namespace

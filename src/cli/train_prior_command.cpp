@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "src/cli/commands.hpp"
+#include "src/cli/shared_run_folder.hpp"
+#include "src/parallel/communicator.hpp"
 #include "src/pipelines/prior_training.hpp"
 
 namespace penumbra::cli {
@@ -75,9 +77,10 @@ Runner add_train_prior(CLI::App& root) {
     r.attention = !o->no_attention;
     r.seed = ctx.seed();
     r.validate();
-    RunFolder& run = ctx.run("train-prior");
-    auto results = run_prior_training(r, run);
-    run.finish(results);
+    // Under mpirun every rank trains (data-parallel); rank 0 writes and prints.
+    auto results = run_prior_training(r, shared_run_dir(ctx, "train-prior"));
+    if (!parallel::is_root()) return;
+    ctx.run("train-prior").finish(results);
     fmt::print("{}\n", results["checkpoint"].get<std::string>());
   };
 }

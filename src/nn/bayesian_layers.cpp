@@ -38,7 +38,11 @@ torch::Tensor BayesLinearImpl::forward(const torch::Tensor& x) {
   auto mean = F::linear(x, weight->mean(), bias->mean());
   if (!weight->bayesian || !weight->sampling) return mean;
   auto var = F::linear(x.square(), weight->sigma().square(), bias->sigma().square());
-  return mean + torch::sqrt(var + 1e-16) * torch::randn_like(mean);
+  if (global_batch == 0) return mean + torch::sqrt(var + 1e-16) * torch::randn_like(mean);
+  auto sizes = mean.sizes().vec();
+  sizes[0] = global_batch;
+  auto noise = torch::randn(sizes, mean.options()).narrow(0, batch_offset, mean.size(0));
+  return mean + torch::sqrt(var + 1e-16) * noise;
 }
 
 BayesConv2dImpl::BayesConv2dImpl(std::int64_t in, std::int64_t out, std::int64_t k, std::int64_t pad,

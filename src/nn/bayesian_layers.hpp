@@ -41,6 +41,11 @@ class BayesLinearImpl : public torch::nn::Module {
   BayesLinearImpl(std::int64_t in, std::int64_t out, const LayerOptions& opt);
   torch::Tensor forward(const torch::Tensor& x);
   BayesParam weight{nullptr}, bias{nullptr};
+  // Data-parallel training: the input is rows [batch_offset, batch_offset + B)
+  // of a global batch of `global_batch` (0: the input is the whole batch). The
+  // noise is drawn for the global batch and sliced, so every example gets the
+  // noise of a one-process run and every process's generator stays in step.
+  std::int64_t batch_offset = 0, global_batch = 0;
 };
 TORCH_MODULE(BayesLinear);
 

@@ -82,6 +82,11 @@ void Classifier::set_sampling(bool sampling) {
 
 void Classifier::set_train(bool train) { impl_->net->train(train); }
 
+void Classifier::set_batch_shard(std::int64_t offset, std::int64_t global_batch) {
+  for (auto& m : impl_->net->modules())
+    if (auto* l = m->as<nn::BayesLinearImpl>()) l->batch_offset = offset, l->global_batch = global_batch;
+}
+
 std::vector<at::Tensor> Classifier::parameters() { return impl_->net->parameters(); }
 
 std::vector<VariationalTensor> Classifier::variational_tensors() {

@@ -56,6 +56,10 @@ class Classifier {
   // Bayesian models: true draws weights from q at every forward, false uses μ.
   void set_sampling(bool sampling);
   void set_train(bool train);
+  // Data-parallel training: the next forwards see rows [offset, offset + B) of
+  // a global batch of `global_batch` (0: whole batches, the default); see
+  // BayesLinearImpl in src/nn/bayesian_layers.hpp.
+  void set_batch_shard(std::int64_t offset, std::int64_t global_batch);
   std::vector<at::Tensor> parameters();
   std::vector<VariationalTensor> variational_tensors();
   // Attention maps of the last forward (attention backbone), [B, 1, h, w] each.

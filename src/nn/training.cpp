@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
 #include <vector>
 
 #include "priors/weight_priors.hpp"
@@ -62,7 +63,7 @@ namespace {
 
 // The minibatches of an epoch: a seeded permutation of the images per epoch,
 // each image augmented from its own stream (epoch, image index), so that the
-// order and the views depend on the seed alone.
+// order and the views depend on the seed alone, never on the process.
 class SeededMinibatches {
  public:
   SeededMinibatches(const LabelledImages& images, int batch, bool augment, std::uint64_t seed)
@@ -70,26 +71,33 @@ class SeededMinibatches {
 
   std::int64_t steps_per_epoch() const { return (n_ + batch_ - 1) / batch_; }
 
-  // The images x [B, H, W] and labels y [B] of step `step`; they view buffers
-  // that the next call overwrites.
-  std::pair<at::Tensor, at::Tensor> at_step(std::int64_t step) {
+  struct Batch {
+    at::Tensor x, y;           // this process's rows: images [B_r, H, W] and labels [B_r]
+    std::int64_t global = 0;   // images in the step's global batch
+    BatchShard shard;          // this process's rows of it
+  };
+  // Step `step`'s global batch, of which this process (`dp`) takes its shard;
+  // the tensors view buffers that the next call overwrites.
+  Batch at_step(std::int64_t step, const DataParallel& dp) {
     const std::int64_t epoch = step / steps_per_epoch(), k = step % steps_per_epoch();
     if (k == 0) perm_ = seeded_permutation(d_.size(), seed_, 0xE90C + static_cast<std::uint64_t>(epoch));
-    const std::int64_t b0 = k * batch_, b1 = std::min(n_, b0 + batch_), B = b1 - b0;
+    const std::int64_t b0 = k * batch_, global = std::min(n_, b0 + batch_) - b0;
+    const auto shard = dp.shard(global);
+    const std::int64_t B = shard.size();
     const int H = d_.height, W = d_.width;
     const auto pixels = static_cast<std::size_t>(H) * W;
     x_.resize(static_cast<std::size_t>(B) * pixels);
     y_.resize(B);
     for (std::int64_t i = 0; i < B; ++i) {
-      const std::size_t src = perm_[b0 + i];
+      const std::size_t src = perm_[b0 + shard.begin + i];
       float* dst = x_.data() + static_cast<std::size_t>(i) * pixels;
       std::copy(d_.image(src), d_.image(src) + pixels, dst);
       if (augment_)
         augment_image(dst, H, W, AugmentOptions{}, seed_, 0xA000000ull + static_cast<std::uint64_t>(epoch) * n_ + src);
       y_[i] = d_.labels[src];
     }
-    return {torch::from_blob(x_.data(), {B, H, W}, torch::kFloat32),
-            torch::from_blob(y_.data(), {B}, torch::kLong)};
+    return {torch::from_blob(x_.data(), {B, H, W}, torch::kFloat32), torch::from_blob(y_.data(), {B}, torch::kLong),
+            global, shard};
   }
 
  private:
@@ -103,24 +111,62 @@ class SeededMinibatches {
   std::vector<std::int64_t> y_;
 };
 
+// A shard's terms as its part of the global batch's objective: the NLL summed
+// over the shard per global-batch example, the prior terms weighted by
+// shard/global size, so that the processes' losses (and gradients) add up to
+// the global batch's.
+ElboTerms as_part_of_global_batch(ElboTerms e, std::int64_t shard, std::int64_t global) {
+  const double w = static_cast<double>(shard) / static_cast<double>(global);
+  e.cross_entropy = e.cross_entropy * w;
+  e.entropy = e.entropy * w;
+  e.batch_size = global;
+  return e;
+}
+
+// The processes' gradients summed in place; a parameter without a gradient on
+// this process gets zeros, so that every process sums the same tensors.
+void sum_gradients(const DataParallel& dp, const std::vector<at::Tensor>& parameters) {
+  std::vector<at::Tensor> grads;
+  for (const auto& p : parameters) {
+    if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+    grads.push_back(p.grad());
+  }
+  dp.sum(grads);
+}
+
+// A step's loss, NLL and KL summed over the processes (each holds its part).
+void sum_step_info(const DataParallel& dp, VariationalStepInfo& info) {
+  auto t = torch::tensor({info.loss, info.nll, info.kl}, torch::kFloat64);
+  dp.sum({t});
+  info.loss = t[0].item<double>();
+  info.nll = t[1].item<double>();
+  info.kl = t[2].item<double>();
+}
+
 }  // namespace
 
 double train_classifier(Classifier& model, const LabelledImages& train, const ClassifierTraining& s,
-                        std::uint64_t seed, const EpochCallback& after_epoch) {
+                        std::uint64_t seed, const EpochCallback& after_epoch, const DataParallel& dp) {
   validate(s);
   if (train.size() == 0) throw DataError("training split is empty");
   const auto& cfg = model.config();
   auto prior = make_weight_prior(s.prior);
+  if (dp.active()) dp.broadcast(model.parameters());
   torch::manual_seed(derive_seed(seed, 0x7EA1));
   SeededMinibatches batches(train, s.batch, s.augment, seed);
   const ElboSettings es{static_cast<std::int64_t>(train.size()), s.temperature, s.tempering};
   VariationalInference vi(model.parameters(), s.learning_rate, es, [&](std::int64_t step) {
-    auto [x, y] = batches.at_step(step);
-    return classifier_elbo_terms(model, x, y, *prior, s.mc_kl);
+    auto b = batches.at_step(step, dp);
+    if (!dp.active()) return classifier_elbo_terms(model, b.x, b.y, *prior, s.mc_kl);
+    model.set_batch_shard(b.shard.begin, b.global);
+    return as_part_of_global_batch(classifier_elbo_terms(model, b.x, b.y, *prior, s.mc_kl), b.shard.size(), b.global);
   });
+  if (dp.active()) vi.set_gradient_hook([&](const std::vector<at::Tensor>& p) { sum_gradients(dp, p); });
   const std::int64_t steps = batches.steps_per_epoch();
-  Progress progress(fmt::format("train {}{}", cfg.bayesian ? "bayesian " : "", cfg.backbone), steps * s.epochs,
-                    "step");
+  std::optional<Progress> progress;
+  if (dp.rank == 0)
+    progress.emplace(fmt::format("train {}{}", cfg.bayesian ? "bayesian " : "", cfg.backbone), steps * s.epochs,
+                     "step");
   double total_seconds = 0;
   for (int epoch = 0; epoch < s.epochs; ++epoch) {
     vi.set_learning_rate(s.learning_rate * (1.0 - 0.9 * epoch / std::max(1, s.epochs - 1)));
@@ -131,16 +177,18 @@ double train_classifier(Classifier& model, const LabelledImages& train, const Cl
     e.epoch = epoch + 1;
     for (std::int64_t k = 0; k < steps; ++k) {
       auto info = vi.step();
+      if (dp.active()) sum_step_info(dp, info);
       e.loss += info.loss / steps;
       e.nll += info.nll / steps;
       e.penalty = info.kl;
-      progress.tick(1, fmt::format("loss {:.4f}", info.loss));
+      if (progress) progress->tick(1, fmt::format("loss {:.4f}", info.loss));
     }
     e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     total_seconds += e.seconds;
+    model.set_batch_shard(0, 0);
     if (after_epoch) after_epoch(e);
   }
-  progress.finish();
+  if (progress) progress->finish();
   return total_seconds / s.epochs;
 }
 

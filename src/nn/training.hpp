@@ -19,6 +19,7 @@
 #include <string>
 
 #include "samplers/variational.hpp"
+#include "src/model/data_parallel.hpp"
 #include "src/datasets/labelled_images.hpp"
 #include "src/nn/classifier.hpp"
 
@@ -70,7 +71,14 @@ using EpochCallback = std::function<void(const EpochSummary&)>;
 // set) after each epoch, with the model still holding the epoch's weights.
 // Returns the mean training time per epoch in seconds. DataError on an empty
 // training set; InternalError naming the step on a non-finite loss.
+//
+// With `dp` active, every process calls this with the same arguments: the
+// model takes rank 0's weights, each process computes its shard of every
+// minibatch and the gradients are summed (src/model/data_parallel.hpp), so the
+// epochs' losses are those of one process within floating-point reduction
+// differences; every process calls `after_epoch` (writing is the caller's
+// choice), rank 0 alone shows progress.
 double train_classifier(Classifier& model, const LabelledImages& train, const ClassifierTraining& settings,
-                        std::uint64_t seed, const EpochCallback& after_epoch = {});
+                        std::uint64_t seed, const EpochCallback& after_epoch = {}, const DataParallel& dp = {});
 
 }  // namespace penumbra

@@ -15,6 +15,8 @@
 #include "src/io/png.hpp"
 #include "src/nn/ensemble.hpp"
 #include "src/pipelines/classifier_evaluation.hpp"
+#include "src/pipelines/data_parallel.hpp"
+#include "src/pipelines/distributed_items.hpp"
 
 namespace penumbra {
 
@@ -164,12 +166,13 @@ ClassifierConfig member_config(const ClassifierTrainOptions& t, const Classifier
   return cfg;
 }
 
-// Trains one model (VI for Bayesian, MAP for deterministic) from `seed`, with
-// its epoch log in `log_csv`, and predicts `val`. `split_seed` made the
-// train/val split (recorded so that eval can make it again).
+// Trains one model (VI for Bayesian, MAP for deterministic) from `seed` on the
+// processes of `dp`, with its epoch log in `log_csv`, and predicts `val` (both
+// on rank 0 alone). `split_seed` made the train/val split (recorded so that
+// eval can make it again).
 TrainedMember train_member(const ClassifierTrainOptions& t, const ClassifierDataOptions& d,
                            const LabelledImages& train, const LabelledImages& val, std::uint64_t seed,
-                           std::uint64_t split_seed, const fs::path& log_csv) {
+                           std::uint64_t split_seed, const fs::path& log_csv, const DataParallel& dp) {
   if (train.size() == 0) throw DataError("training split is empty");
   TrainedMember res;
   res.model = std::make_unique<Classifier>(member_config(t, d, train, val, seed, split_seed), seed);
@@ -180,6 +183,7 @@ TrainedMember train_member(const ClassifierTrainOptions& t, const ClassifierData
   const char* penalty = cfg.bayesian ? "kl" : "prior_nll";
   std::string log = fmt::format("epoch,loss,nll,{},val_accuracy_mean_weights,seconds\n", penalty);
   auto after_epoch = [&](const EpochSummary& e) {
+    if (dp.rank != 0) return;
     double val_acc = std::nan("");
     if (val.size()) {
       auto p = predict_probabilities(model, val, 1, false);
@@ -191,8 +195,8 @@ TrainedMember train_member(const ClassifierTrainOptions& t, const ClassifierData
                  t.epochs, e.loss, e.nll, penalty, e.penalty, val_acc, e.seconds);
     if (!log_csv.empty()) write_text_atomic(log_csv, log);
   };
-  res.seconds_per_epoch = train_classifier(model, train, training_settings(t), seed, after_epoch);
-  if (val.size()) predict_validation(t, val, res);
+  res.seconds_per_epoch = train_classifier(model, train, training_settings(t), seed, after_epoch, dp);
+  if (val.size() && dp.rank == 0) predict_validation(t, val, res);
   return res;
 }
 
@@ -207,11 +211,11 @@ nlohmann::json read_member_record(const fs::path& member) {
 }
 
 // Member m of an ensemble of M in `where`: reloaded when `record` carries its
-// fingerprint, else trained (and, in an ensemble, its metrics and member.json
-// written, member.json last).
+// fingerprint, else trained on the processes of `dp` (and by its rank 0, in an
+// ensemble, its metrics and member.json written, member.json last).
 TrainedMember member_of(const ClassifierTrainOptions& t, const ClassifierDataOptions& d, const LabelledImages& tr,
                         const LabelledImages& va, std::uint64_t seed, int m, const fs::path& where,
-                        const nlohmann::json& record) {
+                        const nlohmann::json& record, const DataParallel& dp) {
   const int M = t.ensemble;
   const auto member_seed = m == 0 ? seed : derive_seed(seed, 0xE45E0000ull + static_cast<std::uint64_t>(m));
   const auto fingerprint = member_fingerprint(t, d, tr, member_seed);
@@ -225,7 +229,8 @@ TrainedMember member_of(const ClassifierTrainOptions& t, const ClassifierDataOpt
     return res;
   }
   if (M > 1) spdlog::info("ensemble member {}/{}", m + 1, M);
-  res = train_member(t, d, tr, va, member_seed, seed, where / "train_log.csv");
+  res = train_member(t, d, tr, va, member_seed, seed, where / "train_log.csv", dp);
+  if (dp.rank != 0) return res;
   res.model->save(where);
   if (M > 1 && va.size())
     write_metrics(where, res.val, {{"split", "val"}, {"member", m}}, fmt::format("{} member {}", t.backbone, m));
@@ -238,34 +243,96 @@ TrainedMember member_of(const ClassifierTrainOptions& t, const ClassifierDataOpt
 
 }  // namespace
 
-TrainedModel train_model_folder(const ClassifierTrainOptions& t, const ClassifierDataOptions& d,
-                                const LabelledImages& tr, const LabelledImages& va, std::uint64_t seed,
-                                const fs::path& dir, bool reuse_members) {
-  validate(t);
-  TrainedModel out;
+std::string MemberSummary::to_bytes() const {
+  const nlohmann::json j = {{"config", config.to_json()},
+                            {"val_probs", val_probs},
+                            {"val_samples", val_samples},
+                            {"seconds_per_epoch", seconds_per_epoch},
+                            {"weights", weights}};
+  const auto cbor = nlohmann::json::to_cbor(j);
+  return {cbor.begin(), cbor.end()};
+}
+
+MemberSummary MemberSummary::from_bytes(const std::string& bytes) {
+  try {
+    const auto j = nlohmann::json::from_cbor(bytes);
+    MemberSummary s;
+    s.config = ClassifierConfig::from_json(j.at("config"), "member summary");
+    s.val_probs = j.at("val_probs").get<std::vector<double>>();
+    s.val_samples = j.at("val_samples").get<int>();
+    s.seconds_per_epoch = j.at("seconds_per_epoch").get<double>();
+    s.weights = j.at("weights").get<std::int64_t>();
+    return s;
+  } catch (const nlohmann::json::exception& e) {
+    throw InternalError(fmt::format("member summary from another process is unreadable ({})", e.what()));
+  }
+}
+
+MemberSummary train_or_reuse_member(const ClassifierTrainOptions& t, const ClassifierDataOptions& d,
+                                    const LabelledImages& tr, const LabelledImages& va, std::uint64_t seed, int m,
+                                    const fs::path& dir, bool reuse_members, const DataParallel& dp) {
   const int M = t.ensemble;
-  for (int m = 0; m < M; ++m) {
-    auto where = M == 1 ? dir : ClassifierEnsemble::member_dir(dir, static_cast<std::size_t>(m));
-    fs::create_directories(where);
-    auto record = M > 1 && reuse_members ? read_member_record(where) : nlohmann::json();
-    auto res = member_of(t, d, tr, va, seed, m, where, record);
+  auto where = M == 1 ? dir : ClassifierEnsemble::member_dir(dir, static_cast<std::size_t>(m));
+  if (dp.rank == 0) fs::create_directories(where);
+  auto record = M > 1 && reuse_members ? read_member_record(where) : nlohmann::json();
+  auto res = member_of(t, d, tr, va, seed, m, where, record, dp);
+  MemberSummary s;
+  if (dp.rank != 0) return s;
+  s.config = res.model->config();
+  s.val_probs = std::move(res.val_probs);
+  s.val_samples = res.val_samples;
+  s.seconds_per_epoch = res.seconds_per_epoch;
+  s.weights = res.model->weight_count();
+  return s;
+}
+
+TrainedModel pool_members(const std::vector<MemberSummary>& members, const LabelledImages& va, const fs::path& dir) {
+  TrainedModel out;
+  const auto M = members.size();
+  for (const auto& res : members) {
     out.val_probs.insert(out.val_probs.end(), res.val_probs.begin(), res.val_probs.end());
     out.val_samples += res.val_samples;
-    out.seconds_per_epoch += res.seconds_per_epoch / M;
-    out.weights += res.model->weight_count();
-    if (m == 0) out.config = res.model->config();
+    out.seconds_per_epoch += res.seconds_per_epoch / static_cast<double>(M);
+    out.weights += res.weights;
   }
-  if (M > 1) ClassifierEnsemble::write_manifest(dir, static_cast<std::size_t>(M));
+  out.config = members.at(0).config;
+  if (M > 1) ClassifierEnsemble::write_manifest(dir, M);
   if (va.size())
     out.val = calibration_report(out.val_probs, out.val_samples, static_cast<std::int64_t>(va.size()),
                                  out.config.n_classes, va.labels);
   return out;
 }
 
+TrainedModel train_model_folder(const ClassifierTrainOptions& t, const ClassifierDataOptions& d,
+                                const LabelledImages& tr, const LabelledImages& va, std::uint64_t seed,
+                                const fs::path& dir, bool reuse_members) {
+  validate(t);
+  std::vector<MemberSummary> members(static_cast<std::size_t>(t.ensemble));
+  const auto job = job_data_parallel();
+  if (t.ensemble == 1) {
+    members[0] = train_or_reuse_member(t, d, tr, va, seed, 0, dir, reuse_members, job);
+  } else {
+    if (job.active() && job.size > t.ensemble)
+      spdlog::warn("{} processes for {} ensemble members: {} of them wait", job.size, t.ensemble,
+                   job.size - t.ensemble);
+    run_distributed_items(
+        members.size(),
+        [&](std::size_t m) {
+          return train_or_reuse_member(t, d, tr, va, seed, static_cast<int>(m), dir, reuse_members,
+                                       single_process())
+              .to_bytes();
+        },
+        [&](std::size_t m, const std::string& bytes) { members[m] = MemberSummary::from_bytes(bytes); });
+  }
+  if (job.rank != 0) return TrainedModel{.pooled = false};
+  return pool_members(members, va, dir);
+}
+
 TrainedModel train_classifier_folder(const ClassifierTrainOptions& t, const ClassifierDataOptions& d,
                                      const LabelledImages& train, const LabelledImages& val, std::uint64_t seed,
                                      const fs::path& dir) {
   auto res = train_model_folder(t, d, train, val, seed, dir);
+  if (!res.pooled) return res;
   nlohmann::json extra = {{"split", "val"},
                           {"tta", t.tta},
                           {"ensemble", t.ensemble},
@@ -291,6 +358,7 @@ void temperature_sweep(const ClassifierTrainOptions& t, const ClassifierDataOpti
     auto sub = dir / fmt::format("T={:g}", T);
     fs::create_directories(sub);
     auto res = train_model_folder(tt, d, train, val, seed, sub);
+    if (!res.pooled) continue;
     write_metrics(sub, res.val, {{"temperature", T}, {"ensemble", tt.ensemble}}, fmt::format("T = {:g}", T));
     csv += fmt::format("{:g},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f}\n", T, tt.tempering, res.val.accuracy,
                        res.val.ece, res.val.uce, res.val.nll, res.val.brier, res.val.mutual_information);
@@ -300,6 +368,7 @@ void temperature_sweep(const ClassifierTrainOptions& t, const ClassifierDataOpti
     uce.x.push_back(T), uce.y.push_back(res.val.uce);
     if (on_point) on_point(T, res.val);
   }
+  if (job_data_parallel().rank != 0) return;
   LinePlot lp;
   lp.title = fmt::format("Cold-posterior sweep ({} tempering, {})", t.tempering, t.backbone);
   lp.xlabel = "temperature T";

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "src/diagnostics/calibration.hpp"
+#include "src/model/data_parallel.hpp"
 #include "src/nn/classifier.hpp"
 #include "src/nn/training.hpp"
 #include "src/pipelines/classifier_data.hpp"
@@ -61,14 +62,48 @@ struct TrainedModel {
   int val_samples = 0;            // M·K
   double seconds_per_epoch = 0;   // mean over the members
   std::int64_t weights = 0;       // summed over the members
+  bool pooled = true;             // false on the ranks other than 0 of a multi-process run
 };
 
+// What rank 0 needs of one trained member to pool a model folder; bytes
+// travel between processes losslessly (CBOR).
+struct MemberSummary {
+  ClassifierConfig config;
+  std::vector<double> val_probs;  // [K][N][C]
+  int val_samples = 0;            // K
+  double seconds_per_epoch = 0;
+  std::int64_t weights = 0;
+  std::string to_bytes() const;
+  static MemberSummary from_bytes(const std::string& bytes);
+};
+
+// Member m of the t.ensemble members of the model folder `dir` (the folder
+// itself for one member; member m from its own seed, member 0 from `seed`, so
+// that an ensemble of one is the plain model), trained, or with
+// `reuse_members` reloaded when its folder records its fingerprint, and its
+// predictions of `val`. Trained on the processes of `dp` (data-parallel); its
+// rank 0 alone writes the member's files, predicts and returns the summary
+// (other ranks: an empty one).
+MemberSummary train_or_reuse_member(const ClassifierTrainOptions& t, const ClassifierDataOptions& d,
+                                    const LabelledImages& train, const LabelledImages& val, std::uint64_t seed,
+                                    int m, const std::filesystem::path& dir, bool reuse_members,
+                                    const DataParallel& dp);
+
+// The model folder's result from its members in member order (ensemble.json
+// written in `dir` when there are several).
+TrainedModel pool_members(const std::vector<MemberSummary>& members, const LabelledImages& val,
+                          const std::filesystem::path& dir);
+
 // Trains what t.ensemble asks for into `dir`: a model folder, or M member
-// folders (member m from its own seed; member 0 from `seed`, so that an
-// ensemble of one is the plain model) and ensemble.json, and predicts `val`.
-// With `reuse_members`, a member folder finished by an earlier run with the
-// same fingerprint is loaded and predicts instead of training again: an
-// interrupted ensemble resumes, and a larger ensemble grows a finished one.
+// folders and ensemble.json, and predicts `val`. With `reuse_members`, a member
+// folder finished by an earlier run with the same fingerprint is loaded and
+// predicts instead of training again: an interrupted ensemble resumes, and a
+// larger ensemble grows a finished one.
+//
+// Under mpirun every process calls it: one model trains data-parallel over
+// them, the members of an ensemble are shared out (src/pipelines/distributed_items);
+// rank 0 alone writes the folder's files and returns the result (the other
+// ranks an empty one, `pooled` false).
 TrainedModel train_model_folder(const ClassifierTrainOptions& t, const ClassifierDataOptions& d,
                                 const LabelledImages& train, const LabelledImages& val, std::uint64_t seed,
                                 const std::filesystem::path& dir, bool reuse_members = false);
@@ -86,7 +121,8 @@ std::string image_predictions_header(const std::vector<std::string>& class_names
 std::string image_predictions_rows(const std::vector<double>& probs, int K, const LabelledImages& images, int fold);
 
 // train_model_folder, then the folder's validation metrics (when there are
-// validation images) with the model's configuration, size and training time.
+// validation images) with the model's configuration, size and training time
+// (written by rank 0).
 TrainedModel train_classifier_folder(const ClassifierTrainOptions& t, const ClassifierDataOptions& d,
                                      const LabelledImages& train, const LabelledImages& val, std::uint64_t seed,
                                      const std::filesystem::path& dir);

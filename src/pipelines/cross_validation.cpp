@@ -12,7 +12,10 @@
 #include "src/core/run_folder.hpp"
 #include "src/core/statistics.hpp"
 #include "src/nn/ensemble.hpp"
+#include "src/parallel/communicator.hpp"
 #include "src/pipelines/classifier_evaluation.hpp"
+#include "src/pipelines/data_parallel.hpp"
+#include "src/pipelines/distributed_items.hpp"
 
 namespace penumbra {
 
@@ -76,6 +79,7 @@ struct Fold {
   int index = 0;
   ClassifierDataOptions data;
   LabelledImages train, val;
+  std::size_t n_train = 0;
   fs::path dir, predictions;  // fold-<k>/ and its val_probabilities.json
 };
 
@@ -102,52 +106,74 @@ FoldPredictions predict_fold_again(const Fold& fold, const ClassifierTrainOption
   return fp;
 }
 
-// What a resumed run makes of a fold's saved predictions: reused as they are,
-// re-evaluated under other prediction options, or (nullopt) trained: the
-// members not finished yet of a grown ensemble. UsageError when the fold was
-// trained with other options, DataError when it holds other images.
-std::optional<FoldPredictions> resumed_fold(const Fold& fold, const ClassifierTrainOptions& t,
-                                            const CrossValidationOptions& cv, std::uint64_t seed) {
-  const int f = fold.index;
-  auto fp = read_fold_predictions(fold.predictions);
-  if (fp.images_hash != images_hash(fold.val) || fp.labels != fold.val.labels)
+// What a fold needs: nothing (its saved predictions are reused), a new
+// prediction by its saved model, or training (all members, or the members not
+// finished yet of a grown ensemble).
+enum class FoldWork { kReuse, kPredictAgain, kTrain };
+
+struct FoldPlan {
+  Fold fold;  // its training images are dropped after planning (reloaded where a member trains)
+  FoldWork work = FoldWork::kTrain;
+  FoldPredictions saved;  // kReuse: the fold's predictions
+};
+
+// What a resumed run makes of a fold's saved predictions. Every process reads
+// the same files and decides alike. UsageError when the fold was trained with
+// other options, DataError when it holds other images.
+FoldPlan plan_fold(Fold fold, const ClassifierTrainOptions& t, const CrossValidationOptions& cv) {
+  FoldPlan plan;
+  plan.fold = std::move(fold);
+  if (!cv.resume || !fs::exists(plan.fold.predictions)) return plan;
+  const auto& fd = plan.fold;
+  const int f = fd.index;
+  auto fp = read_fold_predictions(fd.predictions);
+  if (fp.images_hash != images_hash(fd.val) || fp.labels != fd.val.labels)
     throw DataError(fmt::format("{}: its images are not fold {}'s; was it run with other data or another seed?",
-                                fold.predictions.string(), f));
-  const auto want = train_settings(t, fold.data);
+                                fd.predictions.string(), f));
+  const auto want = train_settings(t, fd.data);
   if (fp.settings.is_null()) {
-    spdlog::warn("{}: records no training options; reused as they are", fold.predictions.string());
+    spdlog::warn("{}: records no training options; reused as they are", fd.predictions.string());
   } else if (other_ensemble_size_only(fp.settings, want)) {
     spdlog::info("fold {}/{}: --ensemble {} (was {}): training only the members not finished yet", f + 1, cv.folds,
                  t.ensemble, fp.settings.value("ensemble", 1));
-    return std::nullopt;
+    return plan;
   } else if (model_settings(fp.settings) != model_settings(want)) {
     throw UsageError(fmt::format("resuming: fold {} in {} was trained with other options ({}); use another output folder",
-                                 f, fold.dir.parent_path().string(), fp.settings.dump()));
+                                 f, fd.dir.parent_path().string(), fp.settings.dump()));
   } else if (fp.settings != want) {
     spdlog::info("fold {}/{}: re-evaluating the saved model with --tta {} --eval-samples {} (was {} {})", f + 1,
                  cv.folds, t.tta, t.eval_samples, fp.settings.value("tta", "?"), fp.settings.value("eval_samples", 0));
-    fp = predict_fold_again(fold, t, seed);
-    write_metrics(fold.dir,
-                  calibration_report(fp.probs, fp.K, static_cast<std::int64_t>(fold.val.size()), fp.C, fold.val.labels),
-                  fold_metrics_extra(t, cv, f), fmt::format("{} fold {}", t.backbone, f));
-    write_fold_predictions(fold.predictions, fp);
+    plan.work = FoldWork::kPredictAgain;
+    return plan;
   } else {
-    spdlog::info("fold {}/{}: reusing {}", f + 1, cv.folds, fold.predictions.string());
+    spdlog::info("fold {}/{}: reusing {}", f + 1, cv.folds, fd.predictions.string());
   }
+  plan.work = FoldWork::kReuse;
+  plan.saved = std::move(fp);
+  return plan;
+}
+
+// A fold's saved model predicts its validation images under the new
+// prediction options; its metrics and predictions are written again.
+FoldPredictions predict_again(const Fold& fold, const ClassifierTrainOptions& t, const CrossValidationOptions& cv,
+                              std::uint64_t seed) {
+  auto fp = predict_fold_again(fold, t, seed);
+  write_metrics(fold.dir,
+                calibration_report(fp.probs, fp.K, static_cast<std::int64_t>(fold.val.size()), fp.C, fold.val.labels),
+                fold_metrics_extra(t, cv, fold.index), fmt::format("{} fold {}", t.backbone, fold.index));
+  write_fold_predictions(fold.predictions, fp);
   return fp;
 }
 
-// Trains (or grows) the fold's model folder; its out-of-fold predictions.
-FoldPredictions train_fold(const Fold& fold, const ClassifierTrainOptions& t, const CrossValidationOptions& cv,
-                           std::uint64_t seed, double& seconds_per_epoch) {
-  const int f = fold.index;
-  fs::create_directories(fold.dir);
-  spdlog::info("fold {}/{}: training on {} images, validating on {}", f + 1, cv.folds, fold.train.size(),
-               fold.val.size());
-  auto res = train_model_folder(t, fold.data, fold.train, fold.val, seed, fold.dir, cv.resume);
-  auto extra = fold_metrics_extra(t, cv, f);
+// A trained fold's model folder from its members (in member order): its
+// metrics and out-of-fold predictions written.
+FoldPredictions pool_fold(const Fold& fold, const std::vector<MemberSummary>& members,
+                          const ClassifierTrainOptions& t, const CrossValidationOptions& cv,
+                          double& seconds_per_epoch) {
+  auto res = pool_members(members, fold.val, fold.dir);
+  auto extra = fold_metrics_extra(t, cv, fold.index);
   extra["seconds_per_epoch"] = res.seconds_per_epoch;
-  write_metrics(fold.dir, res.val, extra, fmt::format("{} fold {}", t.backbone, f));
+  write_metrics(fold.dir, res.val, extra, fmt::format("{} fold {}", t.backbone, fold.index));
   FoldPredictions fp{res.val_samples, res.config.n_classes, images_hash(fold.val), train_settings(t, fold.data),
                      fold.val.labels, res.val_probs};
   write_fold_predictions(fold.predictions, fp);
@@ -180,6 +206,70 @@ void pool_study(const std::vector<FoldPredictions>& preds, const ClassifierTrain
   write_metrics(root, r, extra, fmt::format("{} {}-fold pooled", t.backbone, cv.folds));
 }
 
+// The study's state on rank 0: the members received so far, and the folds
+// finished in order (a fold's files, the study's CSVs after each fold).
+struct StudyPooling {
+  const ClassifierTrainOptions& t;
+  const CrossValidationOptions& cv;
+  std::uint64_t seed;
+  fs::path root;
+  const std::function<void(const FoldResult&)>& on_fold;
+  std::vector<FoldPlan>& plans;
+  std::vector<std::vector<MemberSummary>> members;  // per fold
+  std::vector<int> received;                        // per fold
+  std::size_t next = 0;                             // the first fold not finished
+  CrossValidationResult out;
+  std::vector<FoldPredictions> preds;
+  std::string csv = "fold,n_train,n_val,accuracy,ece,uce,nll,brier,mutual_information,seconds_per_epoch\n";
+  std::string image_csv;  // predictions.csv, every image's out-of-fold prediction
+
+  void finish_ready_folds() {
+    for (; next < plans.size(); ++next) {
+      auto& plan = plans[next];
+      if (plan.work == FoldWork::kTrain && received[next] < t.ensemble) return;
+      finish_fold(plan);
+    }
+  }
+
+  void finish_fold(FoldPlan& plan) {
+    const Fold& fold = plan.fold;
+    FoldResult res;
+    res.fold = fold.index;
+    res.n_train = fold.n_train;
+    res.n_val = fold.val.size();
+    FoldPredictions fp = plan.work == FoldWork::kReuse        ? std::move(plan.saved)
+                         : plan.work == FoldWork::kPredictAgain ? predict_again(fold, t, cv, seed)
+                                                                : pool_fold(fold, members[next], t, cv, res.seconds_per_epoch);
+    res.report = calibration_report(fp.probs, fp.K, static_cast<std::int64_t>(fp.labels.size()), fp.C, fp.labels);
+    if (image_csv.empty()) image_csv = image_predictions_header(fold.val.class_names);
+    image_csv += image_predictions_rows(fp.probs, fp.K, fold.val, fold.index);
+    const auto& r = res.report;
+    csv += fmt::format("{},{},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.2f}\n", res.fold, res.n_train, res.n_val,
+                       r.accuracy, r.ece, r.uce, r.nll, r.brier, r.mutual_information, res.seconds_per_epoch);
+    out.folds.push_back(res);
+    if (on_fold) on_fold(res);
+    if (cv.fold >= 0) return;
+    write_text_atomic(root / "cross_validation.csv", csv);
+    write_text_atomic(root / "predictions.csv", image_csv);
+    preds.push_back(std::move(fp));
+  }
+};
+
+// Fold f's split (its data options, images and folder).
+Fold make_fold(const ClassifierDataOptions& d, const CrossValidationOptions& cv, int f, std::uint64_t seed,
+               const fs::path& root) {
+  Fold fold;
+  fold.index = f;
+  fold.data = d;
+  fold.data.folds = cv.folds;
+  fold.data.fold = f;
+  load_split(fold.data, seed, fold.train, fold.val);
+  fold.n_train = fold.train.size();
+  fold.dir = root / fmt::format("fold-{}", f);
+  fold.predictions = fold.dir / "val_probabilities.json";
+  return fold;
+}
+
 }  // namespace
 
 CrossValidationResult cross_validate(const ClassifierTrainOptions& t, const ClassifierDataOptions& d,
@@ -188,41 +278,43 @@ CrossValidationResult cross_validate(const ClassifierTrainOptions& t, const Clas
   validate(t);
   validate(cv);
   const bool one_fold = cv.fold >= 0;
-  CrossValidationResult out;
-  std::vector<FoldPredictions> preds;
-  std::string csv = "fold,n_train,n_val,accuracy,ece,uce,nll,brier,mutual_information,seconds_per_epoch\n";
-  std::string image_csv;  // predictions.csv, every image's out-of-fold prediction
+  std::vector<FoldPlan> plans;
   for (int f = one_fold ? cv.fold : 0; f < (one_fold ? cv.fold + 1 : cv.folds); ++f) {
-    Fold fold;
-    fold.index = f;
-    fold.data = d;
-    fold.data.folds = cv.folds;
-    fold.data.fold = f;
-    load_split(fold.data, seed, fold.train, fold.val);
-    fold.dir = root / fmt::format("fold-{}", f);
-    fold.predictions = fold.dir / "val_probabilities.json";
-    FoldResult res;
-    res.fold = f;
-    res.n_train = fold.train.size();
-    res.n_val = fold.val.size();
-    std::optional<FoldPredictions> fp;
-    if (cv.resume && fs::exists(fold.predictions)) fp = resumed_fold(fold, t, cv, seed);
-    if (!fp) fp = train_fold(fold, t, cv, seed, res.seconds_per_epoch);
-    res.report = calibration_report(fp->probs, fp->K, static_cast<std::int64_t>(fp->labels.size()), fp->C, fp->labels);
-    if (image_csv.empty()) image_csv = image_predictions_header(fold.val.class_names);
-    image_csv += image_predictions_rows(fp->probs, fp->K, fold.val, f);
-    const auto& r = res.report;
-    csv += fmt::format("{},{},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.2f}\n", f, res.n_train, res.n_val,
-                       r.accuracy, r.ece, r.uce, r.nll, r.brier, r.mutual_information, res.seconds_per_epoch);
-    out.folds.push_back(res);
-    if (on_fold) on_fold(res);
-    if (one_fold) return out;
-    write_text_atomic(root / "cross_validation.csv", csv);
-    write_text_atomic(root / "predictions.csv", image_csv);
-    preds.push_back(std::move(*fp));
+    plans.push_back(plan_fold(make_fold(d, cv, f, seed, root), t, cv));
+    plans.back().fold.train = LabelledImages();
   }
-  pool_study(preds, t, cv, root, out);
-  return out;
+  // The work items: member m of every fold to train, fold by fold, shared
+  // over the processes; each trains alone from the fold's seed, as one process would.
+  std::vector<std::pair<std::size_t, int>> items;
+  for (std::size_t p = 0; p < plans.size(); ++p)
+    if (plans[p].work == FoldWork::kTrain)
+      for (int m = 0; m < t.ensemble; ++m) items.emplace_back(p, m);
+  StudyPooling pool{t, cv, seed, root, on_fold, plans};
+  pool.members.assign(plans.size(), std::vector<MemberSummary>(static_cast<std::size_t>(t.ensemble)));
+  pool.received.assign(plans.size(), 0);
+  if (parallel::is_root()) pool.finish_ready_folds();
+  std::optional<Fold> loaded;  // the fold whose training images this process holds
+  run_distributed_items(
+      items.size(),
+      [&](std::size_t i) {
+        const auto& fold = plans[items[i].first].fold;
+        if (!loaded || loaded->index != fold.index) loaded = make_fold(d, cv, fold.index, seed, root);
+        if (items[i].second == 0)
+          spdlog::info("fold {}/{}: training on {} images, validating on {}", fold.index + 1, cv.folds,
+                       loaded->train.size(), loaded->val.size());
+        return train_or_reuse_member(t, loaded->data, loaded->train, loaded->val, seed, items[i].second, fold.dir,
+                                     cv.resume, single_process())
+            .to_bytes();
+      },
+      [&](std::size_t i, const std::string& bytes) {
+        const auto [p, m] = items[i];
+        pool.members[p][static_cast<std::size_t>(m)] = MemberSummary::from_bytes(bytes);
+        ++pool.received[p];
+        pool.finish_ready_folds();
+      });
+  if (!parallel::is_root() || one_fold) return std::move(pool.out);
+  pool_study(pool.preds, t, cv, root, pool.out);
+  return std::move(pool.out);
 }
 
 }  // namespace penumbra

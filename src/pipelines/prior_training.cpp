@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <vector>
 
@@ -16,10 +17,12 @@
 #include "src/core/log.hpp"
 #include "src/core/progress.hpp"
 #include "src/core/rng.hpp"
+#include "src/core/run_folder.hpp"
 #include "src/core/units.hpp"
 #include "src/datasets/image_importer.hpp"
 #include "src/datasets/training_set.hpp"
 #include "src/io/png.hpp"
+#include "src/pipelines/data_parallel.hpp"
 
 namespace penumbra {
 namespace prior_training_impl {
@@ -37,7 +40,7 @@ std::vector<int> parse_int_list(const std::string& s, const std::string& what) {
   return out;
 }
 
-void write_loss_outputs(RunFolder& run, const std::vector<LossRecord>& hist) {
+void write_loss_outputs(const std::filesystem::path& dir, const std::vector<LossRecord>& hist) {
   std::string csv = "step,loss,lr\n";
   Series s;
   s.label = "DSM loss (mean per logging interval)";
@@ -46,7 +49,7 @@ void write_loss_outputs(RunFolder& run, const std::vector<LossRecord>& hist) {
     s.x.push_back(double(r.step));
     s.y.push_back(r.loss);
   }
-  write_text_atomic(run.path("loss.csv"), csv);
+  write_text_atomic(dir / "loss.csv", csv);
   if (hist.size() < 2) return;
   // A running mean over ~5 % of the records shows the trend through the noise.
   Series m;
@@ -64,7 +67,7 @@ void write_loss_outputs(RunFolder& run, const std::vector<LossRecord>& hist) {
   p.xlabel = "step";
   p.ylabel = "loss";
   p.logy = true;
-  write_atomic(run.path("loss.png"), [&](const std::filesystem::path& tmp) { write_line_plot_png(tmp, {s, m}, p); });
+  write_atomic(dir / "loss.png", [&](const std::filesystem::path& tmp) { write_line_plot_png(tmp, {s, m}, p); });
 }
 
 struct TrainingImages {
@@ -139,8 +142,12 @@ std::unique_ptr<PriorTrainer> make_trainer(const PriorTrainingOptions& o, const 
   return tr;
 }
 
-void train(const PriorTrainingOptions& o, PriorTrainer& tr, RunFolder& run, const std::filesystem::path& ckpt) {
-  Progress bar("train-prior", o.steps - std::min(o.steps, tr.steps_done()), "step");
+// Every process steps (the steps are collectives under data parallelism); the
+// writer (rank 0) alone shows progress and writes the checkpoint and loss curve.
+void train(const PriorTrainingOptions& o, PriorTrainer& tr, const std::filesystem::path& dir, bool writer) {
+  const auto ckpt = dir / "checkpoint.ckpt";
+  std::optional<Progress> bar;
+  if (writer) bar.emplace("train-prior", o.steps - std::min(o.steps, tr.steps_done()), "step");
   double recent = 0;
   std::int64_t recent_n = 0;
   while (tr.steps_done() < o.steps) {
@@ -148,17 +155,17 @@ void train(const PriorTrainingOptions& o, PriorTrainer& tr, RunFolder& run, cons
     recent += l;
     ++recent_n;
     if (tr.steps_done() % o.log_every == 0) tr.record_history();
-    bar.tick(1, fmt::format("loss {:.4f}", recent / recent_n));
+    if (bar) bar->tick(1, fmt::format("loss {:.4f}", recent / recent_n));
     if (recent_n >= 50) recent = 0, recent_n = 0;
     if (tr.steps_done() % o.checkpoint_every == 0 || tr.steps_done() == o.steps) {
       tr.record_history();
-      tr.save(ckpt);
-      write_loss_outputs(run, tr.history());
+      if (writer) tr.save(ckpt), write_loss_outputs(dir, tr.history());
     }
   }
-  bar.finish();
+  if (!writer) return;
+  bar->finish();
   tr.save(ckpt);
-  write_loss_outputs(run, tr.history());
+  write_loss_outputs(dir, tr.history());
 }
 
 }  // namespace prior_training_impl
@@ -172,7 +179,7 @@ void PriorTrainingOptions::validate() const {
   require_at_least<std::int64_t>("log interval", log_every, 1);
 }
 
-nlohmann::json run_prior_training(const PriorTrainingOptions& o, RunFolder& run) {
+nlohmann::json run_prior_training(const PriorTrainingOptions& o, const std::filesystem::path& dir) {
   using namespace prior_training_impl;
   o.validate();
   auto images = load_training_images(o);
@@ -186,21 +193,26 @@ nlohmann::json run_prior_training(const PriorTrainingOptions& o, RunFolder& run)
   info.pixel_mean = training.mean().item<double>();
   info.pixel_std = training.std().item<double>();
 
-  std::filesystem::path ckpt = run.path("checkpoint.ckpt");
+  const auto ckpt = dir / "checkpoint.ckpt";
   auto tr = make_trainer(o, training, info, ckpt);
+  const auto dp = job_data_parallel();
+  tr->set_data_parallel(dp);
   const auto& cfg = tr->config();
   log().info("score network: {} parameters, {:.3f} GFLOP per {}×{} evaluation; SDE {} σ_VE ∈ [{:.4g}, {:.4g}]",
              tr->network().parameter_count(), tr->network().flops_per_image(info.height, info.width) / 1e9,
              info.height, info.width, cfg.sde.kind_name(), cfg.sde.ve_sigma_min(), cfg.sde.ve_sigma_max());
   log().info("training on {} images ({} held out), batch {}, lr {}, steps {} → {}", training.size(0), held, cfg.batch,
              cfg.lr, tr->steps_done(), o.steps);
-  train(o, *tr, run, ckpt);
+  if (dp.active())
+    log().info("data-parallel over {} processes: each computes {}–{} images of every batch of {}", dp.size,
+               cfg.batch / dp.size, (cfg.batch + dp.size - 1) / dp.size, cfg.batch);
+  train(o, *tr, dir, dp.rank == 0);
 
   nlohmann::json results{{"checkpoint", ckpt.string()},      {"steps", tr->steps_done()},
                          {"parameters", tr->network().parameter_count()}, {"sde", cfg.sde.to_json()},
                          {"network", cfg.net.to_json()},    {"data", tr->data_info().to_json()}};
   if (!tr->history().empty()) results["final_train_loss"] = tr->history().back().loss;
-  if (held > 0) {
+  if (held > 0 && dp.rank == 0) {
     double hl = evaluate_dsm_loss(tr->ema_network(), cfg.sde, test, 6, 32, 0x4E1Dull);
     results["held_out_dsm_loss"] = hl;
     results["held_out_images"] = held;

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "src/core/run_folder.hpp"
+#include <filesystem>
 
 namespace penumbra {
 
@@ -35,8 +35,14 @@ struct PriorTrainingOptions {
 };
 
 // Trains up to `steps` in total, writes checkpoint.ckpt, loss.csv and loss.png
-// into `run` and returns the numbers of run.json (with the held-out DSM loss of
-// the EMA weights when images were held out).
-nlohmann::json run_prior_training(const PriorTrainingOptions& options, RunFolder& run);
+// into the run folder `dir` and returns the numbers of run.json (with the
+// held-out DSM loss of the EMA weights when images were held out).
+//
+// Under mpirun every process calls it with the same options and folder: the
+// training is data-parallel (each process a shard of every batch of `batch`
+// images, the gradients summed), and rank 0 alone writes; the loss curve is
+// the one-process run's within floating-point reduction differences
+// (docs/parallel.md).
+nlohmann::json run_prior_training(const PriorTrainingOptions& options, const std::filesystem::path& dir);
 
 }  // namespace penumbra
