@@ -2,6 +2,8 @@
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
 
 #include "priors/diffusion_prior.hpp"
@@ -98,8 +100,19 @@ py::object prior_log_prob(const PyPrior& p, const py::handle& x) {
   return array_of_tensor(lp);
 }
 
+// The shipped prior: $PENUMBRA_DATA_DIR/prior, the source tree the module was built from
+// (a Python process's executable says nothing about where Penumbra is), then the library's places.
+std::string default_prior() {
+  std::vector<std::filesystem::path> places;
+  if (const char* env = std::getenv("PENUMBRA_DATA_DIR")) places.push_back(std::filesystem::path(env) / "prior");
+  places.push_back(std::filesystem::path(PENUMBRA_SOURCE_DATA_DIR) / "prior");
+  for (const auto& dir : places)
+    if (std::filesystem::exists(dir / "default.ckpt")) return (dir / "default.ckpt").string();
+  return DiffusionPrior::default_checkpoint_path().string();
+}
+
 PyDiffusionPrior load_diffusion(const py::object& path, int size) {
-  std::string file = path.is_none() ? DiffusionPrior::default_checkpoint_path().string() : py::str(path).cast<std::string>();
+  std::string file = path.is_none() ? default_prior() : py::str(path).cast<std::string>();
   PyDiffusionPrior p;
   p.prior = load_pipeline_prior(file, size);
   if (!std::dynamic_pointer_cast<const DiffusionPrior>(p.prior.prior))

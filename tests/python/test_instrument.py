@@ -1,4 +1,5 @@
 """NufftPlan, dirty_image and GaussianLikelihood against direct NumPy sums."""
+import subprocess
 import threading
 import time
 
@@ -6,6 +7,8 @@ import numpy as np
 import pytest
 
 import penumbra
+
+from conftest import BINARY_DIR
 
 ARCSEC = np.pi / (180 * 3600)
 
@@ -167,3 +170,16 @@ def test_long_calls_release_the_gil(problem):
     worker.join()
     # Without the release the counter could not move while the NUFFT runs.
     assert during > 1000, f"the counting thread advanced {during} times during the call"
+
+
+def test_dirty_image_is_the_cli_image(tmp_path, demo_dir, demo_obs):
+    exe = BINARY_DIR / "penumbra"
+    if not exe.exists():
+        pytest.skip(f"{exe} is not built")
+    subprocess.run([str(exe), "--log-level", "warn", "--out", str(tmp_path), "image",
+                    str(demo_dir / "observation.txt.gz"), "--size", "64", "--scale", "8mas", "--weighting", "briggs",
+                    "--robust", "1.5"], check=True, capture_output=True)
+    cli, info = penumbra.read_fits(str(tmp_path / "dirty.fits"))
+    dirty, _, beam = penumbra.dirty_image(demo_obs, 64, "8mas", weighting="briggs", robust=1.5)
+    np.testing.assert_allclose(dirty, cli, rtol=0, atol=1e-6 * np.abs(dirty).max())  # FITS stores float32
+    assert info["beam"] == pytest.approx(beam, rel=1e-5)
