@@ -77,9 +77,11 @@ void run(Context& ctx, Options& o) {
               {"coverage_68", res.coverage_68},
               {"coverage_95", res.coverage_95}});
   fmt::print("coverage: N={} K={}: max|ECP-alpha| = {:.4f}, p = {:.3g} (global normalisation: {:.4f}, p = {:.3g}; a "
-             "calibrated sampler: {:.3f} on average, 95 % below {:.3f}); pixel coverage 68%: {:.3f}, 95%: {:.3f}\n",
+             "calibrated sampler: {:.3f} on average, 95 % below {:.3f}); pixel coverage 68%: {:.3f} (p = {:.3g}), "
+             "95%: {:.3f} (p = {:.3g})\n",
              s.n, s.nsamples, t.max_abs_ecp_minus_alpha, t.p_value, tg.max_abs_ecp_minus_alpha, tg.p_value,
-             t.calibrated_mean, t.calibrated_q95, res.coverage_68, res.coverage_95);
+             t.calibrated_mean, t.calibrated_q95, res.coverage_68, res.coverage_test_68.p_value, res.coverage_95,
+             res.coverage_test_95.p_value);
   fmt::print("outputs in {}\n", run.dir().string());
 }
 

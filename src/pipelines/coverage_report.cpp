@@ -78,6 +78,13 @@ nlohmann::json write_coverage_report(const std::filesystem::path& dir, const Cov
       {"noise_rms_jy", res.noise_rms},
       {"coverage_68", res.coverage_68},
       {"coverage_95", res.coverage_95},
+      {"pixel_coverage_test",
+       {{"about", "per-pixel coverage by rank: each simulation's mean over its pixels has expectation = level for a "
+                  "calibrated posterior; z and two-sided p of their mean across simulations (normal approximation)"},
+        {"z_68", res.coverage_test_68.z},
+        {"p_value_68", res.coverage_test_68.p_value},
+        {"z_95", res.coverage_test_95.z},
+        {"p_value_95", res.coverage_test_95.p_value}}},
       {"pixel_coverage", {{"level", res.levels}, {"coverage", res.pixel_coverage}}},
       {"tarp_f", t.f},
       {"tarp_f_global", tg.f},

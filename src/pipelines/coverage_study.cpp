@@ -307,8 +307,10 @@ void measure_study(const CoverageStudyOptions& o, const fs::path& dir, CoverageS
     res.levels.push_back(level);
     res.pixel_coverage.push_back(credible_interval_coverage(sims, level));
   }
-  res.coverage_68 = credible_interval_coverage(sims, 0.68);
-  res.coverage_95 = credible_interval_coverage(sims, 0.95);
+  res.coverage_test_68 = credible_interval_coverage_test(sims, 0.68);
+  res.coverage_test_95 = credible_interval_coverage_test(sims, 0.95);
+  res.coverage_68 = res.coverage_test_68.coverage;
+  res.coverage_95 = res.coverage_test_95.coverage;
 }
 
 }  // namespace coverage_impl

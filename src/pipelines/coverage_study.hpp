@@ -107,6 +107,7 @@ struct CoverageStudyResult {
   TarpResult tarp_global;  // one range for all pixels (distances in flux units); see tarp.hpp
   std::vector<double> levels, pixel_coverage;  // credible level → fraction of truth pixels inside
   double coverage_68 = 0, coverage_95 = 0;
+  IntervalCoverage coverage_test_68, coverage_test_95;  // the same with the test across simulations (tarp.hpp)
   int simulated = 0, resumed = 0;              // simulations run now (all ranks) / found finished
   double seconds = 0;                          // wall time of the simulations run now
   int ranks = 1;                               // processes the simulations were split over

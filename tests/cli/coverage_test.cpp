@@ -34,6 +34,7 @@ TEST(CoverageCommand, GaussianPriorStudyIsCalibratedAndResumes) {
   double m = j["max_abs_ecp_minus_alpha"].get<double>();
   EXPECT_LT(m, 0.3);  // 24 simulations: KS 95 % ≈ 0.27
   EXPECT_NEAR(j["coverage_68"].get<double>(), 0.68, 0.06);
+  EXPECT_GT(j["pixel_coverage_test"]["p_value_95"].get<double>(), 1e-3);  // calibrated: not rejected
   std::ifstream csv(dir / "run" / "coverage.csv");
   std::string header;
   std::getline(csv, header);

@@ -180,6 +180,8 @@ TEST(CoverageStudy, MisspecifiedPriorIsDetected) {
   o.truth_scale = 3.0;  // truths 3× wider than the prior: over-confident posteriors
   auto r = run_coverage_study(o, dir, false);
   EXPECT_LT(r.coverage_68, 0.55);
+  EXPECT_LT(r.coverage_test_68.p_value, 1e-3);
+  EXPECT_EQ(r.coverage_test_68.per_simulation.size(), 20u);
   EXPECT_GT(r.tarp.max_abs_ecp_minus_alpha, 0.25);
 }
 
