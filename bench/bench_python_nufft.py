@@ -8,7 +8,7 @@ The problem is bench_nufft's: M uniformly random uv points over the grid's whole
 (cell 1e-7 rad), a Gaussian random image, float64. Both sides report the best of --repeat
 calls; with --cpp the C++ benchmark runs on the same settings in between and the overhead
 is (Python - C++) / C++ of those bests. The Python call includes the argument checks (dtype,
-shape, finite values), the output array's allocation and the GIL release.
+shape, finite values), the output array's allocation (none with --out) and the GIL release.
 """
 import argparse
 import json
@@ -38,7 +38,16 @@ def python_times(a):
     image = rng.normal(size=(a.npix, a.npix))
     vis = rng.normal(size=a.nvis) + 1j * rng.normal(size=a.nvis)
     plan = penumbra.NufftPlan(u, v, a.npix, cell_arcsec, epsilon=a.epsilon, threads=a.threads)
-    plan.degrid(image), plan.grid(vis)  # warm-up: first-touch of the work buffers
+    out_vis, out_image = plan.degrid(image), plan.grid(vis)  # warm-up: first touch of the work buffers
+    if a.batch:  # one call for `batch` images: the C++ loop with one call's binding work, per image
+        images, out_batch = np.stack([image] * a.batch), np.empty((a.batch, a.nvis), dtype=np.complex128)
+        per_image = best_of(a.repeat, lambda: plan.degrid(images, out=out_batch)) / a.batch
+        single = best_of(a.repeat, lambda: plan.degrid(image, out=out_vis))
+        print(f"degrid: {1e3 * single:.2f} ms per call, {1e3 * per_image:.2f} ms per image in a batch of "
+              f"{a.batch}: {100 * (single - per_image) / per_image:+.2f} % per call")
+    if a.out:  # results written into the caller's arrays: no allocation per call
+        return (best_of(a.repeat, lambda: plan.degrid(image, out=out_vis)),
+                best_of(a.repeat, lambda: plan.grid(vis, out=out_image)))
     return best_of(a.repeat, lambda: plan.degrid(image)), best_of(a.repeat, lambda: plan.grid(vis))
 
 
@@ -59,6 +68,8 @@ def main():
     p.add_argument("--repeat", type=int, default=10)
     p.add_argument("--rounds", type=int, default=3, help="alternating Python/C++ rounds (with --cpp)")
     p.add_argument("--cpp", help="the bench_nufft executable, to compare with")
+    p.add_argument("--batch", type=int, default=0, help="also time one call for this many images")
+    p.add_argument("--out", action="store_true", help="pass out= arrays (as the C++ benchmark reuses its buffers)")
     a = p.parse_args()
     penumbra.set_threads(a.threads)
     py = [python_times(a) for _ in range(a.rounds if a.cpp else 1)]

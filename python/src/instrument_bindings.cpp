@@ -37,6 +37,24 @@ std::pair<py::array_t<T, py::array::c_style>, py::ssize_t> images_arg(const py::
   return {a, a.ndim() == 3 ? a.shape(0) : 0};
 }
 
+// A caller's `out` array (written in place: C-contiguous, writeable, of exactly this dtype and
+// shape, else ValueError), or a new one when `out` is None.
+template <class V>
+py::array_t<V> output_arg(const py::object& out, const std::vector<py::ssize_t>& shape) {
+  if (out.is_none()) return py::array_t<V>(shape);
+  std::string expected = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) expected += (i ? ", " : "") + std::to_string(shape[i]);
+  expected += "]";
+  const std::string what = fmt::format("out must be a writeable C-contiguous {} array of shape {}",
+                                       py::str(py::dtype::of<V>()).cast<std::string>(), expected);
+  if (!py::isinstance<py::array_t<V>>(out)) throw py::value_error(what);
+  auto a = out.cast<py::array_t<V>>();
+  const bool ok = a.ptr() == out.ptr() && a.writeable() && (a.flags() & py::array::c_style) &&
+                  std::vector<py::ssize_t>(a.shape(), a.shape() + a.ndim()) == shape;
+  if (!ok) throw py::value_error(what);
+  return a;
+}
+
 // One precision's plan with the image/visibility conversions around it.
 template <class T>
 class TypedNufft {
@@ -44,11 +62,13 @@ class TypedNufft {
   using C = std::complex<T>;
   explicit TypedNufft(std::shared_ptr<NufftPlan<T>> plan) : plan_(std::move(plan)) {}
 
-  py::array degrid(const py::handle& image) const {
+  py::array degrid(const py::handle& image, const py::object& out_arg) const {
     const ImageGrid& g = plan_->image_grid();
     auto [x, batch] = images_arg<T>(image, "image", g.ny, g.nx);
     const auto nvis = static_cast<py::ssize_t>(plan_->nvis());
-    py::array_t<C> out = batch ? py::array_t<C>({batch, nvis}) : py::array_t<C>({nvis});
+    std::vector<py::ssize_t> shape{nvis};
+    if (batch) shape.insert(shape.begin(), batch);
+    py::array_t<C> out = output_arg<C>(out_arg, shape);
     std::span<const T> in = span_of(x);
     C* o = out.mutable_data();
     py::gil_scoped_release release;
@@ -58,15 +78,16 @@ class TypedNufft {
     return out;
   }
 
-  py::array grid(const py::handle& vis) const {
+  py::array grid(const py::handle& vis, const py::object& out_arg) const {
     const ImageGrid& g = plan_->image_grid();
     const auto nvis = static_cast<py::ssize_t>(plan_->nvis());
     auto y = as_array<C>(vis, "vis");
     require_shape(y, "vis", {{nvis}, {kAny, nvis}}, fmt::format("[{0}] or [batch, {0}]", nvis));
     require_finite_values(y, "vis");
     const py::ssize_t batch = y.ndim() == 2 ? y.shape(0) : 0;
-    py::array_t<T> out = batch ? py::array_t<T>({batch, py::ssize_t{g.ny}, py::ssize_t{g.nx}})
-                               : py::array_t<T>({py::ssize_t{g.ny}, py::ssize_t{g.nx}});
+    std::vector<py::ssize_t> shape{g.ny, g.nx};
+    if (batch) shape.insert(shape.begin(), batch);
+    py::array_t<T> out = output_arg<T>(out_arg, shape);
     std::span<const C> in = span_of(y);
     T* o = out.mutable_data();
     py::gil_scoped_release release;
@@ -110,11 +131,11 @@ class PyNufftPlan {
   auto with(F f) const {
     return single_ ? f(*single_) : f(*double_);
   }
-  py::array degrid(const py::handle& image) const {
-    return with([&](const auto& p) { return p.degrid(image); });
+  py::array degrid(const py::handle& image, const py::object& out) const {
+    return with([&](const auto& p) { return p.degrid(image, out); });
   }
-  py::array grid(const py::handle& vis) const {
-    return with([&](const auto& p) { return p.grid(vis); });
+  py::array grid(const py::handle& vis, const py::object& out) const {
+    return with([&](const auto& p) { return p.grid(vis, out); });
   }
   std::size_t nvis() const { return with([](const auto& p) { return p.plan().nvis(); }); }
   int npix() const { return with([](const auto& p) { return p.plan().image_grid().nx; }); }
@@ -234,10 +255,12 @@ once and applied many times; relative L2 error against the direct sum <= epsilon
 epsilon: accuracy, [1e-10, 0.1] for float64, [1e-5, 0.1] for float32. dtype: float64 (complex128
 visibilities) or float32 (complex64). threads: 0 = set_threads()'s. A |u| or |v| beyond
 1/(2 cell): ValueError naming the cell that would fit.)")
-      .def("degrid", &PyNufftPlan::degrid, py::arg("image"),
-           "image [npix, npix] or [batch, npix, npix] (Jy/pixel) -> visibilities [nvis] or [batch, nvis] (Jy).")
-      .def("grid", &PyNufftPlan::grid, py::arg("vis"),
-           "vis [nvis] or [batch, nvis] (Jy) -> the adjoint image [npix, npix] or [batch, npix, npix].")
+      .def("degrid", &PyNufftPlan::degrid, py::arg("image"), py::arg("out") = py::none(),
+           "image [npix, npix] or [batch, npix, npix] (Jy/pixel) -> visibilities [nvis] or [batch, nvis] (Jy); "
+           "out: an array to write them into (complex of the plan's precision, C order).")
+      .def("grid", &PyNufftPlan::grid, py::arg("vis"), py::arg("out") = py::none(),
+           "vis [nvis] or [batch, nvis] (Jy) -> the adjoint image [npix, npix] or [batch, npix, npix]; "
+           "out: an array to write it into (the plan's dtype, C order).")
       .def_property_readonly("nvis", &PyNufftPlan::nvis)
       .def_property_readonly("npix", &PyNufftPlan::npix)
       .def_property_readonly("epsilon", &PyNufftPlan::epsilon)

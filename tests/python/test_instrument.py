@@ -183,3 +183,18 @@ def test_dirty_image_is_the_cli_image(tmp_path, demo_dir, demo_obs):
     dirty, _, beam = penumbra.dirty_image(demo_obs, 64, "8mas", weighting="briggs", robust=1.5)
     np.testing.assert_allclose(dirty, cli, rtol=0, atol=1e-6 * np.abs(dirty).max())  # FITS stores float32
     assert info["beam"] == pytest.approx(beam, rel=1e-5)
+
+
+def test_results_written_into_a_callers_array(problem):
+    n, cell, u, v, image, vis = problem
+    plan = penumbra.NufftPlan(u, v, n, cell)
+    out = np.empty(len(u), dtype=np.complex128)
+    assert plan.degrid(image, out=out) is not None
+    assert np.array_equal(out, plan.degrid(image))
+    img = np.empty((n, n))
+    plan.grid(vis, out=img)
+    assert np.array_equal(img, plan.grid(vis))
+    with pytest.raises(ValueError, match=r"out must be a writeable C-contiguous complex128 array of shape \[500\]"):
+        plan.degrid(image, out=np.empty(len(u), dtype=np.complex64))
+    with pytest.raises(ValueError, match=r"shape \[32, 32\]"):
+        plan.grid(vis, out=np.empty((n, n)).T[:, :16])
