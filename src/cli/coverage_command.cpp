@@ -93,9 +93,7 @@ Runner add_coverage(CLI::App& root) {
   auto o = std::make_shared<coverage_impl::Options>();
   auto& s = o->study;
   auto* app = root.add_subcommand("coverage", "TARP coverage study of the posterior over simulated observations");
-  app->add_option("--n", s.n, "Number of simulated observations")->capture_default_str();
-  app->add_option("--prior", s.prior,
-                  "Diffusion-prior checkpoint, or " + prior_syntax_list(PriorRole::kSampling) + " (Jy/pixel)");
+  add_study_options(app, {s.n, s.prior, s.size, o->scale, s.nsamples, s.batch, s.posterior, o->freq, o->integration});
   app->add_option("--sky", s.sky,
                   "Truth images: disk (held-out random disks, any flux; scale from the data), prior-disk (held-out "
                   "disks drawn as the prior's training set, × --flux-scale), prior-sample (draws of the prior itself, × "
@@ -103,14 +101,7 @@ Runner add_coverage(CLI::App& root) {
       ->capture_default_str();
   app->add_option("--flux-scale", s.flux_scale, "prior-disk, prior-sample: Jy/pixel per prior unit (truths and sampler)")
       ->capture_default_str();
-  app->add_option("--size", s.size, "Image side, pixels")->capture_default_str();
-  app->add_option("--scale", o->scale, "Pixel size (bare number: arcsec)")->capture_default_str();
-  app->add_option("--nsamples", s.nsamples, "Posterior samples per simulation")->capture_default_str();
-  app->add_option("--batch", s.batch, "Chains advanced together")->capture_default_str();
-  add_posterior_options(app, s.posterior);
   app->add_option("--layout", s.layout, "Array layout (alma-long, a CASA .cfg or OSKAR layout)")->capture_default_str();
-  app->add_option("--freq", o->freq, "Observing frequency")->capture_default_str();
-  app->add_option("--integration", o->integration, "Integration time per dump")->capture_default_str();
   app->add_option("--ha", o->ha, "Half-length of the hour-angle range (±)")->capture_default_str();
   app->add_option("--noise-rms", o->noise_rms, "Noise rms per Stokes-I visibility, Jy (0: radiometer equation)");
   app->add_option("--bootstrap", s.n_bootstrap, "Bootstrap replicates for the ECP band")->capture_default_str();

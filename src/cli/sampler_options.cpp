@@ -2,6 +2,7 @@
 
 #include "src/cli/deprecated_flags.hpp"
 #include "src/pipelines/likelihood_registry.hpp"
+#include "src/pipelines/prior_registry.hpp"
 #include "src/pipelines/sampler_registry.hpp"
 
 namespace penumbra::cli {
@@ -59,6 +60,19 @@ void add_posterior_options(CLI::App* app, PosteriorSettings& s) {
   app->add_option("--likelihood-weight", s.tempering.likelihood_weight, "Likelihood weight lambda (tempering)")
       ->capture_default_str();
   app->add_option("--temperature", s.tempering.temperature, "Posterior temperature T")->capture_default_str();
+}
+
+void add_study_options(CLI::App* app, const StudyOptions& o) {
+  app->add_option("--n", o.n, "Number of simulated observations")->capture_default_str();
+  app->add_option("--prior", o.prior,
+                  "Diffusion-prior checkpoint, or " + prior_syntax_list(PriorRole::kSampling) + " (Jy/pixel)");
+  app->add_option("--size", o.size, "Image side, pixels")->capture_default_str();
+  app->add_option("--scale", o.scale, "Pixel size (bare number: arcsec)")->capture_default_str();
+  app->add_option("--nsamples", o.nsamples, "Posterior samples per simulation")->capture_default_str();
+  app->add_option("--batch", o.batch, "Chains advanced together")->capture_default_str();
+  add_posterior_options(app, o.posterior);
+  app->add_option("--freq", o.freq, "Observing frequency")->capture_default_str();
+  app->add_option("--integration", o.integration, "Integration time per dump")->capture_default_str();
 }
 
 }  // namespace penumbra::cli

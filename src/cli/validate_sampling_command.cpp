@@ -14,7 +14,6 @@
 #include "src/core/progress.hpp"
 #include "src/core/run_folder.hpp"
 #include "src/core/units.hpp"
-#include "src/pipelines/prior_registry.hpp"
 #include "src/pipelines/sampling_validation.hpp"
 
 namespace penumbra::cli::validate_sampling_impl {
@@ -74,17 +73,7 @@ Runner add_validate_sampling(CLI::App& root) {
   auto& s = o->study;
   auto* app = root.add_subcommand("validate-sampling",
                                   "Posterior pipeline on freshly simulated disks: chi2, coverage and RMSE over cases");
-  app->add_option("--n", s.n, "Number of cases (simulated observations)")->capture_default_str();
-  app->add_option("--prior", s.prior,
-                  "Diffusion-prior checkpoint, or " + prior_syntax_list(PriorRole::kSampling) + " (Jy/pixel)")
-      ->required();
-  app->add_option("--size", s.size, "Image side, pixels")->capture_default_str();
-  app->add_option("--scale", o->scale, "Pixel size (bare number: arcsec)")->capture_default_str();
-  app->add_option("--nsamples", s.nsamples, "Posterior samples per case")->capture_default_str();
-  app->add_option("--batch", s.batch, "Chains advanced together")->capture_default_str();
-  add_posterior_options(app, s.posterior);
-  app->add_option("--freq", o->freq, "Observing frequency")->capture_default_str();
-  app->add_option("--integration", o->integration, "Integration time per dump")->capture_default_str();
+  add_study_options(app, {s.n, s.prior, s.size, o->scale, s.nsamples, s.batch, s.posterior, o->freq, o->integration});
   app->add_option("--layout-scale-min", s.layout_scale_min,
                   "Array configurations: the built-in layout's positions scaled by U(this, 1)")
       ->capture_default_str();
