@@ -11,6 +11,8 @@
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <exception>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -66,6 +68,21 @@ void on_sigterm(int) {
   _exit(128 + SIGTERM);
 }
 
+// Commands that share their work over the ranks of an mpirun job; any other would
+// run whole on every rank, each writing the same files.
+constexpr std::string_view kMultiRankCommands[] = {"coverage", "sample", "classify", "train-prior"};
+
+void require_multi_rank_command(const CLI::App& app) {
+  if (parallel::size() == 1) return;
+  std::string names;
+  for (auto c : kMultiRankCommands) {
+    if (app.get_name() == c) return;
+    names += (names.empty() ? "" : ", ") + std::string(c);
+  }
+  throw UsageError(fmt::format("{} runs as one process; start it without mpirun (commands that use several ranks: {})",
+                               app.get_name(), names));
+}
+
 // Start-up checks of a multi-rank job (the same build everywhere, no oversubscribed
 // node), then the thread budget of this rank: --threads, or its share of the node.
 void start_job(const CLI::App& root, const GlobalOptions& g) {
@@ -118,6 +135,7 @@ int main(int argc, char** argv) {
     for (auto& [app, run] : commands) {
       if (app->parsed()) {
         chosen = app;
+        require_multi_rank_command(*app);
         run(ctx);
         return 0;
       }

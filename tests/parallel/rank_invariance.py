@@ -12,8 +12,9 @@ CASE:
              K = 3 run stopped after one batch per rank, resumed at K = 2): every
              dataset of samples.h5 and of the checkpoints, every FITS image and its
              header (but DATE) and summary.json (but the timings) equal.
-  bad-input  as 2 ranks: --threads and --workers oversubscribing the node, and two
-             different builds: exit 64 and one "penumbra: error" line, from rank 0.
+  bad-input  as 2 ranks: --threads and --workers oversubscribing the node, two
+             different builds, a command that runs as one process only: exit 64 and
+             one "penumbra: error" line, from rank 0.
   killed     a rank killed mid-study ends the job (non-zero exit, no hang), and
              `coverage --resume` as one rank finishes it with the numbers of an
              uninterrupted study.
@@ -151,6 +152,8 @@ def case_bad_input():
     expect_one_line(p, "--threads 100000 per rank", "--threads oversubscribing the node")
     p = penumbra(2, "bad", COVERAGE + ["--n", "2", "--workers", "100000"], check=False, extra_mpirun=strict)
     expect_one_line(p, "--workers 100000 per rank", "--workers with several ranks")
+    p = penumbra(2, "bad", ["info", os.path.join(A.source, "data", "demo", "observation.txt.gz")], check=False)
+    expect_one_line(p, "info runs as one process", "a one-process command under mpirun")
     other = os.path.join(A.scratch, "penumbra-other-build")
     shutil.copy(A.penumbra, other)
     with open(other, "ab") as f:
