@@ -39,6 +39,10 @@ void require_shape(const py::array& a, std::string_view name, std::initializer_l
 template <class T>
 void require_finite_values(const py::array_t<T, py::array::c_style>& a, std::string_view name);
 
+// Whether all n values at p are finite (a vectorised scan; no message).
+template <class T>
+bool all_finite_values(const T* p, std::size_t n);
+
 template <class T>
 std::span<const T> span_of(const py::array_t<T, py::array::c_style>& a) {
   return {a.data(), static_cast<std::size_t>(a.size())};

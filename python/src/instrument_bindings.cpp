@@ -83,17 +83,21 @@ class TypedNufft {
     const auto nvis = static_cast<py::ssize_t>(plan_->nvis());
     auto y = as_array<C>(vis, "vis");
     require_shape(y, "vis", {{nvis}, {kAny, nvis}}, fmt::format("[{0}] or [batch, {0}]", nvis));
-    require_finite_values(y, "vis");
     const py::ssize_t batch = y.ndim() == 2 ? y.shape(0) : 0;
     std::vector<py::ssize_t> shape{g.ny, g.nx};
     if (batch) shape.insert(shape.begin(), batch);
     py::array_t<T> out = output_arg<T>(out_arg, shape);
     std::span<const C> in = span_of(y);
     T* o = out.mutable_data();
-    py::gil_scoped_release release;
-    std::lock_guard lock(mutex_);
-    for (py::ssize_t b = 0; b < std::max<py::ssize_t>(batch, 1); ++b)
-      plan_->grid(in.subspan(b * nvis, nvis), {o + b * g.size(), g.size()});
+    {
+      py::gil_scoped_release release;
+      std::lock_guard lock(mutex_);
+      for (py::ssize_t b = 0; b < std::max<py::ssize_t>(batch, 1); ++b)
+        plan_->grid(in.subspan(b * nvis, nvis), {o + b * g.size(), g.size()});
+    }
+    // A non-finite visibility spreads into the image: scanning the image (npix², in cache) rather
+    // than the visibilities (often 10x larger) finds it at a fraction of the memory traffic.
+    if (!all_finite_values(o, static_cast<std::size_t>(out.size()))) require_finite_values(y, "vis");
     return out;
   }
 

@@ -96,6 +96,10 @@ def test_bad_arrays_name_the_argument_and_the_shape(problem):
     bad[3, 4] = np.nan
     with pytest.raises(ValueError, match="image must be finite.*index 100"):
         plan.degrid(bad)
+    bad_vis = vis.copy()
+    bad_vis[7] = complex(0, np.inf)
+    with pytest.raises(ValueError, match="vis must be finite.*index 7"):
+        plan.grid(bad_vis)
     with pytest.raises(ValueError, match=r"vis must have shape \[500\]"):
         plan.grid(vis[:10])
     with pytest.raises(ValueError, match="image must be real .* got dtype <U6"):
