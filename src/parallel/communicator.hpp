@@ -61,11 +61,6 @@ void agree_or_throw(const std::string& local_problem);
 // every rank down with `code` (MPI_Abort; std::exit without MPI).
 [[noreturn]] void abort(const std::string& message, int code);
 
-// After an error on this rank: returns `code` when every rank reports an error
-// within `wait_seconds` (they all stop, MPI finalises normally), otherwise aborts
-// the job with `code` so no rank waits forever in a collective.
-int end_after_error(int code, double wait_seconds = 5.0);
-
 // The CLI's end after an error (`line`: "penumbra: error: ..."). One rank: prints
 // it, returns `code`. Several: when every rank reports within `wait_seconds` (an
 // error every rank meets, such as bad arguments), rank 0 prints its line, and the

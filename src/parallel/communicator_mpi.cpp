@@ -154,14 +154,6 @@ void allreduce_sum(std::span<double> values) {
   std::exit(code);
 }
 
-int end_after_error(int code, double wait_seconds) {
-  if (!active() || size() == 1) return code;
-  if (all_ranks_arrive(wait_seconds)) return code;
-  std::fflush(stderr);
-  MPI_Abort(MPI_COMM_WORLD, code);  // some rank is still working or waiting elsewhere
-  return code;
-}
-
 int report_error(const std::string& line, int code, double wait_seconds) {
   if (!active() || size() == 1) {
     std::fprintf(stderr, "%s\n", line.c_str());

@@ -25,8 +25,6 @@ void allreduce_sum(std::span<double>) {}
   std::exit(code);
 }
 
-int end_after_error(int code, double) { return code; }
-
 int report_error(const std::string& line, int code, double) {
   std::fprintf(stderr, "%s\n", line.c_str());
   return code;

@@ -125,3 +125,24 @@ TEST(JobChecks, OversubscriptionIsAllowedOnlyWhenAsked) {
   if (saved) setenv("PENUMBRA_OVERSUBSCRIBE", saved, 1);
   else unsetenv("PENUMBRA_OVERSUBSCRIBE");
 }
+
+TEST(Communicator, AnErrorOnEveryRankIsOneLineFromRankZero) {
+  testing::internal::CaptureStderr();
+  const int code = report_error("penumbra: error: scale must be positive, got -1", 64);
+  const std::string printed = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(code, 64);
+  EXPECT_EQ(printed, is_root() ? "penumbra: error: scale must be positive, got -1\n" : "");
+}
+
+// Run by ctest Parallel.MpiRunErrorOnOneRank as 2 ranks: rank 1 fails alone while
+// rank 0 waits in a barrier; the job must end (MPI_Abort) with rank 1's line.
+TEST(Communicator, DISABLED_AnErrorOnOneRankEndsTheJob) {
+  if (rank() == 1) report_error("penumbra: error: cannot write sim_00001.h5", 73, 1.0);
+  barrier();
+  if (size() > 1) FAIL() << "the job went on";
+}
+
+TEST(Communicator, AbortEndsTheProcessWithTheCodeAndOneLine) {
+  if (launched_by_mpi_launcher()) GTEST_SKIP() << "would end the whole MPI job";
+  EXPECT_EXIT(abort("lost the checkpoint", 3), testing::ExitedWithCode(3), "penumbra: error: rank 0: lost the checkpoint");
+}

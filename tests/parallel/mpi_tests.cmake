@@ -26,6 +26,15 @@ if(TARGET test_parallel)
     penumbra_add_mpi_test(Parallel.MpiRun${n}Ranks
       ${PENUMBRA_MPIRUN} ${penumbra_mpirun_args} -n ${n} $<TARGET_FILE:test_parallel>)
   endforeach()
+  # An error on one rank while the other waits in a collective ends the job with its line.
+  penumbra_add_mpi_test(Parallel.MpiRunErrorOnOneRank
+    ${PENUMBRA_MPIRUN} ${penumbra_mpirun_args} -n 2 $<TARGET_FILE:test_parallel>
+      --gtest_also_run_disabled_tests --gtest_filter=Communicator.DISABLED_AnErrorOnOneRankEndsTheJob)
+  if(PENUMBRA_MPI AND PENUMBRA_MPIRUN)
+    set_tests_properties(Parallel.MpiRunErrorOnOneRank PROPERTIES TIMEOUT 60
+      PASS_REGULAR_EXPRESSION "cannot write sim_00001.h5 \\(rank 1 of 2; stopping the job\\)"
+      FAIL_REGULAR_EXPRESSION "the job went on")
+  endif()
 endif()
 
 # The CLI at K = 1, 2, 3 (tests/parallel/rank_invariance.py says what each compares).
