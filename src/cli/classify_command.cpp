@@ -163,6 +163,12 @@ Runner add_classify(CLI::App& root) {
   const auto sub = add_classify_subcommands(cmd, *opts);
   return [opts, sub](Context& ctx) {
     const auto& s = *opts;
+    if (parallel::size() > 1)  // each rank would run it whole and write the same files
+      for (const auto* whole : {sub.eval, sub.prune, sub.predict})
+        if (whole->parsed())
+          throw UsageError(fmt::format("classify {} runs as one process; start it without mpirun (train, "
+                                       "cross-validate and temperature-sweep use several ranks)",
+                                       whole->get_name()));
     if (sub.train->parsed()) run_train(s, ctx);
     if (sub.eval->parsed()) run_eval_or_prune(s, sub.eval, false, ctx);
     if (sub.prune->parsed()) run_eval_or_prune(s, sub.prune, true, ctx);

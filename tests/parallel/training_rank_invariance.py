@@ -17,7 +17,8 @@ CASE:
   classifier-training
                   classify train (one model: data-parallel), 3 epochs of batches of
                   5 at K = 1, 2, 3: the epochs' loss, NLL and KL of train_log.csv
-                  within the tolerance, and the same K twice identical.
+                  within the tolerance, and the same K twice identical; classify
+                  eval and predict as 2 ranks refused with one line.
 --report prints the largest relative differences (what docs/parallel.md quotes).
 Python 3 standard library only.
 """
@@ -167,8 +168,20 @@ def case_prior_training():
     return worst
 
 
+def refuses_several_ranks(args, line):
+    """A subcommand that runs whole on every rank: exit 64 and one line from rank 0."""
+    cmd = [A.mpirun, "--oversubscribe", "--allow-run-as-root", "-n", "2", A.penumbra, "--threads", "1"] + args
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    errors = [x for x in p.stderr.splitlines() if x.startswith("penumbra: error")]
+    if p.returncode == 0 or len(errors) != 1 or line not in errors[0]:
+        sys.exit(f"FAIL: {' '.join(cmd)}: exit {p.returncode}, error lines {errors}")
+
+
 def case_classifier_training():
     worst = {}
+    model = os.path.join(A.scratch, "clf-k0")
+    for sub in (["eval", "--model", model], ["predict", "--model", model, "nowhere.fits"]):
+        refuses_several_ranks(["classify"] + sub, f"classify {sub[0]} runs as one process")
     args = ["classify", "train", "--val-fraction", "0.25"] + TINY_CLASSIFIER
     logs = {k: csv_rows(os.path.join(penumbra(k, f"clf-k{k}", args), "train_log.csv"), ("seconds",))
             for k in (0, 2, 3)}
