@@ -31,6 +31,9 @@ void add_input_options(CLI::App* app, TagsOptions& o) {
   app->add_option("--text-column", o.derive.columns.text, "Column of the free text")->capture_default_str();
   app->add_option("--subject-column", o.derive.columns.subject, "Column of the subject id")->capture_default_str();
   app->add_option("--dimensions", o.derive.dimensions, "Dimensions of the corpus word vectors")->capture_default_str();
+  app->add_option("--linkage", o.derive.linkage, "Clustering: average or complete linkage")->capture_default_str();
+  app->add_option("--min-count", o.derive.min_count, "Phrases written fewer times join their nearest tag")
+      ->capture_default_str();
 }
 
 void print_corpus(const AnnotationCorpus& c) {

@@ -131,6 +131,24 @@ std::vector<int> stratified_folds(const Eigen::VectorXi& y, int folds, std::uint
   return fold;
 }
 
+double roc_auc(const Eigen::VectorXd& score, const Eigen::VectorXi& truth) {
+  std::vector<Eigen::Index> order(static_cast<std::size_t>(score.size()));
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](auto a, auto b) { return score(a) < score(b); });
+  double rank_sum = 0, positives = 0;
+  for (std::size_t i = 0; i < order.size();) {
+    std::size_t j = i;
+    while (j < order.size() && score(order[j]) == score(order[i])) ++j;
+    const double mid_rank = 0.5 * double(i + j + 1);  // ranks from 1, ties averaged
+    for (std::size_t m = i; m < j; ++m)
+      if (truth(order[m])) rank_sum += mid_rank, ++positives;
+    i = j;
+  }
+  const double negatives = double(score.size()) - positives;
+  if (positives == 0 || negatives == 0) return 0.5;
+  return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives);
+}
+
 F1Scores f1_scores(const Eigen::MatrixXi& truth, const Eigen::MatrixXi& predicted) {
   std::vector<Eigen::Index> all(std::size_t(truth.rows()));
   std::iota(all.begin(), all.end(), 0);
@@ -157,7 +175,10 @@ CrossValidated cross_validate(const Eigen::MatrixXd& x, const Eigen::MatrixXi& y
   });
   cv.predicted = (cv.probability.array() >= 0.5).cast<int>();
   cv.f1 = f1_scores(truth, cv.predicted);
-  for (Eigen::Index j = 0; j < k; ++j) cv.class_f1.push_back(f1_scores(truth.col(j), cv.predicted.col(j)).macro);
+  for (Eigen::Index j = 0; j < k; ++j) {
+    cv.class_f1.push_back(f1_scores(truth.col(j), cv.predicted.col(j)).macro);
+    cv.class_auc.push_back(roc_auc(cv.probability.col(j), truth.col(j)));
+  }
   std::vector<F1Scores> boot;
   Rng rng = make_rng(s.seed, 0xB007ull);
   std::uniform_int_distribution<Eigen::Index> pick(0, n - 1);
@@ -189,8 +210,7 @@ Eigen::MatrixXd permutation_importance(const Eigen::MatrixXd& x, const Eigen::Ma
                           cv.fold_of_class_subject.begin() + std::ptrdiff_t((j + 1) * std::size_t(n)));
     const Eigen::VectorXd flat = out_of_fold(x, yc, fold, s, derive_seed(s.seed, 1000 + cv.classes[j]), all);
     for (Eigen::Index t = 0; t < x.cols(); ++t) {
-      const Eigen::VectorXi p = (flat.segment(t * n, n).array() >= 0.5).cast<int>();
-      importance(t, Eigen::Index(j)) = cv.class_f1[j] - f1_scores(yc, p).macro;
+      importance(t, Eigen::Index(j)) = cv.class_auc[j] - roc_auc(flat.segment(t * n, n), yc);
     }
   });
   return importance;

@@ -34,6 +34,7 @@ struct CrossValidated {
   std::vector<int> fold_of_class_subject;  // fold of (class c, subject s) at c * subjects + s
   F1Scores f1, low, high;            // point estimates and 95 % bootstrap interval
   std::vector<double> class_f1;      // per evaluated class
+  std::vector<double> class_auc;     // per evaluated class, from the out-of-fold probabilities
 };
 
 std::vector<int> stratified_folds(const Eigen::VectorXi& y, int folds, std::uint64_t seed);
@@ -42,9 +43,13 @@ F1Scores f1_scores(const Eigen::MatrixXi& truth, const Eigen::MatrixXi& predicte
 // x: subjects × tags; y: subjects × classes (0/1).
 CrossValidated cross_validate(const Eigen::MatrixXd& x, const Eigen::MatrixXi& y, const EvaluationSettings& s);
 
+// Area under the ROC curve of scores against 0/1 truth (ties count half).
+double roc_auc(const Eigen::VectorXd& score, const Eigen::VectorXi& truth);
+
 // Permutation importance of every tag for every evaluated class: the drop of
-// the class' out-of-fold F1 when the tag's column is shuffled within each
-// held-out fold (forest models refitted per fold with the same seeds).
+// the class' out-of-fold ROC AUC when the tag's column is shuffled within each
+// held-out fold (models refitted per fold with the same seeds). AUC rather than
+// F1, so that a rare class the classifier never predicts still ranks its tags.
 Eigen::MatrixXd permutation_importance(const Eigen::MatrixXd& x, const Eigen::MatrixXi& y,
                                        const CrossValidated& cv, const EvaluationSettings& s);
 

@@ -37,13 +37,13 @@ std::vector<ClassExplanation> explain(const DerivedTags& d, const ExpertLabels& 
   std::vector<ClassExplanation> out;
   for (std::size_t j = 0; j < cv.classes.size(); ++j) {
     ClassExplanation c{experts.classes[cv.classes[j]], std::size_t(y.col(Eigen::Index(cv.classes[j])).sum()),
-                       cv.class_f1[j], {}};
+                       cv.class_f1[j], cv.class_auc[j], {}};
     std::vector<Eigen::Index> order(std::size_t(imp.rows()));
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(),
                      [&](auto a, auto b) { return imp(a, Eigen::Index(j)) > imp(b, Eigen::Index(j)); });
     for (std::size_t r = 0; r < std::min<std::size_t>(5, order.size()); ++r)
-      if (imp(order[r], Eigen::Index(j)) > 0)
+      if (imp(order[r], Eigen::Index(j)) > 0.005)
         c.tags.emplace_back(t.tags[std::size_t(order[r])].name, imp(order[r], Eigen::Index(j)));
     out.push_back(std::move(c));
   }
@@ -98,11 +98,14 @@ void write_study_csv(const std::filesystem::path& path, const StudyResult& r) {
 }
 
 void write_explanations_markdown(const std::filesystem::path& path, const StudyResult& r) {
-  std::string text = "| expert class | subjects | CV F1 | tags that explain it (permutation importance) |\n|---|---|---|---|\n";
+  std::string text =
+      "| expert class | subjects | CV F1 | CV AUC | tags that explain it (drop of AUC when shuffled) |\n"
+      "|---|---|---|---|---|\n";
   for (const auto& c : r.explanations) {
     std::string tags;
     for (const auto& [name, v] : c.tags) tags += fmt::format("{}{} ({:.3f})", tags.empty() ? "" : ", ", name, v);
-    text += fmt::format("| {} | {} | {:.2f} | {} |\n", c.expert_class, c.positives, c.f1, tags.empty() ? "-" : tags);
+    text += fmt::format("| {} | {} | {:.2f} | {:.2f} | {} |\n", c.expert_class, c.positives, c.f1, c.auc,
+                        tags.empty() ? "-" : tags);
   }
   write_text(path, text);
 }

@@ -17,9 +17,9 @@ struct StudySettings {
   EvaluationSettings evaluation;
   std::vector<std::string> classifiers = {"forest", "logistic"};
   std::vector<std::size_t> tag_counts = {10, 20, 40, 75, 150, 300};
-  std::vector<double> agreements = {0.2, 0.4, 0.5, 0.6, 0.8};
+  std::vector<double> agreements = {0.2, 0.5, 0.8};
   std::size_t importance_tags = 40;   // the cut whose tags are ranked per class
-  double importance_agreement = 0.5;
+  double importance_agreement = 0.2;  // low, so that rare classes (WAT, NAT) are ranked too
   void validate() const;
 };
 
@@ -33,8 +33,8 @@ struct StudyRow {
 struct ClassExplanation {
   std::string expert_class;
   std::size_t positives = 0;
-  double f1 = 0;
-  std::vector<std::pair<std::string, double>> tags;  // most important first (top 5, importance > 0)
+  double f1 = 0, auc = 0;
+  std::vector<std::pair<std::string, double>> tags;  // most important first (top 5, AUC drop > 0.005)
 };
 
 struct StudyResult {

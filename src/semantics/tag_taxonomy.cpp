@@ -54,7 +54,7 @@ std::vector<std::size_t> Dendrogram::cut_at_similarity(double threshold) const {
   return labels_after(*this, applied);
 }
 
-Dendrogram average_linkage(const Eigen::MatrixXf& similarity) {
+Dendrogram agglomerate(const Eigen::MatrixXf& similarity, Linkage linkage) {
   const std::size_t n = std::size_t(similarity.rows());
   Eigen::MatrixXf dist = (1.0f - similarity.array()).matrix();
   std::vector<std::size_t> size(n, 1), node(n);
@@ -83,12 +83,12 @@ Dendrogram average_linkage(const Eigen::MatrixXf& similarity) {
     chain.pop_back();
     chain.pop_back();
     made.push_back({Merge{node[a], node[prev], double(best_d)}, made.size()});
-    // Lance-Williams update for average linkage; the merged cluster lives in slot `prev`.
+    // Lance-Williams update; the merged cluster lives in slot `prev`.
     const float wa = float(size[a]), wb = float(size[prev]);
     for (std::size_t k = 0; k < n; ++k) {
       if (!active[k] || k == a || k == prev) continue;
-      const float v = (wa * dist(Eigen::Index(k), Eigen::Index(a)) + wb * dist(Eigen::Index(k), Eigen::Index(prev))) /
-                      (wa + wb);
+      const float da = dist(Eigen::Index(k), Eigen::Index(a)), db = dist(Eigen::Index(k), Eigen::Index(prev));
+      const float v = linkage == Linkage::kComplete ? std::max(da, db) : (wa * da + wb * db) / (wa + wb);
       dist(Eigen::Index(k), Eigen::Index(prev)) = dist(Eigen::Index(prev), Eigen::Index(k)) = v;
     }
     active[a] = false;
@@ -122,11 +122,14 @@ TagTaxonomy make_taxonomy(const AnnotationCorpus& corpus, const Eigen::MatrixXf&
   for (Tag& t : tags) {
     std::stable_sort(t.phrases.begin(), t.phrases.end(),
                      [&](std::size_t x, std::size_t y) { return corpus.phrase_count[x] > corpus.phrase_count[y]; });
+    // Representative: similar to much of the tag and written often itself
+    // (the plain centre of a tag is often a long one-off sentence).
     double best = -1;
     for (std::size_t i : t.phrases) {
       double centrality = 0;
       for (std::size_t j : t.phrases)
         centrality += double(corpus.phrase_count[j]) * similarity(Eigen::Index(i), Eigen::Index(j));
+      centrality *= double(corpus.phrase_count[i]);
       if (centrality > best) {
         best = centrality;
         t.name = corpus.phrases[i];

@@ -2,8 +2,8 @@
 // Tags from phrases: average-linkage agglomerative clustering of the phrases
 // on the distance 1 − similarity (the nearest-neighbour-chain algorithm, O(n²)
 // time), cut at a similarity threshold or at a number of tags. Each tag is
-// named by its most representative phrase: the member whose similarity to the
-// others, weighted by how often they were written, is largest.
+// named by its most representative phrase: the member that maximises its own
+// count times its similarity to the others weighted by their counts.
 #include <Eigen/Dense>
 
 #include <cstddef>
@@ -33,7 +33,10 @@ struct Dendrogram {
   std::vector<std::size_t> cut_at_similarity(double threshold) const;
 };
 
-Dendrogram average_linkage(const Eigen::MatrixXf& similarity);
+// Average linkage: the mean distance between the clusters' phrases; complete:
+// the largest (every pair of a tag's phrases at least that similar).
+enum class Linkage { kAverage, kComplete };
+Dendrogram agglomerate(const Eigen::MatrixXf& similarity, Linkage linkage);
 
 struct Tag {
   std::string name;                  // the representative phrase

@@ -7,7 +7,7 @@
 #include "src/semantics/phrase_similarity.hpp"
 #include "src/semantics/text_normalisation.hpp"
 #include "src/semantics/wordnet_lexicon.hpp"
-#include "tests/semantics/rgz_data.hpp"
+#include "tests/support/paths.hpp"
 
 namespace penumbra::semantics {
 namespace {
@@ -18,8 +18,9 @@ double similarity(const std::string& a, const std::string& b, const WordVectors&
 
 TEST(PhraseSimilarity, HandMadePairsOnTheRealCorpus) {
   if (!wordnet_available()) GTEST_SKIP() << "WordNet (wordnet-dev, wordnet-base) is not installed";
-  if (!rgz_data_present()) GTEST_SKIP() << "../shared/data/rgz_emu_annotations is absent";
-  const AnnotationCorpus corpus = read_annotations(rgz_file("english_annotations.csv"));
+  const auto csv = test::shared_data("rgz_emu_annotations/english_annotations.csv");
+  if (csv.empty()) GTEST_SKIP() << "../shared/data/rgz_emu_annotations is absent";
+  const AnnotationCorpus corpus = read_annotations(csv);
   const WordVectors v = learn_word_vectors(corpus, 25);
   const std::vector<std::pair<std::string, std::string>> near = {
       {"bent", "curved"}, {"lobe", "lobes"}, {"bent tail", "curved tail"}, {"elongated", "extended"},
