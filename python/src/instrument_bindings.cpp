@@ -66,15 +66,12 @@ class TypedNufft {
     const ImageGrid& g = plan_->image_grid();
     auto [x, batch] = images_arg<T>(image, "image", g.ny, g.nx);
     const auto nvis = static_cast<py::ssize_t>(plan_->nvis());
-    std::vector<py::ssize_t> shape{nvis};
-    if (batch) shape.insert(shape.begin(), batch);
-    py::array_t<C> out = output_arg<C>(out_arg, shape);
+    py::array_t<C> out = output_arg<C>(out_arg, batched(batch, {nvis}));
     std::span<const T> in = span_of(x);
     C* o = out.mutable_data();
-    py::gil_scoped_release release;
-    std::lock_guard lock(mutex_);
-    for (py::ssize_t b = 0; b < std::max<py::ssize_t>(batch, 1); ++b)
+    each_image(batch, [&](py::ssize_t b) {
       plan_->degrid(in.subspan(b * g.size(), g.size()), {o + b * nvis, static_cast<std::size_t>(nvis)});
+    });
     return out;
   }
 
@@ -84,17 +81,10 @@ class TypedNufft {
     auto y = as_array<C>(vis, "vis");
     require_shape(y, "vis", {{nvis}, {kAny, nvis}}, fmt::format("[{0}] or [batch, {0}]", nvis));
     const py::ssize_t batch = y.ndim() == 2 ? y.shape(0) : 0;
-    std::vector<py::ssize_t> shape{g.ny, g.nx};
-    if (batch) shape.insert(shape.begin(), batch);
-    py::array_t<T> out = output_arg<T>(out_arg, shape);
+    py::array_t<T> out = output_arg<T>(out_arg, batched(batch, {g.ny, g.nx}));
     std::span<const C> in = span_of(y);
     T* o = out.mutable_data();
-    {
-      py::gil_scoped_release release;
-      std::lock_guard lock(mutex_);
-      for (py::ssize_t b = 0; b < std::max<py::ssize_t>(batch, 1); ++b)
-        plan_->grid(in.subspan(b * nvis, nvis), {o + b * g.size(), g.size()});
-    }
+    each_image(batch, [&](py::ssize_t b) { plan_->grid(in.subspan(b * nvis, nvis), {o + b * g.size(), g.size()}); });
     // A non-finite visibility spreads into the image: scanning the image (npix², in cache) rather
     // than the visibilities (often 10x larger) finds it at a fraction of the memory traffic.
     if (!all_finite_values(o, static_cast<std::size_t>(out.size()))) require_finite_values(y, "vis");
@@ -104,6 +94,18 @@ class TypedNufft {
   const NufftPlan<T>& plan() const { return *plan_; }
 
  private:
+  static std::vector<py::ssize_t> batched(py::ssize_t batch, std::vector<py::ssize_t> shape) {
+    if (batch) shape.insert(shape.begin(), batch);
+    return shape;
+  }
+  // f(b) for each image of the batch (one when there is no batch axis), without the GIL.
+  template <class F>
+  void each_image(py::ssize_t batch, F f) const {
+    py::gil_scoped_release release;
+    std::lock_guard lock(mutex_);
+    for (py::ssize_t b = 0; b < std::max<py::ssize_t>(batch, 1); ++b) f(b);
+  }
+
   std::shared_ptr<NufftPlan<T>> plan_;
   mutable std::mutex mutex_;  // a plan owns its work buffers: one call at a time
 };

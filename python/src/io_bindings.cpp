@@ -139,6 +139,12 @@ py::tuple read_fits(const std::string& path) {
   return py::make_tuple(array_of(f.pixels, {f.grid.ny, f.grid.nx}), info);
 }
 
+// A property showing one array of the Stokes-I samples as a read-only view kept alive by the Observation.
+template <class V>
+auto stokes_i_view(std::vector<V> VisibilitySet::*member) {
+  return [member](py::object self) { return view_of(self.cast<const PyObservation&>().vis.*member, self); };
+}
+
 void bind_observation(py::module_& m) {
   py::class_<PyObservation>(m, "Observation", R"(Visibilities of one field and one spectral window.
 
@@ -152,18 +158,12 @@ readers conjugate.)")
            R"(Observation from arrays: u, v [nvis] in wavelengths, vis [nvis] complex (Jy, internal sign
 convention), weight [nvis] = 1/sigma^2 (Jy^-2) with sigma the rms of Re and of Im; freq in Hz
 (0: unknown); phase centre in degrees. Non-finite values or negative weights: DataError.)")
-      .def_property_readonly(
-          "u", [](py::object self) { return view_of(self.cast<const PyObservation&>().vis.u, self); },
-          "u [nvis], wavelengths (float64, read-only view).")
-      .def_property_readonly(
-          "v", [](py::object self) { return view_of(self.cast<const PyObservation&>().vis.v, self); },
-          "v [nvis], wavelengths (float64, read-only view).")
-      .def_property_readonly(
-          "vis", [](py::object self) { return view_of(self.cast<const PyObservation&>().vis.vis, self); },
-          "Stokes-I visibilities [nvis], Jy (complex128, internal sign convention, read-only view).")
-      .def_property_readonly(
-          "weight", [](py::object self) { return view_of(self.cast<const PyObservation&>().vis.weight, self); },
-          "Thermal weights [nvis] = 1/sigma^2, Jy^-2 (float64, read-only view).")
+      .def_property_readonly("u", stokes_i_view(&VisibilitySet::u), "u [nvis], wavelengths (float64, read-only view).")
+      .def_property_readonly("v", stokes_i_view(&VisibilitySet::v), "v [nvis], wavelengths (float64, read-only view).")
+      .def_property_readonly("vis", stokes_i_view(&VisibilitySet::vis),
+                             "Stokes-I visibilities [nvis], Jy (complex128, internal sign convention, read-only view).")
+      .def_property_readonly("weight", stokes_i_view(&VisibilitySet::weight),
+                             "Thermal weights [nvis] = 1/sigma^2, Jy^-2 (float64, read-only view).")
       .def_property_readonly(
           "freq", [](py::object self) { return view_of(self.cast<const PyObservation&>().obs.freq, self); },
           "Channel frequencies [nchan], Hz (empty or the speed of light for a uvtable read without freq).")
