@@ -69,6 +69,16 @@ def test_same_seed_gives_the_cli_samples(tmp_path, demo_dir, demo_obs):
     assert "pc" in summary["describe"]
 
 
+def test_prior_samples_are_the_clis(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    ckpt = str(SOURCE_DIR / "data" / "prior" / "default.ckpt")
+    run_cli(["prior-sample", "--prior", ckpt, "--n", "3", "--batch", "2", "--steps", "6"], tmp_path / "run")
+    with h5py.File(tmp_path / "run" / "samples.h5") as f:
+        cli = f["samples"][:]
+    ours = penumbra.DiffusionPrior.load(ckpt).sample(3, steps=6, seed=3, batch=2)
+    assert np.array_equal(ours, cli)
+
+
 def test_sample_posterior_checks_its_settings(demo_obs):
     with pytest.raises(ValueError, match="steps must be >= 1, got 0"):
         penumbra.sample_posterior(demo_obs, "gaussian:0,0.001", 16, 0.01, steps=0)
