@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "src/cli/commands.hpp"
+#include "src/core/errors.hpp"
 #include "src/semantics/tag_study.hpp"
 #include "src/semantics/wordnet_lexicon.hpp"
 
@@ -44,8 +45,6 @@ void print_corpus(const AnnotationCorpus& c) {
 }
 
 void run_derive(RunFolder& run, const TagsOptions& o) {
-  o.derive.validate();
-  require_wordnet();
   const DerivedTags d = derive_tags(o.annotations, o.derive);
   print_corpus(d.corpus);
   write_taxonomy_csv(run.path("taxonomy.csv"), d.corpus, d.taxonomy);
@@ -75,10 +74,7 @@ void print_rows(const StudyResult& r) {
 }
 
 void run_evaluate(RunFolder& run, std::uint64_t seed, TagsOptions& o) {
-  o.derive.validate();
   o.study.evaluation.seed = seed;
-  o.study.validate();
-  require_wordnet();
   const ExpertLabels experts = read_expert_labels(o.experts);
   const DerivedTags d = derive_tags(o.annotations, o.derive);
   print_corpus(d.corpus);
@@ -134,6 +130,12 @@ Runner add_tags(CLI::App& root) {
       ->capture_default_str();
   auto* evaluate = add_evaluate(app, *o);
   return [o, derive, evaluate](Context& ctx) {
+    // Arguments and inputs are checked before the run folder opens (and logs).
+    o->derive.validate();
+    if (evaluate->parsed()) o->study.validate();
+    require_wordnet();
+    for (const std::string& f : {o->annotations, o->experts})
+      if (!f.empty() && !std::filesystem::is_regular_file(f)) throw MissingInputError("cannot read " + f);
     if (derive->parsed()) run_derive(ctx.run("tags"), *o);
     if (evaluate->parsed()) run_evaluate(ctx.run("tags"), ctx.seed(), *o);
   };
