@@ -67,16 +67,18 @@ struct Reporting {
   Reporting(py::handle cb, bool quiet, std::int64_t n, std::int64_t total_steps) : callback(cb), nsamples(n) {
     if (!quiet) bar = std::make_unique<Progress>("sample", total_steps, "step");
   }
+  // After each batch: Ctrl-C (KeyboardInterrupt) and the caller's callback; an exception from
+  // either stops the run and reaches the caller.
   BatchHooks hooks() {
     BatchHooks h;
     h.progress = bar.get();
-    if (!callback.is_none())
-      h.on_batch = [this](std::int64_t, const at::Tensor& x) {
-        done += x.size(0);
-        py::gil_scoped_acquire acquire;
-        callback(done, nsamples);
-        return true;
-      };
+    h.on_batch = [this](std::int64_t, const at::Tensor& x) {
+      done += x.size(0);
+      py::gil_scoped_acquire acquire;
+      if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+      if (!callback.is_none()) callback(done, nsamples);
+      return true;
+    };
     return h;
   }
   std::int64_t done = 0;

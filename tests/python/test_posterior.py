@@ -79,6 +79,17 @@ def test_prior_samples_are_the_clis(tmp_path):
     assert np.array_equal(ours, cli)
 
 
+def test_an_exception_in_the_progress_callback_stops_the_run(demo_obs):
+    class Stop(Exception):
+        pass
+
+    def stop(done, n):
+        raise Stop(f"{done} of {n}")
+
+    with pytest.raises(Stop, match="1 of 3"):
+        penumbra.sample_posterior(demo_obs, "gaussian:0,0.001", 16, 0.01, steps=3, nsamples=3, batch=1, progress=stop)
+
+
 def test_sample_posterior_checks_its_settings(demo_obs):
     with pytest.raises(ValueError, match="steps must be >= 1, got 0"):
         penumbra.sample_posterior(demo_obs, "gaussian:0,0.001", 16, 0.01, steps=0)
