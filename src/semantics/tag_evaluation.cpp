@@ -9,6 +9,7 @@
 #include "src/core/checks.hpp"
 #include "src/core/errors.hpp"
 #include "src/core/rng.hpp"
+#include "src/core/threads.hpp"
 #include "src/semantics/binary_classifiers.hpp"
 
 namespace penumbra::semantics {
@@ -96,10 +97,10 @@ Eigen::VectorXd out_of_fold(const Eigen::MatrixXd& x, const Eigen::VectorXi& y, 
   return prob;
 }
 
-// Runs body(i) for i in [0, n) on the machine's cores.
+// Runs body(i) for i in [0, n) on the process' thread budget (--threads).
 template <class Body>
 void parallel_for(std::size_t n, Body body) {
-  const std::size_t workers = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), unsigned(n)));
+  const std::size_t workers = std::max<std::size_t>(1, std::min<std::size_t>(std::size_t(std::max(1, thread_count())), n));
   std::vector<std::thread> pool;
   for (std::size_t w = 0; w < workers; ++w)
     pool.emplace_back([&, w] {
