@@ -22,6 +22,5 @@ Runner add_train_prior(CLI::App& root);
 Runner add_prior_sample(CLI::App& root);
 Runner add_prior_validate(CLI::App& root);
 Runner add_tags(CLI::App& root);
-Runner add_tags(CLI::App& root);
 
 }  // namespace penumbra::cli
