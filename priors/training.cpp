@@ -231,7 +231,8 @@ void PriorTrainer::set_data_parallel(DataParallel dp) {
   dp_ = std::move(dp);
   if (!dp_.active()) return;
   std::vector<torch::Tensor> state;
-  for (auto* list : {&s_->params, &s_->ema_params, &s_->m, &s_->v}) state.insert(state.end(), list->begin(), list->end());
+  for (auto* list : {&s_->params, &s_->ema_params, &s_->m, &s_->v})
+    state.insert(state.end(), list->begin(), list->end());
   for (auto& [n, b] : s_->net.named_buffers()) state.push_back(b);
   for (auto& [n, b] : s_->ema.named_buffers()) state.push_back(b);
   dp_.broadcast(state);

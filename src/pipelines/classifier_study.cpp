@@ -1,7 +1,6 @@
 #include "src/pipelines/classifier_study.hpp"
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
 #include <cmath>
@@ -10,6 +9,7 @@
 #include "priors/weight_priors.hpp"
 #include "src/core/checks.hpp"
 #include "src/core/errors.hpp"
+#include "src/core/log.hpp"
 #include "src/core/rng.hpp"
 #include "src/core/run_folder.hpp"
 #include "src/io/png.hpp"
@@ -191,8 +191,8 @@ TrainedMember train_member(const ClassifierTrainOptions& t, const ClassifierData
     }
     log += fmt::format("{},{:.6f},{:.6f},{:.3f},{:.4f},{:.2f}\n", e.epoch, e.loss, e.nll, e.penalty, val_acc,
                        e.seconds);
-    spdlog::info("epoch {}/{}: loss {:.4f} nll {:.4f} {} {:.1f} val acc (mean weights) {:.3f} ({:.1f} s)", e.epoch,
-                 t.epochs, e.loss, e.nll, penalty, e.penalty, val_acc, e.seconds);
+    penumbra::log().info("epoch {}/{}: loss {:.4f} nll {:.4f} {} {:.1f} val acc (mean weights) {:.3f} ({:.1f} s)",
+                         e.epoch, t.epochs, e.loss, e.nll, penalty, e.penalty, val_acc, e.seconds);
     if (!log_csv.empty()) write_text_atomic(log_csv, log);
   };
   res.seconds_per_epoch = train_classifier(model, train, training_settings(t), seed, after_epoch, dp);
@@ -221,14 +221,14 @@ TrainedMember member_of(const ClassifierTrainOptions& t, const ClassifierDataOpt
   const auto fingerprint = member_fingerprint(t, d, tr, member_seed);
   TrainedMember res;
   if (!record.is_null() && record.value("fingerprint", nlohmann::json()) == fingerprint) {
-    spdlog::info("ensemble member {}/{}: reusing {}", m + 1, M, where.string());
+    log().info("ensemble member {}/{}: reusing {}", m + 1, M, where.string());
     res.model = Classifier::load(where, t.backbone);
     torch::manual_seed(derive_seed(member_seed, 0xE7A1));
     if (va.size()) predict_validation(t, va, res);
     res.seconds_per_epoch = record.value("seconds_per_epoch", 0.0);
     return res;
   }
-  if (M > 1) spdlog::info("ensemble member {}/{}", m + 1, M);
+  if (M > 1) log().info("ensemble member {}/{}", m + 1, M);
   res = train_member(t, d, tr, va, member_seed, seed, where / "train_log.csv", dp);
   if (dp.rank != 0) return res;
   res.model->save(where);
@@ -312,8 +312,8 @@ TrainedModel train_model_folder(const ClassifierTrainOptions& t, const Classifie
   if (t.ensemble == 1) {
     members[0] = train_or_reuse_member(t, d, tr, va, seed, 0, dir, reuse_members, job);
   } else {
-    if (job.active() && job.size > t.ensemble)
-      spdlog::warn("{} processes for {} ensemble members: {} of them wait", job.size, t.ensemble,
+    if (job.rank == 0 && job.size > t.ensemble)
+      log().warn("{} processes for {} ensemble members: {} of them wait", job.size, t.ensemble,
                    job.size - t.ensemble);
     run_distributed_items(
         members.size(),

@@ -1,13 +1,13 @@
 #include "src/pipelines/cross_validation.hpp"
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
 #include <optional>
 
 #include "src/core/checks.hpp"
 #include "src/core/errors.hpp"
+#include "src/core/log.hpp"
 #include "src/core/rng.hpp"
 #include "src/core/run_folder.hpp"
 #include "src/core/statistics.hpp"
@@ -132,21 +132,21 @@ FoldPlan plan_fold(Fold fold, const ClassifierTrainOptions& t, const CrossValida
                                 fd.predictions.string(), f));
   const auto want = train_settings(t, fd.data);
   if (fp.settings.is_null()) {
-    spdlog::warn("{}: records no training options; reused as they are", fd.predictions.string());
+    if (parallel::is_root()) log().warn("{}: records no training options; reused as they are", fd.predictions.string());
   } else if (other_ensemble_size_only(fp.settings, want)) {
-    spdlog::info("fold {}/{}: --ensemble {} (was {}): training only the members not finished yet", f + 1, cv.folds,
+    log().info("fold {}/{}: --ensemble {} (was {}): training only the members not finished yet", f + 1, cv.folds,
                  t.ensemble, fp.settings.value("ensemble", 1));
     return plan;
   } else if (model_settings(fp.settings) != model_settings(want)) {
     throw UsageError(fmt::format("resuming: fold {} in {} was trained with other options ({}); use another output folder",
                                  f, fd.dir.parent_path().string(), fp.settings.dump()));
   } else if (fp.settings != want) {
-    spdlog::info("fold {}/{}: re-evaluating the saved model with --tta {} --eval-samples {} (was {} {})", f + 1,
+    log().info("fold {}/{}: re-evaluating the saved model with --tta {} --eval-samples {} (was {} {})", f + 1,
                  cv.folds, t.tta, t.eval_samples, fp.settings.value("tta", "?"), fp.settings.value("eval_samples", 0));
     plan.work = FoldWork::kPredictAgain;
     return plan;
   } else {
-    spdlog::info("fold {}/{}: reusing {}", f + 1, cv.folds, fd.predictions.string());
+    log().info("fold {}/{}: reusing {}", f + 1, cv.folds, fd.predictions.string());
   }
   plan.work = FoldWork::kReuse;
   plan.saved = std::move(fp);
@@ -237,9 +237,10 @@ struct StudyPooling {
     res.fold = fold.index;
     res.n_train = fold.n_train;
     res.n_val = fold.val.size();
-    FoldPredictions fp = plan.work == FoldWork::kReuse        ? std::move(plan.saved)
+    FoldPredictions fp = plan.work == FoldWork::kReuse          ? std::move(plan.saved)
                          : plan.work == FoldWork::kPredictAgain ? predict_again(fold, t, cv, seed)
-                                                                : pool_fold(fold, members[next], t, cv, res.seconds_per_epoch);
+                                                                : pool_fold(fold, members[next], t, cv,
+                                                                            res.seconds_per_epoch);
     res.report = calibration_report(fp.probs, fp.K, static_cast<std::int64_t>(fp.labels.size()), fp.C, fp.labels);
     if (image_csv.empty()) image_csv = image_predictions_header(fold.val.class_names);
     image_csv += image_predictions_rows(fp.probs, fp.K, fold.val, fold.index);
@@ -300,7 +301,7 @@ CrossValidationResult cross_validate(const ClassifierTrainOptions& t, const Clas
         const auto& fold = plans[items[i].first].fold;
         if (!loaded || loaded->index != fold.index) loaded = make_fold(d, cv, fold.index, seed, root);
         if (items[i].second == 0)
-          spdlog::info("fold {}/{}: training on {} images, validating on {}", fold.index + 1, cv.folds,
+          log().info("fold {}/{}: training on {} images, validating on {}", fold.index + 1, cv.folds,
                        loaded->train.size(), loaded->val.size());
         return train_or_reuse_member(t, loaded->data, loaded->train, loaded->val, seed, items[i].second, fold.dir,
                                      cv.resume, single_process())
