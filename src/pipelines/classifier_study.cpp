@@ -182,6 +182,8 @@ TrainedMember train_member(const ClassifierTrainOptions& t, const ClassifierData
   // (MAP) ones the penalty is −log p(μ) summed over the weights, not a KL.
   const char* penalty = cfg.bayesian ? "kl" : "prior_nll";
   std::string log = fmt::format("epoch,loss,nll,{},val_accuracy_mean_weights,seconds\n", penalty);
+  // Rank 0 alone validates: with mean weights (no sampling) it draws no random
+  // numbers, so the ranks' generators stay in step for the next epoch.
   auto after_epoch = [&](const EpochSummary& e) {
     if (dp.rank != 0) return;
     double val_acc = std::nan("");
