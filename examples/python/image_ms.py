@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Image a MeasurementSet (or uvtable) from Python: dirty image, PSF and beam, written as FITS,
-and plotted with matplotlib when it is installed.
+and plotted with matplotlib when it is installed (else as PNG figures by the library).
 
     PYTHONPATH=build/python python3 examples/python/image_ms.py [INPUT] [--npix 256] [--cell 0.01]
         [--weighting natural|uniform|briggs] [--robust 0] [--out dirty]
@@ -30,8 +30,11 @@ def plot(path, dirty, psf, cell, beam, title):
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed (Debian: python3-matplotlib): FITS files only")
+    except ImportError:  # the library's own figure writer instead
+        for img, suffix, unit in ((dirty, "", "Jy/beam"), (psf, "_psf", "")):
+            out = path.replace(".png", f"{suffix}.png")
+            penumbra.write_png(out, img, title=f"{title}{suffix or ' dirty'}", unit=unit)
+            print(f"wrote {out} (matplotlib is not installed: Debian python3-matplotlib)")
         return
     n = dirty.shape[0]
     # Pixel x = 0 is the East edge: RA offsets decrease to the right, as on the sky.

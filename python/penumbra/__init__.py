@@ -32,6 +32,7 @@ from ._penumbra import (  # noqa: F401
     tarp,
     threads,
     write_fits,
+    write_png,
 )
 
 
@@ -69,5 +70,5 @@ __all__ = [
     "Classifier", "DataError", "DiffusionPrior", "GaussianLikelihood", "GaussianPrior", "LaplacePrior",
     "Likelihood", "NufftPlan", "Observation", "Prior", "calibration", "credible_interval_coverage",
     "dirty_image", "read_fits", "read_measurement_set", "read_uvtable", "sample", "sample_posterior",
-    "set_log_level", "set_threads", "tarp", "threads", "write_fits",
+    "set_log_level", "set_threads", "tarp", "threads", "write_fits", "write_png",
 ]

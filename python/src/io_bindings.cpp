@@ -10,8 +10,10 @@
 #include "src/core/checks.hpp"
 #include "src/core/errors.hpp"
 #include "src/core/units.hpp"
+#include "src/io/colormap.hpp"
 #include "src/io/fits_image.hpp"
 #include "src/io/measurement_set.hpp"
+#include "src/io/png.hpp"
 #include "src/io/uvtable.hpp"
 
 namespace penumbra::python {
@@ -121,6 +123,23 @@ void write_fits(const std::string& path, const py::handle& image, const py::hand
   write_fits_image(path, f);
 }
 
+void write_png(const std::string& path, const py::handle& image, const std::string& title, const std::string& unit,
+               const std::string& cmap, const py::object& vmin, const py::object& vmax) {
+  auto a = as_array<double>(image, "image");
+  require_shape(a, "image", {{kAny, kAny}}, "[ny, nx]");
+  ImagePanel panel;
+  panel.pixels.assign(a.data(), a.data() + a.size());
+  panel.ny = static_cast<int>(a.shape(0));
+  panel.nx = static_cast<int>(a.shape(1));
+  panel.title = title;
+  panel.colorbar_label = unit;
+  panel.cmap = parse_colormap(cmap);
+  if (!vmin.is_none()) panel.vmin = vmin.cast<double>();
+  if (!vmax.is_none()) panel.vmax = vmax.cast<double>();
+  py::gil_scoped_release release;
+  write_image_png(path, panel);
+}
+
 py::tuple read_fits(const std::string& path) {
   require_exists(path, "FITS image");
   FitsImage f;
@@ -206,6 +225,11 @@ freq: observing frequency in Hz for headers (0: unknown).)");
 cell: pixel size, arcsec (a number) or a string with a unit ('3mas'); freq in Hz;
 beam: {'bmaj': arcsec, 'bmin': arcsec, 'bpa': degrees} or None; bitpix -32 or -64
 (-64 round-trips float64 exactly). Written to path.tmp and renamed.)");
+  m.def("write_png", &write_png, py::arg("path"), py::arg("image"), py::arg("title") = "", py::arg("unit") = "",
+        py::arg("cmap") = "inferno", py::arg("vmin") = py::none(), py::arg("vmax") = py::none(),
+        R"(Write image [ny, nx] as a PNG figure with a colour bar, as the CLI draws its images: North up,
+East left (row y = 0 at the bottom). cmap: inferno, viridis, grey or coolwarm; vmin/vmax:
+the colour range (default: the data's). Non-finite pixels are drawn magenta.)");
   m.def("read_fits", &read_fits, py::arg("path"),
         R"(Read the first 2-D image of a FITS file: (image [ny, nx] float64, info).
 

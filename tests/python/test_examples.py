@@ -20,6 +20,7 @@ def run(name, *args, cwd):
 def test_image_ms(tmp_path):
     out = run("image_ms.py", "--npix", "64", "--cell", "10mas", "--out", str(tmp_path / "d"), cwd=tmp_path)
     assert "peak" in out and (tmp_path / "d.fits").exists() and (tmp_path / "d_psf.fits").exists()
+    assert (tmp_path / "d.png").exists()  # matplotlib's figure, or the library's
 
 
 def test_posterior_demo_with_tarp(tmp_path):

@@ -100,3 +100,11 @@ def test_read_measurement_set_matches_casacore(shared_ms):
         penumbra.read_measurement_set(str(shared_ms), column="CORRECTED_DATA")
     with pytest.raises(penumbra.DataError, match="flagged"):
         penumbra.read_measurement_set(str(shared_ms), field=0, spw=1)  # entirely flagged
+
+
+def test_png_figure(tmp_path):
+    path = tmp_path / "x.png"
+    penumbra.write_png(str(path), np.random.default_rng(0).normal(size=(20, 30)), title="noise", unit="Jy/beam")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ValueError, match="cmap|colour|color"):
+        penumbra.write_png(str(path), np.zeros((4, 4)), cmap="rainbow")
