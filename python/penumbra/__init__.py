@@ -41,7 +41,8 @@ class Likelihood:
 
     Penumbra's sampler calls these from C++ (holding the GIL only for the call):
       score(x, sigma) -> grad_x log p_sigma(y | x), an array of x's shape
-      energy(x)       -> -log p(y | x) up to a constant, shape [B] (optional)
+      energy(x)       -> -log p(y | x) up to a constant, shape [B] (only samplers with an
+                         accept step, mala and hmc, call it)
     x is [B, H, W] float64 in Jy/pixel (one image per chain); sigma is [B] float64,
     the noise level of each chain in Jy/pixel (0: the exact likelihood). A
     noise-level-aware likelihood adds sigma^2 to its data variance.
@@ -51,9 +52,7 @@ class Likelihood:
         raise NotImplementedError
 
     def energy(self, x):
-        import numpy as np
-
-        return np.full(x.shape[0], np.nan)
+        raise NotImplementedError(f"{type(self).__name__}.energy(x): this sampler needs -log p(y | x)")
 
 
 def GaussianPrior(mean, std):

@@ -157,7 +157,8 @@ class PythonLikelihood final : public Likelihood {
 
   at::Tensor energy(const at::Tensor& x) const override {
     py::gil_scoped_acquire acquire;
-    if (!py::hasattr(obj_, "energy")) return at::full({x.size(0)}, std::nan(""), at::kDouble);
+    if (!py::hasattr(obj_, "energy"))
+      throw UsageError("this sampler needs the likelihood's energy(x) (-log p(y | x), [B]); the likelihood has none");
     auto r = as_array<double>(obj_.attr("energy")(array_of_tensor(physical(x))), "likelihood.energy(x)");
     require_shape(r, "likelihood.energy(x)", {{x.size(0)}}, fmt::format("[{}]", x.size(0)));
     return tensor_view(r).clone();

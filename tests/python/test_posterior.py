@@ -130,6 +130,21 @@ def test_python_likelihood_drives_the_sampler():
     assert np.sqrt(samples.var(axis=0).mean()) == pytest.approx(np.sqrt(0.2), rel=0.15)
 
 
+def test_mcmc_samplers_use_the_python_energy():
+    y = np.random.default_rng(6).normal(size=(4, 4))
+    samples, summary = penumbra.sample(penumbra.Prior.gaussian(0.0, 1.0), PixelNoise(y, 0.5), npix=4, nsamples=4,
+                                       batch=4, steps=30, seed=1, sampler="mala")
+    assert samples.shape == (4, 4, 4) and np.all(np.isfinite(samples))
+
+    class ScoreOnly(penumbra.Likelihood):
+        def score(self, x, sigma):
+            return -x
+
+    with pytest.raises(NotImplementedError, match="ScoreOnly.energy"):
+        penumbra.sample(penumbra.Prior.gaussian(0.0, 1.0), ScoreOnly(), npix=4, nsamples=1, batch=1, steps=5,
+                        sampler="mala")
+
+
 def test_errors_in_a_python_likelihood_reach_the_caller():
     class Broken(penumbra.Likelihood):
         def score(self, x, sigma):
