@@ -75,7 +75,8 @@ void run(Context& ctx, Options& o) {
   run.finish({{"max_abs_ecp_minus_alpha", t.max_abs_ecp_minus_alpha},
               {"max_abs_ecp_minus_alpha_global", tg.max_abs_ecp_minus_alpha},
               {"coverage_68", res.coverage_68},
-              {"coverage_95", res.coverage_95}});
+              {"coverage_95", res.coverage_95},
+              {"ranks", res.ranks}});
   fmt::print("coverage: N={} K={}: max|ECP-alpha| = {:.4f}, p = {:.3g} (global normalisation: {:.4f}, p = {:.3g}; a "
              "calibrated sampler: {:.3f} on average, 95 % below {:.3f}); pixel coverage 68%: {:.3f} (p = {:.3g}), "
              "95%: {:.3f} (p = {:.3g})\n",

@@ -31,6 +31,7 @@
 #include "src/core/progress.hpp"
 #include "src/core/units.hpp"
 #include "src/io/fits_image.hpp"
+#include "src/parallel/communicator.hpp"
 #include "src/pipelines/posterior_model.hpp"
 #include "src/pipelines/posterior_run.hpp"
 
@@ -161,7 +162,8 @@ void run_sample(Context& ctx, SampleOptions o) {
   if (!report.written) return;  // interrupted, or a rank other than 0 (which wrote the outputs)
   RunFolder& run = ctx.run("sample");
   const nlohmann::json& s = report.summary;
-  nlohmann::json results = {{"reduced_chi2_mean", s["reduced_chi2_mean"]}, {"likelihood", s["likelihood"]}};
+  nlohmann::json results = {{"reduced_chi2_mean", s["reduced_chi2_mean"]}, {"likelihood", s["likelihood"]},
+                             {"ranks", parallel::size()}};
   for (const char* key : {"rmse_vs_truth", "coverage_68", "coverage_95"})
     if (s.contains(key)) results[key] = s[key];
   run.finish(results);
