@@ -190,6 +190,16 @@ convention), weight [nvis] = 1/sigma^2 (Jy^-2) with sigma the rms of Re and of I
                              "Phase centre right ascension, degrees (J2000).")
       .def_property_readonly("dec_deg", [](const PyObservation& o) { return o.obs.dec * 180.0 / kPi; },
                              "Phase centre declination, degrees (J2000).")
+      .def_property_readonly("field", [](const PyObservation& o) { return o.obs.field; }, "Field name (MS).")
+      .def_property_readonly("telescope", [](const PyObservation& o) { return o.obs.telescope; })
+      .def_property_readonly(
+          "correlations",
+          [](const PyObservation& o) {
+            std::vector<std::string> names;
+            for (int c : o.obs.corr) names.push_back(corr_name(c));
+            return names;
+          },
+          "Correlations read (e.g. ['XX', 'YY']), before Stokes I was formed.")
       .def_property_readonly("nrow", [](const PyObservation& o) { return o.obs.nrow; }, "Rows read.")
       .def_property_readonly("nchan", [](const PyObservation& o) { return o.obs.nchan; }, "Channels read.")
       .def_property_readonly("max_uv", [](const PyObservation& o) { return o.vis.max_uv(); },

@@ -94,6 +94,7 @@ def test_read_measurement_set_matches_casacore(shared_ms):
     np.testing.assert_allclose(obs.v, v, rtol=1e-12)
     np.testing.assert_allclose(obs.vis, vis, rtol=1e-6)
     np.testing.assert_allclose(obs.weight, weight, rtol=1e-6)
+    assert obs.field == "J1423-7829" and obs.telescope == "ALMA" and obs.correlations == ["XX", "XY", "YX", "YY"]
     one = penumbra.read_measurement_set(str(shared_ms), column="DATA", field=1, spw=2)
     assert one.nchan == 1
     with pytest.raises(penumbra.DataError):
