@@ -1,6 +1,7 @@
 #include "src/parallel/job_checks.hpp"
 
 #include <fmt/format.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -83,11 +84,36 @@ void require_node_capacity(int threads_each, const std::string& quantity) {
   agree_or_throw(problem);
 }
 
+int bound_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return node_cores();
+  return std::max(1, CPU_COUNT(&set));
+}
+
+namespace {
+
+// mpirun binds each rank to cores (Open MPI: to one core when it starts 2 ranks or
+// fewer), and threads beyond those cores share them. Refused like an oversubscribed
+// node; every rank may be bound differently, so they agree on the verdict.
+void require_binding_capacity(int threads) {
+  const int bound = bound_cores();
+  std::string problem;
+  if (threads > bound && !oversubscription_allowed())
+    problem = fmt::format("threads {} per rank but the launcher bound rank {} to {} core(s); bind each rank to as "
+                          "many cores as threads (mpirun --map-by ppr:N:node:PE={} --bind-to core, or --bind-to none)",
+                          threads, rank(), bound, threads);
+  agree_or_throw(problem);
+}
+
+}  // namespace
+
 int threads_per_rank(int requested) {
-  if (size() == 1) return requested;
-  const int share = std::max(1, node_cores() / ranks_on_node());
+  if (!launched_by_mpi_launcher()) return requested;  // a plain process keeps --threads as given
+  const int share = std::max(1, std::min(node_cores() / ranks_on_node(), bound_cores()));
   const int threads = requested > 0 ? requested : share;
   require_node_capacity(threads, "threads");
+  require_binding_capacity(threads);
   return threads;
 }
 

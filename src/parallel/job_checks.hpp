@@ -24,9 +24,14 @@ int node_cores();
 // --oversubscribe unless PENUMBRA_OVERSUBSCRIBE=0): the thread checks then only warn.
 bool oversubscription_allowed();
 
+// Cores this process may run on (its affinity mask: what mpirun bound it to).
+int bound_cores();
+
 // Threads each rank uses for `requested` (--threads; 0: this rank's share of the
-// node's cores). With several ranks, ranks_on_node() × threads > node_cores()
-// is refused on every rank, naming `quantity` ("threads", "workers").
+// node's cores, within the cores it is bound to). Under an MPI launcher,
+// ranks_on_node() × threads > node_cores() is refused on every rank, naming
+// `quantity` ("threads", "workers"), and so are more threads than bound cores.
+// Without a launcher `requested` is returned as it is.
 int threads_per_rank(int requested);
 void require_node_capacity(int threads_each, const std::string& quantity);
 

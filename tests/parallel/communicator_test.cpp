@@ -100,7 +100,9 @@ TEST(JobChecks, EveryRankRunsTheSameBuild) {
 }
 
 TEST(JobChecks, ThreadsPerRankAreTheNodesShareAndOversubscriptionIsRefused) {
-  if (size() == 1) {  // one rank keeps --threads as given (0: all cores)
+  EXPECT_GE(bound_cores(), 1);
+  EXPECT_LE(bound_cores(), node_cores());
+  if (!launched_by_mpi_launcher()) {  // a plain process keeps --threads as given (0: all cores)
     EXPECT_EQ(threads_per_rank(0), 0);
     EXPECT_EQ(threads_per_rank(64), 64);
     EXPECT_NO_THROW(require_node_capacity(1000, "workers"));

@@ -13,8 +13,9 @@ CASE:
              dataset of samples.h5 and of the checkpoints, every FITS image and its
              header (but DATE) and summary.json (but the timings) equal.
   bad-input  as 2 ranks: --threads and --workers oversubscribing the node, two
-             different builds, a command that runs as one process only: exit 64 and
-             one "penumbra: error" line, from rank 0.
+             different builds, a command that runs as one process only; as 1 rank
+             bound to one core: --threads 2. Exit 64 and one "penumbra: error" line,
+             from rank 0.
   killed     a rank killed mid-study ends the job (non-zero exit, no hang), and
              `coverage --resume` as one rank finishes it with the numbers of an
              uninterrupted study.
@@ -152,6 +153,8 @@ def case_bad_input():
     expect_one_line(p, "--threads 100000 per rank", "--threads oversubscribing the node")
     p = penumbra(2, "bad", COVERAGE + ["--n", "2", "--workers", "100000"], check=False, extra_mpirun=strict)
     expect_one_line(p, "--workers 100000 per rank", "--workers with several ranks")
+    p = penumbra(1, "bad", COVERAGE + ["--n", "2"], check=False, extra_mpirun=strict + ["--bind-to", "core"], threads=2)
+    expect_one_line(p, "--threads 2 per rank but the launcher bound rank 0 to 1 core(s)", "--threads beyond the bound cores")
     p = penumbra(2, "bad", ["info", os.path.join(A.source, "data", "demo", "observation.txt.gz")], check=False)
     expect_one_line(p, "info runs as one process", "a one-process command under mpirun")
     other = os.path.join(A.scratch, "penumbra-other-build")
