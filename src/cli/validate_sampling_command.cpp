@@ -52,11 +52,13 @@ void run(Context& ctx, Options& o) {
   fmt::print("validate-sampling: {} cases ({} run now, {} resumed), final step {}\n", res.cases.size(), res.simulated,
              res.resumed, s.posterior.resolved_final_step());
   auto line = [](const char* what, const SpreadOf& x) {
-    fmt::print("  {:<14} mean {:.4f}  sd {:.4f}  range [{:.4f}, {:.4f}]\n", what, x.mean, x.sd, x.min, x.max);
+    fmt::print("  {:<15} mean {:.4f}  sd {:.4f}  range [{:.4f}, {:.4f}]\n", what, x.mean, x.sd, x.min, x.max);
   };
   line("chi2", res.chi2);
   line("coverage 68%", res.coverage_68);
   line("coverage 95%", res.coverage_95);
+  line("68% emission", res.coverage_68_emission);
+  line("95% emission", res.coverage_95_emission);
   line("rmse / peak", res.rmse_relative);
   fmt::print("cases inside the goals: chi2 in [{}, {}]: {:.0f} %; coverage within ±{} / ±{}: {:.0f} %\n", kChi2GoalLow,
              kChi2GoalHigh, 100 * res.fraction_chi2_ok, kCoverage68Tolerance, kCoverage95Tolerance,

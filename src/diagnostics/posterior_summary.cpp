@@ -47,12 +47,24 @@ TruthComparison truth_comparison(const at::Tensor& samples, const PosteriorSumma
   const double* sp = c.data_ptr<double>();
   auto tc = t.contiguous();
   const double* tp = tc.data_ptr<double>();
+  const double emission = kEmissionFraction * t.max().item<double>();
   for (std::size_t p = 0; p < pixels; ++p) {
-    out.coverage_68 += rank_interval_coverage(sp + p, k, pixels, tp[p], 0.68);
-    out.coverage_95 += rank_interval_coverage(sp + p, k, pixels, tp[p], 0.95);
+    const double c68 = rank_interval_coverage(sp + p, k, pixels, tp[p], 0.68);
+    const double c95 = rank_interval_coverage(sp + p, k, pixels, tp[p], 0.95);
+    out.coverage_68 += c68;
+    out.coverage_95 += c95;
+    if (tp[p] >= emission) {
+      out.coverage_68_emission += c68;
+      out.coverage_95_emission += c95;
+      ++out.emission_pixels;
+    }
   }
   out.coverage_68 /= pixels;
   out.coverage_95 /= pixels;
+  if (out.emission_pixels > 0) {
+    out.coverage_68_emission /= out.emission_pixels;
+    out.coverage_95_emission /= out.emission_pixels;
+  }
   return out;
 }
 

@@ -7,6 +7,8 @@
 // samples [K, H, W] (any float dtype; computed in float64), truth [H, W].
 #include <ATen/core/Tensor.h>
 
+#include <cstdint>
+
 namespace penumbra {
 
 struct PosteriorSummary {
@@ -26,7 +28,14 @@ struct TruthComparison {
   // unbiased for any number of samples, unlike counting pixels inside [q16, q84].
   double coverage_68 = 0;
   double coverage_95 = 0;
+  // The same over the emission alone (truth ≥ kEmissionFraction of its peak): a sky
+  // that is exactly zero outside the source lies at the centre of any spread the
+  // samples have there, so whole-image coverage grows with the empty area.
+  double coverage_68_emission = 0;
+  double coverage_95_emission = 0;
+  std::int64_t emission_pixels = 0;
 };
+constexpr double kEmissionFraction = 1e-3;
 TruthComparison truth_comparison(const at::Tensor& samples, const PosteriorSummary& summary, const at::Tensor& truth);
 
 }  // namespace penumbra

@@ -127,6 +127,10 @@ nlohmann::json PosteriorOutputs::summary(const std::string& scale_source) const 
   s["rmse_vs_truth_relative_to_peak"] = tc.rmse / t.max().item<double>();
   s["coverage_68"] = tc.coverage_68;
   s["coverage_95"] = tc.coverage_95;
+  s["coverage_emission"] = {{"coverage_68", tc.coverage_68_emission},
+                            {"coverage_95", tc.coverage_95_emission},
+                            {"pixels", tc.emission_pixels},
+                            {"threshold_fraction_of_peak", kEmissionFraction}};
   s["flux_truth_jy"] = t.sum().item<double>();
   return s;
 }

@@ -83,6 +83,8 @@ ValidationCase case_from_summary(int j, const nlohmann::json& c, const nlohmann:
   v.chi2_of_mean = s.at("reduced_chi2_of_mean").get<double>();
   v.coverage_68 = s.at("coverage_68").get<double>();
   v.coverage_95 = s.at("coverage_95").get<double>();
+  v.coverage_68_emission = s.at("coverage_emission").at("coverage_68").get<double>();
+  v.coverage_95_emission = s.at("coverage_emission").at("coverage_95").get<double>();
   v.rmse_relative = s.at("rmse_vs_truth_relative_to_peak").get<double>();
   v.seconds = s.at("seconds_sampling").get<double>();
   return v;
@@ -201,6 +203,8 @@ SamplingValidationResult run_sampling_validation(const SamplingValidationOptions
   r.coverage_68 = spread_of(r.cases, &ValidationCase::coverage_68);
   r.coverage_95 = spread_of(r.cases, &ValidationCase::coverage_95);
   r.rmse_relative = spread_of(r.cases, &ValidationCase::rmse_relative);
+  r.coverage_68_emission = spread_of(r.cases, &ValidationCase::coverage_68_emission);
+  r.coverage_95_emission = spread_of(r.cases, &ValidationCase::coverage_95_emission);
   int chi2_ok = 0, cov_ok = 0;
   for (const auto& c : r.cases) {
     chi2_ok += c.chi2 >= kChi2GoalLow && c.chi2 <= kChi2GoalHigh;
@@ -217,15 +221,18 @@ nlohmann::json write_sampling_validation_report(const fs::path& dir, const Sampl
     return nlohmann::json{{"mean", s.mean}, {"sd", s.sd}, {"min", s.min}, {"max", s.max}};
   };
   nlohmann::json cases = nlohmann::json::array();
-  std::string csv = "case,chi2,chi2_of_mean,coverage_68,coverage_95,rmse_relative,noise_rms,nvis,seconds,sky,array\n";
+  std::string csv =
+      "case,chi2,chi2_of_mean,coverage_68,coverage_95,coverage_68_emission,coverage_95_emission,rmse_relative,"
+      "noise_rms,nvis,seconds,sky,array\n";
   for (const auto& c : r.cases) {
     cases.push_back({{"case", c.index}, {"chi2", c.chi2}, {"chi2_of_mean", c.chi2_of_mean},
                      {"coverage_68", c.coverage_68}, {"coverage_95", c.coverage_95},
+                     {"coverage_68_emission", c.coverage_68_emission}, {"coverage_95_emission", c.coverage_95_emission},
                      {"rmse_relative", c.rmse_relative}, {"noise_rms", c.noise_rms}, {"nvis", c.nvis},
                      {"seconds", c.seconds}, {"sky", c.sky}, {"array", c.array}});
-    csv += fmt::format("{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6g},{},{:.2f},\"{}\",\"{}\"\n", c.index, c.chi2,
-                       c.chi2_of_mean, c.coverage_68, c.coverage_95, c.rmse_relative, c.noise_rms, c.nvis, c.seconds,
-                       c.sky, c.array);
+    csv += fmt::format("{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6g},{},{:.2f},\"{}\",\"{}\"\n", c.index,
+                       c.chi2, c.chi2_of_mean, c.coverage_68, c.coverage_95, c.coverage_68_emission,
+                       c.coverage_95_emission, c.rmse_relative, c.noise_rms, c.nvis, c.seconds, c.sky, c.array);
   }
   nlohmann::json j = {
       {"n_cases", r.cases.size()},
@@ -242,6 +249,8 @@ nlohmann::json write_sampling_validation_report(const fs::path& dir, const Sampl
       {"chi2", spread(r.chi2)},
       {"coverage_68", spread(r.coverage_68)},
       {"coverage_95", spread(r.coverage_95)},
+      {"coverage_68_emission", spread(r.coverage_68_emission)},
+      {"coverage_95_emission", spread(r.coverage_95_emission)},
       {"rmse_relative", spread(r.rmse_relative)},
       {"goals", {{"chi2", {kChi2GoalLow, kChi2GoalHigh}},
                  {"coverage_68", {0.68 - kCoverage68Tolerance, 0.68 + kCoverage68Tolerance}},

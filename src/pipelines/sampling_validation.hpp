@@ -18,7 +18,8 @@
 //
 // Reported over the cases (validation.json, validation.csv): mean, spread and range of
 // the mean χ²_red of the samples, of the 68 % / 95 % pixel coverage (rank estimator,
-// diagnostics/interval_coverage.hpp) and of the RMSE relative to the peak, and the
+// diagnostics/interval_coverage.hpp) over the image and over the emission alone, and of
+// the RMSE relative to the peak, and the
 // fraction of cases inside the goals (χ² in [0.95, 1.05]; coverage within ±0.04 / ±0.02).
 #include <nlohmann/json.hpp>
 
@@ -56,6 +57,7 @@ struct ValidationCase {
   std::size_t nvis = 0;
   double chi2 = 0, chi2_of_mean = 0;   // mean reduced χ² of the samples; of their mean
   double coverage_68 = 0, coverage_95 = 0, rmse_relative = 0, seconds = 0;
+  double coverage_68_emission = 0, coverage_95_emission = 0;  // over the truth's emission (posterior_summary.hpp)
 };
 
 struct SpreadOf {
@@ -64,7 +66,7 @@ struct SpreadOf {
 
 struct SamplingValidationResult {
   std::vector<ValidationCase> cases;
-  SpreadOf chi2, coverage_68, coverage_95, rmse_relative;
+  SpreadOf chi2, coverage_68, coverage_95, rmse_relative, coverage_68_emission, coverage_95_emission;
   double fraction_chi2_ok = 0, fraction_coverage_ok = 0;
   int simulated = 0, resumed = 0;
 };

@@ -39,6 +39,7 @@ TEST(ValidateSamplingCommand, PoolsFreshCasesAndResumesOnlyWhatIsMissing) {
   for (const auto& c : j["cases"]) {
     EXPECT_GT(c["chi2"].get<double>(), 0.0);
     EXPECT_GE(c["coverage_95"].get<double>(), c["coverage_68"].get<double>());
+    EXPECT_GE(c["coverage_95_emission"].get<double>(), c["coverage_68_emission"].get<double>());
   }
   const double mean = (j["cases"][0]["chi2"].get<double>() + j["cases"][1]["chi2"].get<double>()) / 2;
   EXPECT_NEAR(j["chi2"]["mean"].get<double>(), mean, 1e-12);

@@ -7,7 +7,10 @@
 #include <vector>
 
 #include "src/core/errors.hpp"
+#include "src/diagnostics/posterior_summary.hpp"
 #include "src/diagnostics/tarp.hpp"
+
+#include <torch/torch.h>
 
 using namespace penumbra;
 
@@ -75,4 +78,20 @@ TEST(IntervalCoverage, TestAcrossSimulationsAcceptsCalibratedAndRejectsOverconfi
   EXPECT_LT(bad.p_value, 1e-6);
   EXPECT_LT(bad.z, 0);
   EXPECT_THROW(credible_interval_coverage_test(sims_of(2, 4, 3, 1.0, 3), 1.0), UsageError);
+}
+
+// `sample --truth` reports coverage over the whole image and over the emission alone:
+// an exactly empty background sits at the centre of the samples' spread and is covered
+// at every level, so it counts only in the first.
+TEST(IntervalCoverage, EmissionCoverageLeavesTheEmptySkyOut) {
+  const int k = 16, n = 8;
+  auto samples = torch::randn({k, n, n}, torch::kFloat64);
+  auto truth = torch::zeros({n, n}, torch::kFloat64);
+  truth.index_put_({torch::indexing::Slice(0, 4)}, 5.0);  // far outside the samples: never covered
+  auto tc = truth_comparison(samples, summarize_posterior(samples), truth);
+  EXPECT_EQ(tc.emission_pixels, 32);
+  EXPECT_DOUBLE_EQ(tc.coverage_68_emission, 0.0);
+  // Above every sample: the top rank cell [16/17, 1] still has 0.575 of its width inside [0.025, 0.975].
+  EXPECT_NEAR(tc.coverage_95_emission, rank_interval_coverage(16, 0, 16, 0.95), 1e-12);
+  EXPECT_GT(tc.coverage_68, 0.2);  // the empty half is covered about as often as the level
 }
