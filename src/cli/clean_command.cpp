@@ -57,7 +57,7 @@ void run_clean(Context& ctx, CleanCommandOptions& o) {
   double flux = 0;
   for (double m : r.model) flux += m;
   nlohmann::json summary = {
-      {"input", o.in.input},
+      {"input", o.in.label()},
       {"algorithm", o.algorithm},
       {"size", data.grid.nx},
       {"cell_rad", data.grid.cell},

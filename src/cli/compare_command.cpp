@@ -97,6 +97,8 @@ void add_wsclean_row(const Options& o, const PlannedObservation& obs, const std:
                      const fs::path& dir, std::vector<ComparisonRow>& rows, nlohmann::json& extra) {
   WscleanOutcome w;
   if (o.wsclean == "off") w.skipped = "--wsclean off";
+  else if (!o.in.more_inputs.empty() || o.in.spw != "all" || !o.in.uv_min.empty() || !o.in.uv_max.empty())
+    w.skipped = "several inputs, --spw or a uv range (the wsclean baseline reads one whole MS)";
   else w = wsclean_baseline({o.in.input, dir, o.base.weighting, o.base.clean}, obs, truth);
   if (w.row) {
     rows.push_back(*w.row);
@@ -115,7 +117,7 @@ void run(Context& ctx, Options& o) {
   std::vector<ComparisonRow> rows = compare_baselines(obs, truth.pixels, o.base);
 
   RunFolder& run = ctx.run("compare");
-  nlohmann::json extra = {{"input", o.in.input}, {"truth", o.truth}, {"size", grid.nx},
+  nlohmann::json extra = {{"input", o.in.label()}, {"truth", o.truth}, {"size", grid.nx},
                           {"cell_arcsec", grid.cell / kArcsec}};
   add_posterior_row(o, obs, truth.pixels, ctx.seed(), rows, extra);
   add_wsclean_row(o, obs, truth.pixels, run.path("wsclean"), rows, extra);

@@ -64,7 +64,6 @@ void run_image(Context& ctx, const ImageOptions& o) {
   auto t_start = Clock::now();
   LoadedVisibilities data = load_visibilities(o.in, grid);
   const double t_read = seconds_since(t_start);
-  const Observation& obs = data.obs;
   const VisibilitySet& vis = data.vis;
   grid = data.grid;
 
@@ -98,7 +97,7 @@ void run_image(Context& ctx, const ImageOptions& o) {
 
   ImageStats sd = image_stats(d.dirty, grid.nx, grid.ny);
   nlohmann::json summary = {
-      {"input", o.in.input},
+      {"input", o.in.label()},
       {"size", grid.nx},
       {"cell_rad", grid.cell},
       {"cell", format_angle(grid.cell)},
@@ -106,11 +105,11 @@ void run_image(Context& ctx, const ImageOptions& o) {
       {"robust", wo.scheme == WeightingScheme::kBriggs ? nlohmann::json(wo.robust) : nlohmann::json(nullptr)},
       {"taper_fwhm_rad", wo.taper_fwhm},
       {"epsilon", o.epsilon},
-      {"rows", obs.nrow},
-      {"channels", obs.nchan},
+      {"rows", data.nrow},
+      {"channels", data.nchan},
       {"visibilities", vis.size()},
       {"visibilities_imaged", d.nvis},
-      {"flagged_fraction", obs.flagged_fraction()},
+      {"flagged_fraction", data.flagged_fraction()},
       {"max_uv_lambda", vis.max_uv()},
       {"frequency_hz", data.freq_hz},
       {"weight_sum", iw.sum},

@@ -68,7 +68,7 @@ void run(Context& ctx, Options& o) {
   double flux = 0;
   for (double p : r.image) flux += p;
   nlohmann::json summary = {
-      {"input", o.in.input},
+      {"input", o.in.label()},
       {"prior", o.map.prior},
       {"lambda", o.map.lambda},
       {"positive", o.map.positive},

@@ -121,7 +121,7 @@ PosteriorRunRequest make_request(SampleOptions& o, std::uint64_t seed) {
     throw UsageError(fmt::format("the truth image {} has pixels of {} but --scale is {}", o.truth,
                                  format_angle(truth->grid.cell), format_angle(cell)));
   fit_grid(data, o.in, ImageGrid{size, size, cell, 0, 0});
-  r.input = o.in.input;
+  r.input = o.in.label();
   r.vis = std::move(data.vis);
   r.grid = data.grid;
   r.freq_hz = data.freq_hz;

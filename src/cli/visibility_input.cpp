@@ -1,13 +1,16 @@
 #include "src/cli/visibility_input.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 
 #include "src/core/errors.hpp"
 #include "src/core/log.hpp"
 #include "src/core/units.hpp"
+#include "src/io/describe.hpp"
 #include "src/io/measurement_set.hpp"
 #include "src/io/png.hpp"
 #include "src/io/uvtable.hpp"
@@ -15,29 +18,52 @@
 namespace penumbra::cli {
 
 void VisibilityInput::add_to(CLI::App* app, bool input_required) {
-  auto* opt = app->add_option("input", input, "MeasurementSet (directory) or uvtable (u v Re Im weight; .bz2/.gz)");
+  auto* opt = app->add_option("input", input,
+                              "MeasurementSet (directory) or uvtable (u v Re Im weight; .bz2/.gz); more may follow");
   if (input_required) opt->required();
+  app->add_option("more-inputs", more_inputs,
+                  "Further MeasurementSets or uvtables, imaged together with the first (one phase centre)");
   app->add_option("--column", column, "MS data column: DATA, CORRECTED_DATA or MODEL_DATA")->capture_default_str();
-  app->add_option("--field", field, "MS FIELD_ID (default: the first field with rows)");
-  app->add_option("--spw", spw, "MS spectral window (default: the first with rows)");
+  app->add_option("--field", field, "MS FIELD_ID (default: the first field with unflagged rows)");
+  app->add_option("--spw", spw, "MS spectral windows: all (every window with rows) or a list such as 0,2")
+      ->capture_default_str();
   app->add_option("--freq", freq, "Observing frequency of uvtable input, for headers (e.g. 240GHz)");
+  app->add_option("--uv-min", uv_min,
+                  "Drop baselines shorter than this |uv| (e.g. 50klambda, 800lambda, bare number: λ; or 10m)");
+  app->add_option("--uv-max", uv_max, "Drop baselines longer than this |uv| (e.g. 2000klambda, 1.5Mlambda, 3km)");
+  app->add_option("--average-time", average_time, "Average each baseline over bins of this length on read (e.g. 30s)");
+  app->add_option("--average-channels", average_channels, "Average groups of N adjacent channels on read")
+      ->capture_default_str();
 }
 
-Observation VisibilityInput::read() const {
-  std::filesystem::path p(input);
-  require_exists(input, "input visibilities");
-  if (std::filesystem::is_directory(p)) {
-    MsSelection sel;
-    sel.column = column;
-    sel.field = field;
-    sel.spw = spw;
-    return read_measurement_set(p, sel);
+std::vector<std::string> VisibilityInput::inputs() const {
+  std::vector<std::string> all{input};
+  all.insert(all.end(), more_inputs.begin(), more_inputs.end());
+  return all;
+}
+
+std::string VisibilityInput::label() const { return fmt::format("{}", fmt::join(inputs(), ", ")); }
+
+ReadPlan read_plan(const VisibilityInput& in) {
+  ReadPlan p;
+  if (in.spw != "all")
+    for (double s : parse_number_list(in.spw, "--spw")) {
+      if (s < 0 || s != std::floor(s) || s > 1e6)
+        throw UsageError(fmt::format("--spw '{}': expected all or spectral window numbers such as 0,2", in.spw));
+      p.spws.push_back(static_cast<int>(s));
+    }
+  if (!in.uv_min.empty()) p.uv.min = parse_uv_distance(in.uv_min, "--uv-min");
+  if (!in.uv_max.empty()) p.uv.max = parse_uv_distance(in.uv_max, "--uv-max");
+  if (p.uv.min && p.uv.max && p.uv.min->wavelengths == p.uv.max->wavelengths && p.uv.min->value >= p.uv.max->value)
+    throw UsageError(fmt::format("--uv-min {} must be below --uv-max {}", in.uv_min, in.uv_max));
+  if (!in.average_time.empty()) {
+    p.average_seconds = parse_duration(in.average_time, "s");
+    if (!(p.average_seconds > 0)) throw UsageError(fmt::format("--average-time {} must be positive", in.average_time));
   }
-  if (column != "DATA" || field >= 0 || spw >= 0)
-    throw UsageError(fmt::format("{} is a uvtable: --column, --field and --spw apply to MeasurementSets only", input));
-  double wavelength = 0;
-  if (!freq.empty()) wavelength = kSpeedOfLight / parse_frequency(freq, "GHz");
-  return read_uvtable(p, wavelength);
+  if (in.average_channels < 1)
+    throw UsageError(fmt::format("--average-channels {} must be at least 1", in.average_channels));
+  p.average_channels = static_cast<std::size_t>(in.average_channels);
+  return p;
 }
 
 void GridInput::add_to(CLI::App* app, int default_size, bool scale_required) {
@@ -77,59 +103,178 @@ WeightingOptions WeightingInput::options() const {
 }
 
 namespace {
-// The longest unflagged baseline along u or v, by row and channel, so that the
-// error can say which baseline does not fit the cell.
-void check_cell_against_baselines(const Observation& obs, const ImageGrid& grid, const std::string& input) {
-  double worst = -1;
-  std::size_t wr = 0, wc = 0;
+
+// One input's spectral windows: the selected windows of an MS, or a uvtable as one window.
+std::vector<MsWindow> read_input(const VisibilityInput& in, const ReadPlan& plan, const std::string& path) {
+  require_exists(path, "input visibilities");
+  if (std::filesystem::is_directory(path)) {
+    MsSelection sel;
+    sel.column = in.column;
+    sel.field = in.field;
+    return read_measurement_set_windows(path, sel, plan.spws);
+  }
+  if (in.column != "DATA" || in.field >= 0 || in.spw != "all")
+    throw UsageError(fmt::format("{} is a uvtable: --column, --field and --spw apply to MeasurementSets only", path));
+  double wavelength = 0;
+  if (!in.freq.empty()) wavelength = kSpeedOfLight / parse_frequency(in.freq, "GHz");
+  std::vector<MsWindow> one(1);
+  one[0].obs = read_uvtable(path, wavelength);
+  return one;
+}
+
+// Inputs are combined only on one phase centre: the first MS's.
+void check_phase_centre(LoadedVisibilities& d, const Observation& obs, const std::string& where, std::string& first) {
+  if (!obs.frequency_known) return;  // uvtables carry no phase centre
+  if (first.empty()) {
+    first = where, d.ra = obs.ra, d.dec = obs.dec;
+    return;
+  }
+  // Haversine: acos of a cosine near 1 loses milliarcseconds.
+  const double sd = std::sin(0.5 * (obs.dec - d.dec)), sr = std::sin(0.5 * (obs.ra - d.ra));
+  const double sep = 2 * std::asin(std::min(1.0, std::sqrt(sd * sd + std::cos(d.dec) * std::cos(obs.dec) * sr * sr)));
+  if (sep > 1e-3 * kArcsec)
+    throw DataError(fmt::format("{}: phase centre RA {}, Dec {} differs from {}'s (RA {}, Dec {}) by {}; combine inputs "
+                                "of one phase centre (phase-rotate them first)",
+                                where, format_ra(obs.ra), format_dec(obs.dec), first, format_ra(d.ra),
+                                format_dec(d.dec), format_angle(sep)));
+}
+
+// The unflagged sample with the largest |u| or |v|, for the cell check.
+void track_longest(LoadedVisibilities& d, const Observation& obs, const std::string& where) {
   for (std::size_t r = 0; r < obs.nrow; ++r)
     for (std::size_t ch = 0; ch < obs.nchan; ++ch) {
       bool any = false;
       for (std::size_t c = 0; c < obs.ncorr; ++c) any |= !obs.flag[obs.index(r, ch, c)];
       if (!any) continue;
-      double a = std::max(std::abs(obs.u_lambda(r, ch)), std::abs(obs.v_lambda(r, ch)));
-      if (a > worst) worst = a, wr = r, wc = ch;
+      const double u = obs.u_lambda(r, ch), v = obs.v_lambda(r, ch), a = std::max(std::abs(u), std::abs(v));
+      if (a <= d.worst_uv) continue;
+      d.worst_uv = a, d.worst_u = u, d.worst_v = v;
+      d.worst_where = obs.antenna1.size() == obs.nrow
+                          ? fmt::format("{}: baseline {}-{} (row {}, channel {})", where, obs.antenna1[r],
+                                        obs.antenna2[r], r, ch)
+                          : fmt::format("{}: row {}", where, r);
     }
-  if (worst < grid.max_uv()) return;
-  std::string which = obs.antenna1.size() == obs.nrow
-                          ? fmt::format("baseline {}-{} (row {}, channel {})", obs.antenna1[wr], obs.antenna2[wr], wr, wc)
-                          : fmt::format("row {}", wr);
-  throw UsageError(fmt::format(
-      "{}: {} reaches |u| or |v| = {:.4g} kλ (|uv| = {:.4g} kλ), beyond the {:.4g} kλ a cell of {} resolves; use "
-      "--scale {} or smaller",
-      input, which, worst / 1e3, std::hypot(obs.u_lambda(wr, wc), obs.v_lambda(wr, wc)) / 1e3, grid.max_uv() / 1e3,
-      format_angle(grid.cell), format_angle(0.999 / (2 * worst))));
 }
+
+std::size_t count_flagged(const Observation& obs) {
+  return static_cast<std::size_t>(std::count_if(obs.flag.begin(), obs.flag.end(), [](std::uint8_t f) { return f; }));
+}
+
+// Channel and time averaging, and what they smear over.
+void average_window(LoadedVisibilities& d, Observation& obs, const ReadPlan& plan, const std::string& where) {
+  if (obs.frequency_known && obs.nchan > 1) {
+    const double spacing = std::abs(obs.freq[1] - obs.freq[0]);
+    const double width = spacing * static_cast<double>(std::min(plan.average_channels, obs.nchan));
+    d.fractional_width = std::max(d.fractional_width, width / obs.freq[0]);
+  }
+  if (plan.average_channels > 1) obs = average_channels(obs, plan.average_channels);
+  if (plan.average_seconds > 0) obs = average_time(obs, plan.average_seconds, where);
+  d.integration_s = std::max(d.integration_s, obs.interval);
+}
+
+// Adds one window's Stokes-I samples, averaged and uv-selected. A window with
+// nothing unflagged is an error when asked for by number, else skipped.
+void add_window(LoadedVisibilities& d, MsWindow& w, const ReadPlan& plan, const std::string& path,
+                std::size_t nwindows, std::size_t& uv_dropped) {
+  Observation& obs = w.obs;
+  obs.check_shapes(path);
+  const std::string where = w.spw >= 0 && nwindows > 1 ? fmt::format("{} spw {}", path, w.spw) : path;
+  average_window(d, obs, plan, where);
+  const std::size_t flagged = count_flagged(obs);
+  if (nwindows > 1 && obs.nrow > 0 && flagged == obs.flag.size()) {
+    if (!plan.spws.empty())
+      throw DataError(fmt::format("{}: every channel is flagged in every row; choose other windows with --spw", where));
+    log().warn("{}: every channel is flagged in every row; skipped", where);
+  }
+  uv_dropped += flag_outside_uv_range(obs, plan.uv);
+  d.nrow += obs.nrow;
+  d.nchan += obs.nchan;
+  d.nsamples += obs.flag.size();
+  d.nflagged += count_flagged(obs);
+  track_longest(d, obs, where);
+  VisibilitySet s = obs.stokes_i();
+  d.vis.u.insert(d.vis.u.end(), s.u.begin(), s.u.end());
+  d.vis.v.insert(d.vis.v.end(), s.v.begin(), s.v.end());
+  d.vis.vis.insert(d.vis.vis.end(), s.vis.begin(), s.vis.end());
+  d.vis.weight.insert(d.vis.weight.end(), s.weight.begin(), s.weight.end());
+}
+
+// Throws the one line that says why nothing is left to image.
+void require_samples(const LoadedVisibilities& d, const VisibilityInput& in, const ReadPlan& plan,
+                     std::size_t uv_dropped) {
+  if (d.vis.size() > 0) return;
+  if (d.nrow == 0) throw DataError(fmt::format("{}: no rows in the selected field and spectral windows", in.label()));
+  if (uv_dropped > 0)
+    throw DataError(fmt::format("{}: no unflagged visibilities within the uv range {} ({} samples dropped by it)",
+                                in.label(), plan.uv.describe(), uv_dropped));
+  throw DataError(fmt::format("{}: all {} samples are flagged or have zero weight ({:.1f} % flagged); nothing to image",
+                              in.label(), d.nsamples, 100 * d.flagged_fraction()));
+}
+
+// The cell must resolve the longest kept baseline along u and v.
+void check_cell_against_baselines(const LoadedVisibilities& d, const ImageGrid& grid) {
+  if (d.worst_uv < grid.max_uv()) return;
+  throw UsageError(fmt::format(
+      "{} reaches |u| or |v| = {:.4g} kλ (|uv| = {:.4g} kλ), beyond the {:.4g} kλ a cell of {} resolves; use "
+      "--scale {} or smaller, or drop the longer baselines with --uv-max {:.4g}klambda",
+      d.worst_where, d.worst_uv / 1e3, std::hypot(d.worst_u, d.worst_v) / 1e3, grid.max_uv() / 1e3,
+      format_angle(grid.cell), format_angle(0.999 / (2 * d.worst_uv)), 0.999 * grid.max_uv() / 1e3));
+}
+
+// The amplitude that averaging (or the data's own integration and channel
+// width) costs a source at the edge of the field on the longest baseline.
+void log_smearing(const LoadedVisibilities& d) {
+  if (!(d.integration_s > 0) && !(d.fractional_width > 0)) return;
+  const double radius = 0.5 * d.grid.nx * d.grid.cell, uv = d.vis.max_uv();
+  const double lt = time_smearing_loss(uv, d.integration_s, radius);
+  const double lb = bandwidth_smearing_loss(uv, d.fractional_width, radius);
+  auto& l = log();
+  const std::string line = fmt::format(
+      "smearing at the field edge ({} from the centre) on the longest baseline ({:.4g} kλ): {:.2g} % amplitude loss "
+      "from {:.4g} s integrations, {:.2g} % from channels of Δν/ν = {:.3g}",
+      format_angle(radius), uv / 1e3, 100 * lt, d.integration_s, 100 * lb, d.fractional_width);
+  if (lt > 0.05 || lb > 0.05)
+    l.warn("{}; average less (--average-time, --average-channels) or image a smaller field", line);
+  else
+    l.info("{}", line);
+}
+
 }  // namespace
 
 LoadedVisibilities read_visibilities(const VisibilityInput& in) {
+  const ReadPlan plan = read_plan(in);
   LoadedVisibilities d;
-  d.obs = in.read();
-  const Observation& obs = d.obs;
-  obs.check_shapes(in.input);
-  if (obs.nrow == 0) throw DataError(fmt::format("{}: no rows in the selected field and spectral window", in.input));
-  d.vis = obs.stokes_i();
-  if (d.vis.size() == 0)
-    throw DataError(fmt::format("{}: all {} samples are flagged or have zero weight ({:.1f} % flagged); nothing to image",
-                                in.input, obs.nrow * obs.nchan * obs.ncorr, 100 * obs.flagged_fraction()));
-  d.vis.validate(in.input);
-  if (obs.frequency_known && !obs.freq.empty()) {
-    for (double f : obs.freq) d.freq_hz += f;
-    d.freq_hz /= obs.freq.size();
-  } else if (!in.freq.empty()) {
-    d.freq_hz = parse_frequency(in.freq, "GHz");
+  std::string first_centre;
+  std::size_t uv_dropped = 0, nfreq = 0;
+  double freq_sum = 0;
+  for (const std::string& path : in.inputs()) {
+    std::vector<MsWindow> windows = read_input(in, plan, path);
+    for (auto& w : windows) {
+      check_phase_centre(d, w.obs, path, first_centre);
+      // The reference frequency: the mean over every channel read, before averaging.
+      if (w.obs.frequency_known)
+        for (double f : w.obs.freq) freq_sum += f, ++nfreq;
+      add_window(d, w, plan, path, windows.size(), uv_dropped);
+    }
   }
+  if (nfreq > 0) d.freq_hz = freq_sum / static_cast<double>(nfreq);
+  if (plan.uv.active())
+    log().info("{}: uv range {} dropped {} samples", in.label(), plan.uv.describe(), uv_dropped);
+  require_samples(d, in, plan, uv_dropped);
+  d.vis.validate(in.label());
+  if (nfreq == 0 && !in.freq.empty()) d.freq_hz = parse_frequency(in.freq, "GHz");
   return d;
 }
 
 void fit_grid(LoadedVisibilities& d, const VisibilityInput& in, ImageGrid grid) {
-  grid.ra = d.obs.ra;
-  grid.dec = d.obs.dec;
-  check_cell_against_baselines(d.obs, grid, in.input);
+  grid.ra = d.ra;
+  grid.dec = d.dec;
+  check_cell_against_baselines(d, grid);
   d.grid = grid;
   // Logged once the grid fits: a command that fails its checks prints one line, the error.
-  log().info("{}: {} Stokes-I visibilities ({} rows × {} channels), longest baseline {:.4g} kλ", in.input, d.vis.size(),
-             d.obs.nrow, d.obs.nchan, d.vis.max_uv() / 1e3);
+  log().info("{}: {} Stokes-I visibilities ({} rows × {} channels), longest baseline {:.4g} kλ", in.label(),
+             d.vis.size(), d.nrow, d.nchan, d.vis.max_uv() / 1e3);
+  log_smearing(d);
 }
 
 LoadedVisibilities load_visibilities(const VisibilityInput& in, ImageGrid grid) {

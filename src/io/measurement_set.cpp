@@ -93,6 +93,7 @@ struct SpectralSetup {
   std::vector<int> dd_spw, dd_pol;                 // [ddid]
   std::vector<std::vector<double>> spw_freq;       // [spw][chan] Hz
   std::vector<std::vector<int>> pol_corr;          // [pol][corr] CASA Stokes codes
+  std::vector<int> spw_frame;                      // [spw] MEAS_FREQ_REF (-1 when absent)
 };
 
 SpectralSetup read_setup(const cc::Table& t, const std::filesystem::path& path) {
@@ -104,6 +105,8 @@ SpectralSetup read_setup(const cc::Table& t, const std::filesystem::path& path) 
   cc::ArrayColumn<cc::Double> chan_freq(spw, "CHAN_FREQ");
   for (cc::rownr_t r = 0; r < spw.nrow(); ++r)
     s.spw_freq.push_back(chan_freq.isDefined(r) ? to_vector(chan_freq.get(r)) : std::vector<double>{});
+  s.spw_frame.assign(spw.nrow(), -1);
+  if (spw.tableDesc().isColumn("MEAS_FREQ_REF")) s.spw_frame = int_column(spw, "MEAS_FREQ_REF");
   cc::Table pol = subtable(t, "POLARIZATION", path);
   cc::ArrayColumn<cc::Int> corr_type(pol, "CORR_TYPE");
   for (cc::rownr_t r = 0; r < pol.nrow(); ++r)
@@ -199,20 +202,27 @@ int select_spw(const MainIndex& ix, const SpectralSetup& setup, const MsSelectio
 // Field: the requested one, or the lowest-numbered field with rows in this data
 // description, preferring one that is not entirely flagged (a calibrator field
 // flagged out is common and useless for imaging).
+// dd < 0: any data description.
 int select_field(const MainIndex& ix, int dd, int requested) {
   if (requested >= 0) return requested;
   std::map<int, bool> any_unflagged;  // field → has an unflagged row
   for (std::size_t r = 0; r < ix.ddid.size(); ++r)
-    if (ix.ddid[r] == dd) any_unflagged[ix.field[r]] = any_unflagged[ix.field[r]] || !ix.flag_row[r];
+    if (dd < 0 || ix.ddid[r] == dd) any_unflagged[ix.field[r]] = any_unflagged[ix.field[r]] || !ix.flag_row[r];
   for (auto& [f, ok] : any_unflagged)
     if (ok) return f;
   return any_unflagged.begin()->first;
 }
 
+void check_field_id(int field, const FieldInfo& fields, bool requested, const std::string& name) {
+  if (field >= 0 && static_cast<std::size_t>(field) < fields.name.size()) return;
+  if (requested)
+    throw DataError(fmt::format("{}: field {} requested but FIELD has {} rows", name, field, fields.name.size()));
+  throw DataError(fmt::format("{}: rows refer to FIELD_ID {} but FIELD has {} rows", name, field, fields.name.size()));
+}
+
 ResolvedSelection resolve_selection(const MainIndex& ix, const SpectralSetup& setup, const FieldInfo& fields,
                                     const MsSelection& sel, const std::string& name) {
-  if (sel.field >= 0 && static_cast<std::size_t>(sel.field) >= fields.name.size())
-    throw DataError(fmt::format("{}: field {} requested but FIELD has {} rows", name, sel.field, fields.name.size()));
+  if (sel.field >= 0) check_field_id(sel.field, fields, true, name);
   ResolvedSelection out;
   out.spw = select_spw(ix, setup, sel, name);
   // The first DATA_DESCRIPTION of that window that has rows (several exist
@@ -220,9 +230,7 @@ ResolvedSelection resolve_selection(const MainIndex& ix, const SpectralSetup& se
   for (std::size_t r = 0; r < ix.ddid.size() && out.dd < 0; ++r)
     if (setup.dd_spw[ix.ddid[r]] == out.spw && (sel.field < 0 || ix.field[r] == sel.field)) out.dd = ix.ddid[r];
   out.field = select_field(ix, out.dd, sel.field);
-  if (out.field < 0 || static_cast<std::size_t>(out.field) >= fields.name.size())
-    throw DataError(
-        fmt::format("{}: rows refer to FIELD_ID {} but FIELD has {} rows", name, out.field, fields.name.size()));
+  check_field_id(out.field, fields, false, name);
   for (std::size_t r = 0; r < ix.ddid.size(); ++r)
     if (ix.ddid[r] == out.dd && ix.field[r] == out.field) out.rows.push_back(r);
   return out;
@@ -333,17 +341,28 @@ void read_array_metadata(const cc::Table& t, const cc::Table& s, const std::file
   }
 }
 
-Observation read_selection(const cc::Table& t, const std::filesystem::path& path, const MsSelection& sel) {
-  const std::string name = path.string();
-  require_data_column(t, sel.column, name);
-  if (t.nrow() == 0) throw DataError(fmt::format("{}: the main table has no rows", name));
-  SpectralSetup setup = read_setup(t, path);
-  FieldInfo fields = read_fields(t, path);
-  MainIndex ix{int_column(t, "DATA_DESC_ID"), int_column(t, "FIELD_ID"), flag_row_column(t)};
-  check_data_desc_ids(ix.ddid, setup, name);
-  const ResolvedSelection chosen = resolve_selection(ix, setup, fields, sel, name);
-  cc::Table s = t(cc::RowNumbers(chosen.rows));
+// The subtables and per-row indices every read needs, checked.
+struct MsIndex {
+  SpectralSetup setup;
+  FieldInfo fields;
+  MainIndex ix;
+};
 
+MsIndex read_index(const cc::Table& t, const std::filesystem::path& path, const std::string& column) {
+  const std::string name = path.string();
+  require_data_column(t, column, name);
+  if (t.nrow() == 0) throw DataError(fmt::format("{}: the main table has no rows", name));
+  MsIndex m{read_setup(t, path), read_fields(t, path),
+            MainIndex{int_column(t, "DATA_DESC_ID"), int_column(t, "FIELD_ID"), flag_row_column(t)}};
+  check_data_desc_ids(m.ix.ddid, m.setup, name);
+  return m;
+}
+
+Observation read_window(const cc::Table& t, const std::filesystem::path& path, const MsIndex& m,
+                        const ResolvedSelection& chosen, const std::string& column) {
+  const std::string name = path.string();
+  const SpectralSetup& setup = m.setup;
+  cc::Table s = t(cc::RowNumbers(chosen.rows));
   Observation obs;
   obs.nrow = chosen.rows.size();
   obs.freq = setup.spw_freq[chosen.spw];
@@ -353,13 +372,13 @@ Observation read_selection(const cc::Table& t, const std::filesystem::path& path
   if (obs.nchan == 0 || obs.ncorr == 0)
     throw DataError(fmt::format("{}: spectral window {} has {} channels and polarization {} has {} correlations",
                                 name, chosen.spw, obs.nchan, setup.dd_pol[chosen.dd], obs.ncorr));
-  read_visibilities(t, s, sel.column, chosen.rows, obs, name);
+  read_visibilities(t, s, column, chosen.rows, obs, name);
   read_weights(t, s, obs, name);
   read_row_metadata(s, obs, name);
-  flag_invalid_samples(obs, ix.flag_row, chosen.rows, name);
-  obs.ra = fields.ra[chosen.field];
-  obs.dec = fields.dec[chosen.field];
-  obs.field = fields.name[chosen.field];
+  flag_invalid_samples(obs, m.ix.flag_row, chosen.rows, name);
+  obs.ra = m.fields.ra[chosen.field];
+  obs.dec = m.fields.dec[chosen.field];
+  obs.field = m.fields.name[chosen.field];
   obs.frequency_known = true;
   read_array_metadata(t, s, path, obs);
   obs.check_shapes(name);
@@ -368,12 +387,92 @@ Observation read_selection(const cc::Table& t, const std::filesystem::path& path
   return obs;
 }
 
+Observation read_selection(const cc::Table& t, const std::filesystem::path& path, const MsSelection& sel) {
+  const MsIndex m = read_index(t, path, sel.column);
+  return read_window(t, path, m, resolve_selection(m.ix, m.setup, m.fields, sel, path.string()), sel.column);
+}
+
+std::string frame_name(int code) {
+  if (code < 0 || code >= static_cast<int>(cc::MFrequency::N_Types)) return fmt::format("code {}", code);
+  return cc::MFrequency::showType(static_cast<cc::MFrequency::Types>(code));
+}
+
+std::string corr_names(const std::vector<int>& codes) {
+  std::vector<std::string> n;
+  for (int c : codes) n.push_back(corr_name(c));
+  return fmt::format("{}", fmt::join(n, " "));
+}
+
+// Channels of several windows are combined only when they measure the same
+// correlations in the same frequency frame; checked before any data are read.
+void check_windows_combine(const std::vector<ResolvedSelection>& w, const SpectralSetup& setup, const std::string& name) {
+  const auto& corr0 = setup.pol_corr[setup.dd_pol[w[0].dd]];
+  for (std::size_t i = 1; i < w.size(); ++i) {
+    const auto& corr = setup.pol_corr[setup.dd_pol[w[i].dd]];
+    if (corr != corr0)
+      throw DataError(fmt::format("{}: spectral windows {} and {} have different polarisation setups ({} vs {}); "
+                                  "select windows of one setup with --spw",
+                                  name, w[0].spw, w[i].spw, corr_names(corr0), corr_names(corr)));
+    const int f0 = setup.spw_frame[w[0].spw], f = setup.spw_frame[w[i].spw];
+    if (f != f0)
+      throw DataError(fmt::format("{}: spectral windows {} and {} have different frequency reference frames ({} vs "
+                                  "{}); select windows of one frame with --spw",
+                                  name, w[0].spw, w[i].spw, frame_name(f0), frame_name(f)));
+  }
+}
+
+// Window → the first data description with rows in `field`, and those rows.
+std::vector<ResolvedSelection> resolve_windows(const MsIndex& m, int field, const std::vector<int>& spws,
+                                               const std::string& name) {
+  std::map<int, int> spw_dd;
+  for (std::size_t r = 0; r < m.ix.ddid.size(); ++r)
+    if (m.ix.field[r] == field) spw_dd.emplace(m.setup.dd_spw[m.ix.ddid[r]], m.ix.ddid[r]);
+  std::set<int> with_rows;
+  for (auto& [spw, dd] : spw_dd) with_rows.insert(spw);
+  std::vector<ResolvedSelection> out;
+  for (int spw : spws.empty() ? std::vector<int>(with_rows.begin(), with_rows.end()) : spws) {
+    if (!spw_dd.count(spw))
+      throw DataError(fmt::format("{}: spectral window {} has no rows in field {} (spectral windows with rows: {})",
+                                  name, spw, field, list_ints(with_rows)));
+    ResolvedSelection w{spw, spw_dd[spw], field, {}};
+    for (std::size_t r = 0; r < m.ix.ddid.size(); ++r)
+      if (m.ix.ddid[r] == w.dd && m.ix.field[r] == field) w.rows.push_back(r);
+    out.push_back(std::move(w));
+  }
+  if (out.empty()) throw DataError(fmt::format("{}: field {} has no rows", name, field));
+  return out;
+}
+
+std::vector<MsWindow> read_windows(const cc::Table& t, const std::filesystem::path& path, const MsSelection& sel,
+                                   const std::vector<int>& spws) {
+  const std::string name = path.string();
+  const MsIndex m = read_index(t, path, sel.column);
+  if (sel.field >= 0) check_field_id(sel.field, m.fields, true, name);
+  const int field = select_field(m.ix, -1, sel.field);
+  check_field_id(field, m.fields, false, name);
+  const std::vector<ResolvedSelection> chosen = resolve_windows(m, field, spws, name);
+  check_windows_combine(chosen, m.setup, name);
+  std::vector<MsWindow> out;
+  for (const auto& w : chosen) out.push_back({w.spw, field, read_window(t, path, m, w, sel.column)});
+  return out;
+}
+
 }  // namespace
 
 Observation read_measurement_set(const std::filesystem::path& path, const MsSelection& sel) {
   cc::Table t = open_ms(path);
   try {
     return read_selection(t, path, sel);
+  } catch (const cc::AipsError& e) {
+    throw DataError(fmt::format("{}: {}", path.string(), one_line(e.what())));
+  }
+}
+
+std::vector<MsWindow> read_measurement_set_windows(const std::filesystem::path& path, const MsSelection& sel,
+                                                   const std::vector<int>& spws) {
+  cc::Table t = open_ms(path);
+  try {
+    return read_windows(t, path, sel, spws);
   } catch (const cc::AipsError& e) {
     throw DataError(fmt::format("{}: {}", path.string(), one_line(e.what())));
   }
@@ -401,8 +500,8 @@ bool weights_vary_over_channels(const Observation& obs) {
 }
 
 // An empty MS of `nrow` rows with tiled DATA, FLAG (and WEIGHT_SPECTRUM).
-cc::MeasurementSet create_ms(const std::filesystem::path& tmp, const Observation& obs, bool spectrum) {
-  const std::size_t nchan = obs.nchan, ncorr = obs.ncorr;
+cc::MeasurementSet create_ms(const std::filesystem::path& tmp, std::size_t nrow, std::size_t ncorr, std::size_t nchan,
+                             bool spectrum) {
   cc::TableDesc td = cc::MS::requiredTableDesc();
   cc::MS::addColumnToDesc(td, cc::MS::DATA, 2);
   if (spectrum) cc::MS::addColumnToDesc(td, cc::MS::WEIGHT_SPECTRUM, 2);
@@ -414,7 +513,7 @@ cc::MeasurementSet create_ms(const std::filesystem::path& tmp, const Observation
   setup.bindColumn("DATA", data_sm);
   setup.bindColumn("FLAG", flag_sm);
   if (spectrum) setup.bindColumn("WEIGHT_SPECTRUM", ws_sm);
-  cc::MeasurementSet ms(setup, obs.nrow);
+  cc::MeasurementSet ms(setup, nrow);
   ms.createDefaultSubtables(cc::Table::New);
   ms.rwKeywordSet().define("MS_VERSION", cc::Float(2.0));
   return ms;
@@ -484,34 +583,36 @@ void write_field(cc::MeasurementSet& ms, cc::MSColumns& cols, const Observation&
 // SPECTRAL_WINDOW: channel widths from the channel spacing; a single
 // channel gets a nominal width of 1e-4 of its frequency (the Observation does
 // not carry widths).
-void write_spectral_window(cc::MeasurementSet& ms, cc::MSColumns& cols, const Observation& obs) {
+void write_spectral_window(cc::MeasurementSet& ms, cc::MSColumns& cols, const Observation& obs, std::size_t id) {
   const std::size_t nchan = obs.nchan;
   ms.spectralWindow().addRow(1);
   auto& spw = cols.spectralWindow();
+  const cc::rownr_t row = id;
   cc::Vector<cc::Double> freq(nchan), width(nchan);
   for (std::size_t ch = 0; ch < nchan; ++ch) {
     freq[ch] = obs.freq[ch];
     double w = nchan > 1 ? std::abs(obs.freq[ch == 0 ? 1 : ch] - obs.freq[ch == 0 ? 0 : ch - 1]) : 1e-4 * obs.freq[0];
     width[ch] = w > 0 ? w : 1e-4 * obs.freq[ch];
   }
-  spw.numChan().put(0, static_cast<int>(nchan));
-  spw.name().put(0, "SPW0");
-  spw.refFrequency().put(0, obs.freq[0]);
-  spw.chanFreq().put(0, freq);
-  spw.chanWidth().put(0, width);
-  spw.effectiveBW().put(0, width);
-  spw.resolution().put(0, width);
-  spw.totalBandwidth().put(0, std::accumulate(width.begin(), width.end(), 0.0));
-  spw.measFreqRef().put(0, cc::MFrequency::TOPO);
-  spw.netSideband().put(0, 1);
-  spw.ifConvChain().put(0, 0);
-  spw.freqGroup().put(0, 0);
-  spw.freqGroupName().put(0, "");
-  spw.flagRow().put(0, false);
+  spw.numChan().put(row, static_cast<int>(nchan));
+  spw.name().put(row, fmt::format("SPW{}", id));
+  spw.refFrequency().put(row, obs.freq[0]);
+  spw.chanFreq().put(row, freq);
+  spw.chanWidth().put(row, width);
+  spw.effectiveBW().put(row, width);
+  spw.resolution().put(row, width);
+  spw.totalBandwidth().put(row, std::accumulate(width.begin(), width.end(), 0.0));
+  spw.measFreqRef().put(row, cc::MFrequency::TOPO);
+  spw.netSideband().put(row, 1);
+  spw.ifConvChain().put(row, 0);
+  spw.freqGroup().put(row, 0);
+  spw.freqGroupName().put(row, "");
+  spw.flagRow().put(row, false);
 }
 
-// POLARIZATION and the one DATA_DESCRIPTION that pairs it with the window.
-void write_polarization(cc::MeasurementSet& ms, cc::MSColumns& cols, const Observation& obs) {
+// POLARIZATION and the DATA_DESCRIPTION that pairs it with window `id`.
+void write_polarization(cc::MeasurementSet& ms, cc::MSColumns& cols, const Observation& obs, std::size_t id) {
+  const cc::rownr_t row = id;
   const std::size_t ncorr = obs.ncorr;
   ms.polarization().addRow(1);
   auto& pol = cols.polarization();
@@ -523,15 +624,15 @@ void write_polarization(cc::MeasurementSet& ms, cc::MSColumns& cols, const Obser
     cprod(0, c) = p;
     cprod(1, c) = q;
   }
-  pol.numCorr().put(0, static_cast<int>(ncorr));
-  pol.corrType().put(0, ctype);
-  pol.corrProduct().put(0, cprod);
-  pol.flagRow().put(0, false);
+  pol.numCorr().put(row, static_cast<int>(ncorr));
+  pol.corrType().put(row, ctype);
+  pol.corrProduct().put(row, cprod);
+  pol.flagRow().put(row, false);
 
   ms.dataDescription().addRow(1);
-  cols.dataDescription().spectralWindowId().put(0, 0);
-  cols.dataDescription().polarizationId().put(0, 0);
-  cols.dataDescription().flagRow().put(0, false);
+  cols.dataDescription().spectralWindowId().put(row, static_cast<int>(id));
+  cols.dataDescription().polarizationId().put(row, static_cast<int>(id));
+  cols.dataDescription().flagRow().put(row, false);
 }
 
 // OBSERVATION, PROCESSOR and STATE: one row each.
@@ -570,7 +671,7 @@ void write_bookkeeping(cc::MeasurementSet& ms, cc::MSColumns& cols, const Observ
 }
 
 // MAIN, row by row: bounded memory for large observations.
-void write_main_rows(cc::MSColumns& cols, const Observation& obs, bool spectrum) {
+void write_main_rows(cc::MSColumns& cols, const Observation& obs, bool spectrum, std::size_t first_row, int ddid) {
   const std::size_t nrow = obs.nrow, nchan = obs.nchan, ncorr = obs.ncorr;
   cc::Matrix<cc::Complex> d(ncorr, nchan);
   cc::Matrix<cc::Bool> f(ncorr, nchan);
@@ -595,50 +696,61 @@ void write_main_rows(cc::MSColumns& cols, const Observation& obs, bool spectrum)
       sigma[c] = w[c] > 0 ? 1.0f / std::sqrt(w[c]) : 0.0f;
     }
     for (int k = 0; k < 3; ++k) uvw[k] = obs.uvw[3 * r + k];
-    cols.data().put(r, d);
-    cols.flag().put(r, f);
-    if (spectrum) cols.weightSpectrum().put(r, ws);
-    cols.weight().put(r, w);
-    cols.sigma().put(r, sigma);
-    cols.uvw().put(r, uvw);
-    cols.flagRow().put(r, all_flagged);
-    cols.antenna1().put(r, obs.antenna1[r]);
-    cols.antenna2().put(r, obs.antenna2[r]);
-    cols.time().put(r, obs.time[r]);
-    cols.timeCentroid().put(r, obs.time[r]);
-    cols.interval().put(r, obs.interval);
-    cols.exposure().put(r, obs.interval);
-    cols.arrayId().put(r, 0);
-    cols.dataDescId().put(r, 0);
-    cols.feed1().put(r, 0);
-    cols.feed2().put(r, 0);
-    cols.fieldId().put(r, 0);
-    cols.observationId().put(r, 0);
-    cols.processorId().put(r, 0);
-    cols.scanNumber().put(r, 1);
-    cols.stateId().put(r, 0);
+    cols.data().put(first_row + r, d);
+    cols.flag().put(first_row + r, f);
+    if (spectrum) cols.weightSpectrum().put(first_row + r, ws);
+    cols.weight().put(first_row + r, w);
+    cols.sigma().put(first_row + r, sigma);
+    cols.uvw().put(first_row + r, uvw);
+    cols.flagRow().put(first_row + r, all_flagged);
+    cols.antenna1().put(first_row + r, obs.antenna1[r]);
+    cols.antenna2().put(first_row + r, obs.antenna2[r]);
+    cols.time().put(first_row + r, obs.time[r]);
+    cols.timeCentroid().put(first_row + r, obs.time[r]);
+    cols.interval().put(first_row + r, obs.interval);
+    cols.exposure().put(first_row + r, obs.interval);
+    cols.arrayId().put(first_row + r, 0);
+    cols.dataDescId().put(first_row + r, ddid);
+    cols.feed1().put(first_row + r, 0);
+    cols.feed2().put(first_row + r, 0);
+    cols.fieldId().put(first_row + r, 0);
+    cols.observationId().put(first_row + r, 0);
+    cols.processorId().put(first_row + r, 0);
+    cols.scanNumber().put(first_row + r, 1);
+    cols.stateId().put(first_row + r, 0);
   }
 }
 
-void write_ms_tables(const std::filesystem::path& tmp, const Observation& obs) {
-  const bool spectrum = weights_vary_over_channels(obs);
-  cc::MeasurementSet ms = create_ms(tmp, obs, spectrum);
+void write_ms_tables(const std::filesystem::path& tmp, const std::vector<Observation>& windows) {
+  bool spectrum = false;
+  std::size_t nrow = 0, ncorr = 0, nchan = 0;
+  double t0 = INFINITY, t1 = -INFINITY;
+  for (const auto& w : windows) {
+    spectrum = spectrum || weights_vary_over_channels(w);
+    nrow += w.nrow;
+    ncorr = std::max(ncorr, w.ncorr);
+    nchan = std::max(nchan, w.nchan);
+    for (double t : w.time) t0 = std::min(t0, t), t1 = std::max(t1, t);
+  }
+  if (!(t0 <= t1)) t0 = t1 = 0;
+  cc::MeasurementSet ms = create_ms(tmp, nrow, ncorr, nchan, spectrum);
   cc::MSColumns cols(ms);
-  const double t0 = obs.time.empty() ? 0 : *std::min_element(obs.time.begin(), obs.time.end());
-  const double t1 = obs.time.empty() ? 0 : *std::max_element(obs.time.begin(), obs.time.end());
-  write_antennas(ms, cols, obs, t0, t1);
-  write_field(ms, cols, obs, t0);
-  write_spectral_window(ms, cols, obs);
-  write_polarization(ms, cols, obs);
-  write_bookkeeping(ms, cols, obs, t0, t1);
-  write_main_rows(cols, obs, spectrum);
+  const Observation& first = windows.front();
+  write_antennas(ms, cols, first, t0, t1);
+  write_field(ms, cols, first, t0);
+  write_bookkeeping(ms, cols, first, t0, t1);
+  std::size_t row = 0;
+  for (std::size_t i = 0; i < windows.size(); ++i) {
+    write_spectral_window(ms, cols, windows[i], i);
+    write_polarization(ms, cols, windows[i], i);
+    write_main_rows(cols, windows[i], spectrum, row, static_cast<int>(i));
+    row += windows[i].nrow;
+  }
   ms.flush();
 }
 
-}  // namespace
-
-void write_measurement_set(const std::filesystem::path& path, const Observation& obs) {
-  const std::string name = path.string();
+// What a window must hold to be written; throws UsageError naming `name`.
+void check_writable(const Observation& obs, const std::string& name) {
   obs.check_shapes(name);
   if (obs.nrow == 0 || obs.nchan == 0 || obs.ncorr == 0)
     throw UsageError(fmt::format("{}: cannot write an empty observation ({} rows, {} channels, {} correlations)", name,
@@ -662,13 +774,29 @@ void write_measurement_set(const std::filesystem::path& path, const Observation&
   if (!obs.frequency_known)
     log().warn("{}: the observation's frequency is unknown (uvtable input); writing ν = {:.6g} Hz so that UVW in metres "
                "equals u, v in wavelengths", name, obs.freq[0]);
+}
 
+}  // namespace
+
+void write_measurement_set(const std::filesystem::path& path, const Observation& obs) {
+  write_measurement_set(path, std::vector<Observation>{obs});
+}
+
+void write_measurement_set(const std::filesystem::path& path, const std::vector<Observation>& windows) {
+  const std::string name = path.string();
+  if (windows.empty()) throw UsageError(fmt::format("{}: cannot write a MeasurementSet of no spectral windows", name));
+  for (std::size_t i = 0; i < windows.size(); ++i) {
+    check_writable(windows[i], windows.size() > 1 ? fmt::format("{} (window {})", name, i) : name);
+    if (windows[i].antenna_xyz.size() > windows[0].antenna_xyz.size())
+      throw UsageError(fmt::format("{}: window {} uses {} antennas but the first window gives {} positions", name, i,
+                                   windows[i].antenna_xyz.size() / 3, windows[0].antenna_xyz.size() / 3));
+  }
   auto tmp = path;
   tmp += ".tmp";
   std::error_code ec;
   std::filesystem::remove_all(tmp, ec);
   try {
-    write_ms_tables(tmp, obs);  // the MeasurementSet closes (and flushes) when this returns
+    write_ms_tables(tmp, windows);  // the MeasurementSet closes (and flushes) when this returns
   } catch (const cc::AipsError& e) {
     std::filesystem::remove_all(tmp, ec);
     throw DataError(fmt::format("{}: cannot write MeasurementSet: {}", name, one_line(e.what())));
