@@ -13,6 +13,7 @@
 //
 // Every collective must be called by every rank, in the same order.
 #include <cstddef>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -56,6 +57,11 @@ void allreduce_sum(std::span<double> values);
 // throws UsageError with the first problem in rank order, so the job stops with
 // the same line everywhere instead of a rank waiting in a collective.
 void agree_or_throw(const std::string& local_problem);
+
+// Rank 0 runs `decide` (opening a folder, listing what is left to do) and every
+// rank gets its result; a penumbra::Error it throws reaches every rank as the same
+// UsageError (agree_or_throw), so one reader decides and no rank is left waiting.
+std::string decide_on_root(const std::function<std::string()>& decide);
 
 // Ends the job from one rank: prints "penumbra: error: rank R: message" and takes
 // every rank down with `code` (MPI_Abort; std::exit without MPI).

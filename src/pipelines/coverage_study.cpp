@@ -321,21 +321,14 @@ namespace coverage_impl {
 // lists the simulations without a result file; every rank gets that list, or the
 // same UsageError. One reader of the folder, so all ranks share one view of it.
 std::vector<int> plan_simulations(const CoverageStudyOptions& o, const fs::path& dir, bool resume) {
-  std::string problem, todo_json = "[]";
-  if (parallel::is_root()) {
-    try {
-      open_study(o, dir, resume);
-      std::vector<int> todo;
-      for (int j = 0; j < o.n; ++j)
-        if (!fs::exists(sim_path(dir, j))) todo.push_back(j);
-      todo_json = nlohmann::json(todo).dump();
-    } catch (const UsageError& e) {
-      problem = e.what();
-    }
-  }
-  parallel::agree_or_throw(problem);
-  parallel::broadcast(todo_json);
-  return nlohmann::json::parse(todo_json).get<std::vector<int>>();
+  auto todo = parallel::decide_on_root([&] {
+    open_study(o, dir, resume);
+    std::vector<int> left;
+    for (int j = 0; j < o.n; ++j)
+      if (!fs::exists(sim_path(dir, j))) left.push_back(j);
+    return nlohmann::json(left).dump();
+  });
+  return nlohmann::json::parse(todo).get<std::vector<int>>();
 }
 
 }  // namespace coverage_impl

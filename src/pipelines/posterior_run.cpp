@@ -111,17 +111,9 @@ struct DrawResult {
 // list, or the same UsageError.
 std::vector<std::int64_t> plan_batches(const BatchCheckpoints& checkpoints, const PosteriorRunRequest& r,
                                        std::int64_t nbatch) {
-  std::string problem, todo_json = "[]";
-  if (parallel::is_root()) {
-    try {
-      todo_json = nlohmann::json(checkpoints.open(r.resume, run_fingerprint(r), nbatch)).dump();
-    } catch (const UsageError& e) {
-      problem = e.what();
-    }
-  }
-  parallel::agree_or_throw(problem);
-  parallel::broadcast(todo_json);
-  return nlohmann::json::parse(todo_json).get<std::vector<std::int64_t>>();
+  auto todo = parallel::decide_on_root(
+      [&] { return nlohmann::json(checkpoints.open(r.resume, run_fingerprint(r), nbatch)).dump(); });
+  return nlohmann::json::parse(todo).get<std::vector<std::int64_t>>();
 }
 
 // Draws this rank's share of the batches still to draw (all of them with one

@@ -90,6 +90,27 @@ TEST(Communicator, AProblemOnOneRankStopsEveryRankWithTheSameLine) {
   }
 }
 
+TEST(Communicator, RankZeroDecidesForEveryRank) {
+  int calls = 0;
+  auto decided = decide_on_root([&] {
+    ++calls;
+    return std::string("[0,3,4]");
+  });
+  EXPECT_EQ(decided, "[0,3,4]");
+  EXPECT_EQ(calls, is_root() ? 1 : 0);
+  auto fails = [] { return decide_on_root([]() -> std::string { throw DataError("study.json: not JSON"); }); };
+  if (size() == 1) {
+    EXPECT_THROW(fails(), DataError);  // one process keeps the error's own type and exit code
+  } else {
+    try {
+      fails();
+      FAIL() << "no rank threw";
+    } catch (const UsageError& e) {
+      EXPECT_EQ(std::string(e.what()), "study.json: not JSON");
+    }
+  }
+}
+
 TEST(JobChecks, EveryRankRunsTheSameBuild) {
   EXPECT_NE(build_id().find("penumbra "), std::string::npos);
   EXPECT_EQ(build_id(), build_id());

@@ -197,12 +197,15 @@ def case_killed():
     sims = os.path.join(out, "simulations")
     deadline = time.time() + 120
     while time.time() < deadline and not (os.path.isdir(sims) and any(f.endswith(".h5") for f in os.listdir(sims))):
+        if job.poll() is not None:
+            sys.exit(f"FAIL: the job ended before its first simulation\n{job.stdout.read()}")
         time.sleep(0.05)
     pids = rank_pids(job.pid)
-    if 1 not in pids:
+    try:
+        os.kill(pids[1], signal.SIGKILL)
+    except (KeyError, ProcessLookupError):
         job.kill()
-        sys.exit(f"FAIL: rank 1 of the job not found ({pids})")
-    os.kill(pids[1], signal.SIGKILL)
+        sys.exit(f"FAIL: rank 1 of the job not found, or already finished ({pids})")
     try:
         log, _ = job.communicate(timeout=60)
     except subprocess.TimeoutExpired:
