@@ -104,7 +104,9 @@ int main(int argc, char** argv) {
   root.require_subcommand(1);
   root.fallthrough();
   GlobalOptions g;
-  root.add_option("--threads", g.threads, "Threads for LibTorch, FFTW and the NUFFT (0 = all cores)")
+  root.add_option("--threads", g.threads,
+                  "Threads for LibTorch, FFTW and the NUFFT (0 = all cores); under mpirun per rank (0 = its share of "
+                  "the node)")
       ->check(CLI::NonNegativeNumber);
   root.add_option("--seed", g.seed, "Seed of every random stream of the run")->capture_default_str();
   root.add_option("--out", g.out, "Output folder of the run (default runs/<command>-<UTC time>)");
