@@ -181,7 +181,7 @@ void add_window(LoadedVisibilities& d, MsWindow& w, const ReadPlan& plan, const 
   const std::string where = w.spw >= 0 && nwindows > 1 ? fmt::format("{} spw {}", path, w.spw) : path;
   average_window(d, obs, plan, where);
   const std::size_t flagged = count_flagged(obs);
-  if (nwindows > 1 && obs.nrow > 0 && flagged == obs.flag.size()) {
+  if ((nwindows > 1 || !plan.spws.empty()) && obs.nrow > 0 && flagged == obs.flag.size()) {
     if (!plan.spws.empty())
       throw DataError(fmt::format("{}: every channel is flagged in every row; choose other windows with --spw", where));
     log().warn("{}: every channel is flagged in every row; skipped", where);

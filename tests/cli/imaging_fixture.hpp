@@ -26,14 +26,15 @@ struct PointSource {
 };
 
 inline Observation small_observation(const ImageGrid& grid, const std::vector<PointSource>& sources, int nant = 24,
-                                     int ntimes = 4, double extent = 300.0, unsigned seed = 1) {
+                                     int ntimes = 4, double extent = 300.0, unsigned seed = 1,
+                                     const std::vector<double>& freqs = {240e9, 240.5e9}) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> pos(-extent, extent), wd(0.5, 2.0);
   Observation obs;
   obs.antenna_xyz.resize(3 * nant);
   for (double& c : obs.antenna_xyz) c = pos(rng);
-  obs.freq = {240e9, 240.5e9};
-  obs.nchan = 2;
+  obs.freq = freqs;
+  obs.nchan = freqs.size();
   obs.corr = {int(Corr::XX), int(Corr::YY)};
   obs.ncorr = 2;
   obs.ra = grid.ra;
