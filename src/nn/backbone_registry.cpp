@@ -1,5 +1,7 @@
 #include "src/nn/backbone_registry.hpp"
 
+#include "src/nn/group_attention.hpp"
+
 namespace penumbra {
 
 namespace {
@@ -14,12 +16,18 @@ std::shared_ptr<nn::BackboneImpl> make_equivariant(const BackboneShape& s, const
   return std::make_shared<nn::EquivariantNetImpl>(s.image_size, s.classes, nn::Group::parse(s.group), o);
 }
 
+std::shared_ptr<nn::BackboneImpl> make_group_attention(const BackboneShape& s, const nn::LayerOptions& o) {
+  return std::make_shared<nn::GroupAttentionNetImpl>(s.image_size, s.classes, nn::Group::parse(s.group), o);
+}
+
 Registry<BackboneEntry> builtin_backbones() {
   Registry<BackboneEntry> r("backbone");
   r.add({"lenet", "4 conv + 3 dense, Mohan et al. 2022", make_lenet});
   r.add({"attention", "attention-gated CNN, Bowles et al. 2021", make_attention});
   r.add({"equivariant", "G-CNN for C_N/D_N, --group", make_equivariant,
          [](const BackboneShape& s) { nn::Group::parse(s.group); }});
+  r.add({"ge-attention", "group-equivariant self-attention for C/D 4, 8, 16, --group", make_group_attention,
+         [](const BackboneShape& s) { nn::check_attention_group(nn::Group::parse(s.group)); }});
   return r;
 }
 
