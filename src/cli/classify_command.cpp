@@ -5,6 +5,7 @@
 //                    [--deterministic] --prior SPEC --temperature T --tempering partial|full --epochs E
 //                    → the run folder is the model folder (config.json + weights.pt), plus metrics.json
 //                      on the validation split, reliability.png and train_log.csv
+//                    [--targets tags.csv|synthetic] → a multi-label tag model, tag_metrics.csv (per-tag AUC, F1)
 //   classify eval    --model DIR --data ... [--split val|train|all] --samples K → metrics.json, reliability.png
 //   classify predict --model DIR IMAGE... (FITS or PNG) → predictions.json (+ attention_<i>.png)
 //   classify temperature-sweep ... --temperatures 1,1e-1,...  → temperature_sweep.csv/.png, one model per T
@@ -21,6 +22,7 @@
 #include <memory>
 
 #include "src/cli/classify_options.hpp"
+#include "src/cli/classify_train_extras.hpp"
 #include "src/cli/commands.hpp"
 #include "src/cli/shared_run_folder.hpp"
 #include "src/core/errors.hpp"
@@ -91,6 +93,7 @@ void run_eval_or_prune(const ClassifyOptions& s, CLI::App* app, bool prune, Cont
 void run_predict(const ClassifyOptions& s, Context& ctx) {
   parse_test_time_augmentation(s.train.tta, "--tta");
   validate_samples(s.samples);
+  if (predict_tags_if_tag_model(s, ctx)) return;
   auto model = ClassifierEnsemble::load(s.model, s.expect_backbone);
   const auto& names = model.config().class_names;
   const auto images = load_images_for(model.config(), s.images);
@@ -160,8 +163,10 @@ Runner add_classify(CLI::App& root) {
   auto* cmd = root.add_subcommand("classify", "Bayesian radio-galaxy classifiers: train, eval, predict and studies");
   cmd->require_subcommand(1);
   auto opts = std::make_shared<ClassifyOptions>();
+  auto extras = std::make_shared<ClassifyTrainExtras>();
   const auto sub = add_classify_subcommands(cmd, *opts);
-  return [opts, sub](Context& ctx) {
+  add_train_extras(sub.train, *extras);
+  return [opts, extras, sub](Context& ctx) {
     const auto& s = *opts;
     if (parallel::size() > 1)  // each rank would run it whole and write the same files
       for (const auto* whole : {sub.eval, sub.prune, sub.predict})
@@ -169,7 +174,13 @@ Runner add_classify(CLI::App& root) {
           throw UsageError(fmt::format("classify {} runs as one process; start it without mpirun (train, "
                                        "cross-validate and temperature-sweep use several ranks)",
                                        whole->get_name()));
-    if (sub.train->parsed()) run_train(s, ctx);
+    if (sub.train->parsed() && has_train_extras(*extras)) {
+      validate_train_options(s.train);
+      validate_data_options(s.data);
+      run_train_extras(s, *extras, ctx);
+    } else if (sub.train->parsed()) {
+      run_train(s, ctx);
+    }
     if (sub.eval->parsed()) run_eval_or_prune(s, sub.eval, false, ctx);
     if (sub.prune->parsed()) run_eval_or_prune(s, sub.prune, true, ctx);
     if (sub.predict->parsed()) run_predict(s, ctx);

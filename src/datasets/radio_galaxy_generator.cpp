@@ -47,9 +47,9 @@ struct Draws {
 
 // FRI: bright core, jets fading and widening outwards; the two sides may bend
 // the same way (a wide-angle tail) and differ in length (projection, environment).
-void add_fri_blobs(std::vector<Blob>& blobs, double cx, double cy, double ext, double pa, Draws& d) {
+double add_fri_blobs(std::vector<Blob>& blobs, double cx, double cy, double ext, double pa, Draws& d) {
   blobs.push_back({cx, cy, 1.0, 1.0, 1.0, 0.0});
-  double bend = d.unit() < 0.4 ? d.uni(-1.2, 1.2) : d.uni(-0.2, 0.2);
+  const double bend = d.unit() < 0.4 ? d.uni(-1.2, 1.2) : d.uni(-0.2, 0.2);
   for (int side = 0; side < 2; ++side) {
     double len = ext * d.uni(0.6, 1.0);
     double dir = pa + side * std::numbers::pi;
@@ -66,11 +66,14 @@ void add_fri_blobs(std::vector<Blob>& blobs, double cx, double cy, double ext, d
       blobs.push_back({x, y, amp, std::max(width, 0.6 * len / knots), width, ang});
     }
   }
+  return bend;
 }
 
-// FRII: faint core and jets, lobes with hotspots at their outer ends.
-void add_frii_blobs(std::vector<Blob>& blobs, double cx, double cy, double ext, double pa, Draws& d) {
+// FRII: faint core and jets, lobes with hotspots at their outer ends. Returns
+// the core's peak over the brighter hotspot's.
+double add_frii_blobs(std::vector<Blob>& blobs, double cx, double cy, double ext, double pa, Draws& d) {
   blobs.push_back({cx, cy, d.uni(0.05, 0.4), 1.0, 1.0, 0.0});
+  double hotspot = 0;
   for (int side = 0; side < 2; ++side) {
     double len = ext * d.uni(0.8, 1.0);
     double dir = pa + side * std::numbers::pi + d.uni(-0.15, 0.15);
@@ -80,10 +83,12 @@ void add_frii_blobs(std::vector<Blob>& blobs, double cx, double cy, double ext, 
     }
     double hx = cx + std::cos(dir) * len, hy = cy + std::sin(dir) * len;
     blobs.push_back({hx, hy, d.uni(0.7, 1.0), d.uni(0.8, 1.6), d.uni(0.8, 1.4), dir});
+    hotspot = std::max(hotspot, blobs.back().amp);
     double lobe_len = len * d.uni(0.2, 0.4);
     blobs.push_back({hx - std::cos(dir) * lobe_len * 0.6, hy - std::sin(dir) * lobe_len * 0.6, d.uni(0.15, 0.35),
                      lobe_len * 0.5, d.uni(2.0, 5.0), dir});
   }
+  return blobs.front().amp / hotspot;
 }
 
 // Noise correlated on the beam scale would be more FIRST-like; white noise
@@ -120,7 +125,16 @@ void clip_and_normalise(float* out, std::size_t np, float threshold, bool clip) 
 
 }  // namespace
 
-void render_radio_galaxy(float* out, int fr_class, std::uint64_t seed, std::uint64_t index,
+const std::vector<std::string>& radio_galaxy_tag_names() {
+  static const std::vector<std::string> names = {"core", "jets", "lobes", "bent"};
+  return names;
+}
+
+std::vector<bool> radio_galaxy_tags(const RadioGalaxyComponents& c) {
+  return {c.core >= 0.25, c.jets, c.lobes, std::abs(c.bend) >= 0.5};
+}
+
+RadioGalaxyComponents render_radio_galaxy(float* out, int fr_class, std::uint64_t seed, std::uint64_t index,
                          const RadioGalaxyOptions& opt) {
   if (fr_class != 0 && fr_class != 1)
     throw UsageError(fmt::format("radio galaxy class {} unknown; expected 0 (FRI) or 1 (FRII)", fr_class));
@@ -136,15 +150,22 @@ void render_radio_galaxy(float* out, int fr_class, std::uint64_t seed, std::uint
   const double ext = d.uni(std::min(opt.min_extent_px, max_ext), max_ext);
   const double pa = d.uni(0, 2 * std::numbers::pi);
   std::vector<Blob> blobs;
-  if (fr_class == 0)
-    add_fri_blobs(blobs, cx, cy, ext, pa, d);
-  else
-    add_frii_blobs(blobs, cx, cy, ext, pa, d);
+  RadioGalaxyComponents c;
+  c.extent = ext;
+  if (fr_class == 0) {
+    c.bend = add_fri_blobs(blobs, cx, cy, ext, pa, d);
+    c.core = 1.0;  // the core is the brightest component of an FRI
+    c.jets = true;
+  } else {
+    c.core = add_frii_blobs(blobs, cx, cy, ext, pa, d);
+    c.lobes = true;
+  }
   for (auto& b : blobs) add_blob(out, n, b, sigma_beam);
 
   float peak = *std::max_element(out, out + np);
   add_noise(out, n, opt.noise * peak, d.rng);
   clip_and_normalise(out, np, static_cast<float>(opt.clip_sigma * opt.noise * peak), opt.clip_sigma > 0);
+  return c;
 }
 
 LabelledImages generate_radio_galaxies(std::size_t n, std::uint64_t seed, const RadioGalaxyOptions& opt) {

@@ -42,6 +42,19 @@ ElboTerms classifier_elbo_terms(Classifier& model, const at::Tensor& x, const at
   return e;
 }
 
+ElboTerms multilabel_elbo_terms(Classifier& model, const at::Tensor& x, const at::Tensor& y, const WeightPrior& prior,
+                                int mc_samples) {
+  ElboTerms e;
+  e.batch_size = x.size(0);
+  e.nll_sum = torch::nn::functional::binary_cross_entropy_with_logits(
+      model.forward(x), y,
+      torch::nn::functional::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kSum));
+  e.cross_entropy = torch::zeros({});
+  e.entropy = torch::zeros({});
+  add_weight_prior_terms(model, prior, mc_samples, e);
+  return e;
+}
+
 void validate(const ClassifierTraining& s) {
   make_weight_prior(s.prior);
   require_positive("temperature", s.temperature);
@@ -66,13 +79,15 @@ namespace {
 // order and the views depend on the seed alone, never on the process.
 class SeededMinibatches {
  public:
-  SeededMinibatches(const LabelledImages& images, int batch, bool augment, std::uint64_t seed)
-      : d_(images), batch_(batch), augment_(augment), seed_(seed), n_(static_cast<std::int64_t>(images.size())) {}
+  SeededMinibatches(const LabelledImages& images, int batch, bool augment, std::uint64_t seed,
+                    const MultiLabelTargets* targets = nullptr)
+      : d_(images), t_(targets), batch_(batch), augment_(augment), seed_(seed),
+        n_(static_cast<std::int64_t>(images.size())) {}
 
   std::int64_t steps_per_epoch() const { return (n_ + batch_ - 1) / batch_; }
 
   struct Batch {
-    at::Tensor x, y;           // this process's rows: images [B_r, H, W] and labels [B_r]
+    at::Tensor x, y;           // this process's rows: images [B_r, H, W] and labels [B_r] (or targets [B_r, T])
     std::int64_t global = 0;   // images in the step's global batch
     BatchShard shard;          // this process's rows of it
   };
@@ -88,6 +103,8 @@ class SeededMinibatches {
     const auto pixels = static_cast<std::size_t>(H) * W;
     x_.resize(static_cast<std::size_t>(B) * pixels);
     y_.resize(B);
+    const int T = t_ ? t_->tags : 0;
+    yt_.resize(static_cast<std::size_t>(B) * T);
     for (std::int64_t i = 0; i < B; ++i) {
       const std::size_t src = perm_[b0 + shard.begin + i];
       float* dst = x_.data() + static_cast<std::size_t>(i) * pixels;
@@ -95,13 +112,16 @@ class SeededMinibatches {
       if (augment_)
         augment_image(dst, H, W, AugmentOptions{}, seed_, 0xA000000ull + static_cast<std::uint64_t>(epoch) * n_ + src);
       y_[i] = d_.labels[src];
+      if (T > 0) std::copy_n(t_->values.data() + src * T, T, yt_.data() + static_cast<std::size_t>(i) * T);
     }
-    return {torch::from_blob(x_.data(), {B, H, W}, torch::kFloat32), torch::from_blob(y_.data(), {B}, torch::kLong),
-            global, shard};
+    auto y = T > 0 ? torch::from_blob(yt_.data(), {B, T}, torch::kFloat32)
+                   : torch::from_blob(y_.data(), {B}, torch::kLong);
+    return {torch::from_blob(x_.data(), {B, H, W}, torch::kFloat32), y, global, shard};
   }
 
  private:
   const LabelledImages& d_;
+  const MultiLabelTargets* t_;
   std::int64_t batch_;
   bool augment_;
   std::uint64_t seed_;
@@ -109,6 +129,7 @@ class SeededMinibatches {
   std::vector<std::size_t> perm_;
   std::vector<float> x_;
   std::vector<std::int64_t> y_;
+  std::vector<float> yt_;
 };
 
 // A shard's terms as its part of the global batch's objective: the NLL summed
@@ -145,24 +166,16 @@ void sum_step_info(const DataParallel& dp, VariationalStepInfo& info) {
 
 }  // namespace
 
-double train_classifier(Classifier& model, const LabelledImages& train, const ClassifierTraining& s,
-                        std::uint64_t seed, const EpochCallback& after_epoch, const DataParallel& dp) {
+double run_training_loop(Classifier& model, std::int64_t n_train, std::int64_t steps, const ClassifierTraining& s,
+                         std::uint64_t seed, const StepTerms& step_terms, const EpochCallback& after_epoch,
+                         const DataParallel& dp, const std::function<void()>& after_step) {
   validate(s);
-  if (train.size() == 0) throw DataError("training split is empty");
   const auto& cfg = model.config();
-  auto prior = make_weight_prior(s.prior);
   if (dp.active()) dp.broadcast(model.parameters());
   torch::manual_seed(derive_seed(seed, 0x7EA1));
-  SeededMinibatches batches(train, s.batch, s.augment, seed);
-  const ElboSettings es{static_cast<std::int64_t>(train.size()), s.temperature, s.tempering};
-  VariationalInference vi(model.parameters(), s.learning_rate, es, [&](std::int64_t step) {
-    auto b = batches.at_step(step, dp);
-    if (!dp.active()) return classifier_elbo_terms(model, b.x, b.y, *prior, s.mc_kl);
-    model.set_batch_shard(b.shard.begin, b.global);
-    return as_part_of_global_batch(classifier_elbo_terms(model, b.x, b.y, *prior, s.mc_kl), b.shard.size(), b.global);
-  });
+  const ElboSettings es{n_train, s.temperature, s.tempering};
+  VariationalInference vi(model.parameters(), s.learning_rate, es, step_terms);
   if (dp.active()) vi.set_gradient_hook([&](const std::vector<at::Tensor>& p) { sum_gradients(dp, p); });
-  const std::int64_t steps = batches.steps_per_epoch();
   std::optional<Progress> progress;
   if (dp.rank == 0)
     progress.emplace(fmt::format("train {}{}", cfg.bayesian ? "bayesian " : "", cfg.backbone), steps * s.epochs,
@@ -178,6 +191,7 @@ double train_classifier(Classifier& model, const LabelledImages& train, const Cl
     for (std::int64_t k = 0; k < steps; ++k) {
       auto info = vi.step();
       if (dp.active()) sum_step_info(dp, info);
+      if (after_step) after_step();
       e.loss += info.loss / steps;
       e.nll += info.nll / steps;
       e.penalty = info.kl;
@@ -190,6 +204,50 @@ double train_classifier(Classifier& model, const LabelledImages& train, const Cl
   }
   if (progress) progress->finish();
   return total_seconds / s.epochs;
+}
+
+namespace {
+
+// Images with their class labels (targets null) or multi-label targets.
+double train_on_images(Classifier& model, const LabelledImages& train, const MultiLabelTargets* targets,
+                       const ClassifierTraining& s, std::uint64_t seed, const EpochCallback& after_epoch,
+                       const DataParallel& dp) {
+  validate(s);
+  if (train.size() == 0) throw DataError("training split is empty");
+  auto prior = make_weight_prior(s.prior);
+  SeededMinibatches batches(train, s.batch, s.augment, seed, targets);
+  const auto terms = [&](const at::Tensor& x, const at::Tensor& y) {
+    return targets ? multilabel_elbo_terms(model, x, y, *prior, s.mc_kl)
+                   : classifier_elbo_terms(model, x, y, *prior, s.mc_kl);
+  };
+  return run_training_loop(
+      model, static_cast<std::int64_t>(train.size()), batches.steps_per_epoch(), s, seed,
+      [&](std::int64_t step) {
+        auto b = batches.at_step(step, dp);
+        if (!dp.active()) return terms(b.x, b.y);
+        model.set_batch_shard(b.shard.begin, b.global);
+        return as_part_of_global_batch(terms(b.x, b.y), b.shard.size(), b.global);
+      },
+      after_epoch, dp);
+}
+
+}  // namespace
+
+double train_classifier(Classifier& model, const LabelledImages& train, const ClassifierTraining& s,
+                        std::uint64_t seed, const EpochCallback& after_epoch, const DataParallel& dp) {
+  return train_on_images(model, train, nullptr, s, seed, after_epoch, dp);
+}
+
+double train_multilabel_classifier(Classifier& model, const LabelledImages& train, const MultiLabelTargets& targets,
+                                   const ClassifierTraining& s, std::uint64_t seed, const EpochCallback& after_epoch,
+                                   const DataParallel& dp) {
+  if (targets.tags < 1 || targets.values.size() != train.size() * static_cast<std::size_t>(targets.tags))
+    throw DataError(fmt::format("multi-label targets: {} values for {} images of {} tags", targets.values.size(),
+                                train.size(), targets.tags));
+  if (targets.tags != model.config().n_classes)
+    throw DataError(fmt::format("multi-label targets have {} tags, the model {} outputs", targets.tags,
+                                model.config().n_classes));
+  return train_on_images(model, train, &targets, s, seed, after_epoch, dp);
 }
 
 }  // namespace penumbra

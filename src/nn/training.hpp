@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "samplers/variational.hpp"
 #include "src/model/data_parallel.hpp"
@@ -37,6 +38,19 @@ void add_weight_prior_terms(Classifier& model, const WeightPrior& prior, int mc_
 // One minibatch's ElboTerms: the summed cross entropy of the model's logits on
 // x [B, S, S] against the labels y [B] (the NLL), and the weight-prior terms.
 ElboTerms classifier_elbo_terms(Classifier& model, const at::Tensor& x, const at::Tensor& y, const WeightPrior& prior,
+                                int mc_samples = 1);
+
+// Multi-label targets (tags): one row of `tags` values in {0, 1} per training
+// image, in the images' order.
+struct MultiLabelTargets {
+  int tags = 0;
+  std::vector<float> values;  // [n][tags]
+};
+
+// One minibatch's ElboTerms of a multi-label model: binary cross entropy of
+// each logit of x [B, S, S] against y [B, T] (sigmoid outputs, one per tag),
+// summed over tags and images, and the weight-prior terms.
+ElboTerms multilabel_elbo_terms(Classifier& model, const at::Tensor& x, const at::Tensor& y, const WeightPrior& prior,
                                 int mc_samples = 1);
 
 struct ClassifierTraining {
@@ -80,5 +94,22 @@ using EpochCallback = std::function<void(const EpochSummary&)>;
 // choice), rank 0 alone shows progress.
 double train_classifier(Classifier& model, const LabelledImages& train, const ClassifierTraining& settings,
                         std::uint64_t seed, const EpochCallback& after_epoch = {}, const DataParallel& dp = {});
+
+// train_classifier with multi-label targets (one output per tag, binary cross
+// entropy): the model's n_classes must equal targets.tags. DataError when the
+// targets do not have one row per training image.
+double train_multilabel_classifier(Classifier& model, const LabelledImages& train, const MultiLabelTargets& targets,
+                                   const ClassifierTraining& settings, std::uint64_t seed,
+                                   const EpochCallback& after_epoch = {}, const DataParallel& dp = {});
+
+// The loop shared by every training objective: `steps_per_epoch` calls of
+// `step_terms(global step)` per epoch, minimised by Bayes by Backprop / MAP
+// over `n_train` examples with the learning-rate schedule of `settings`, and
+// `after_step` (if set) after each optimiser step (e.g. an EMA update).
+using StepTerms = std::function<ElboTerms(std::int64_t step)>;
+double run_training_loop(Classifier& model, std::int64_t n_train, std::int64_t steps_per_epoch,
+                         const ClassifierTraining& settings, std::uint64_t seed, const StepTerms& step_terms,
+                         const EpochCallback& after_epoch, const DataParallel& dp,
+                         const std::function<void()>& after_step = {});
 
 }  // namespace penumbra

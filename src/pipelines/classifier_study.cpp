@@ -127,8 +127,8 @@ void predict_validation(const ClassifierTrainOptions& t, const LabelledImages& v
                                cfg.n_classes, val.labels);
 }
 
-// The model's configuration with every training setting recorded (so that
-// eval can make the split again and predict can crop as in training).
+}  // namespace
+
 ClassifierConfig member_config(const ClassifierTrainOptions& t, const ClassifierDataOptions& d,
                                const LabelledImages& train, const LabelledImages& val, std::uint64_t seed,
                                std::uint64_t split_seed) {
@@ -165,6 +165,8 @@ ClassifierConfig member_config(const ClassifierTrainOptions& t, const Classifier
   if (d.folds > 0) cfg.extra.update({{"folds", d.folds}, {"fold", d.fold}});
   return cfg;
 }
+
+namespace {
 
 // Trains one model (VI for Bayesian, MAP for deterministic) from `seed` on the
 // processes of `dp`, with its epoch log in `log_csv`, and predicts `val` (both

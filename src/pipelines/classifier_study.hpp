@@ -55,6 +55,13 @@ bool other_ensemble_size_only(nlohmann::json a, nlohmann::json b);
 nlohmann::json member_fingerprint(const ClassifierTrainOptions& t, const ClassifierDataOptions& d,
                                   const LabelledImages& train, std::uint64_t member_seed);
 
+// A model's configuration with every training setting recorded (so that eval
+// can make the split again and predict can crop as in training); `split_seed`
+// made the train/val split.
+ClassifierConfig member_config(const ClassifierTrainOptions& t, const ClassifierDataOptions& d,
+                               const LabelledImages& train, const LabelledImages& val, std::uint64_t seed,
+                               std::uint64_t split_seed);
+
 struct TrainedModel {
   ClassifierConfig config;        // member 0's
   CalibrationReport val;          // the ensemble's (all members' samples)
