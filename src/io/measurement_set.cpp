@@ -916,7 +916,7 @@ void summarise_data_description(const cc::Table& t, const MainRows& m, const Spe
                          nchan, format_frequency(lo), format_frequency(hi), fmt::join(cn, " "), 100.0 * dd_flagged / dd_samples));
 }
 
-// The facts over all samples: channels of the default selection, frequency and
+// The facts over all samples: channels of the first window with rows, frequency and
 // uv ranges, correlations, flags and weights.
 void describe_samples(SampleSummary& sum, const SpectralSetup& setup, const std::map<int, std::size_t>& dd_rows,
                       bool has_weight_spectrum, FileDescription& d) {
@@ -925,7 +925,9 @@ void describe_samples(SampleSummary& sum, const SpectralSetup& setup, const std:
   int first_spw = -1;
   for (auto& [dd, nr] : dd_rows)
     if (first_spw < 0 || setup.dd_spw[dd] < first_spw) first_spw = setup.dd_spw[dd];
-  d.add("channels", "channels", fmt::format("{} (spw {}, the default selection)", setup.spw_freq[first_spw].size(), first_spw),
+  d.add("channels", "channels",
+        fmt::format("{} (spw {}, the first window with rows; commands read every window by default)",
+                    setup.spw_freq[first_spw].size(), first_spw),
         setup.spw_freq[first_spw].size());
   d.add("frequency_range_hz", "frequency range",
         fmt::format("{} – {}", format_frequency(sum.fmin), format_frequency(sum.fmax)), {sum.fmin, sum.fmax});
