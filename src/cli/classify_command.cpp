@@ -10,6 +10,7 @@
 //   classify predict --model DIR IMAGE... (FITS or PNG) → predictions.json (+ attention_<i>.png)
 //   classify temperature-sweep ... --temperatures 1,1e-1,...  → temperature_sweep.csv/.png, one model per T
 //   classify prune   --model DIR --data ... --fractions ... --rankings snr,fisher → pruning.csv/.png
+//   classify shift   --model DIR --a SET --b SET → shift.json (classify_shift_command.cpp)
 //   classify cross-validate --folds K [train options] → fold-<k>/ (a model folder each), cross_validation.csv,
 //                      metrics.json + reliability.png pooled over every image's out-of-fold prediction;
 //                      --fold k trains fold k alone (parallel processes), --resume then pools
@@ -22,6 +23,7 @@
 #include <memory>
 
 #include "src/cli/classify_options.hpp"
+#include "src/cli/classify_shift_command.hpp"
 #include "src/cli/classify_train_extras.hpp"
 #include "src/cli/commands.hpp"
 #include "src/cli/shared_run_folder.hpp"
@@ -166,7 +168,9 @@ Runner add_classify(CLI::App& root) {
   auto extras = std::make_shared<ClassifyTrainExtras>();
   const auto sub = add_classify_subcommands(cmd, *opts);
   add_train_extras(sub.train, *extras);
-  return [opts, extras, sub](Context& ctx) {
+  const auto shift = add_classify_shift(cmd);
+  return [opts, extras, sub, shift](Context& ctx) {
+    shift(ctx);
     const auto& s = *opts;
     if (parallel::size() > 1)  // each rank would run it whole and write the same files
       for (const auto* whole : {sub.eval, sub.prune, sub.predict})

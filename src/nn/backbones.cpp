@@ -35,8 +35,8 @@ torch::Tensor LeNetImpl::forward(const torch::Tensor& x) {
   h = symmetric_pool(torch::relu(c4->forward(h)));
   h = h.flatten(1);
   h = torch::relu(f1->forward(h));
-  h = torch::relu(f2->forward(h));
-  return f3->forward(h);
+  features = torch::relu(f2->forward(h));
+  return f3->forward(features);
 }
 
 AttentionGateImpl::AttentionGateImpl(std::int64_t xc, std::int64_t gc, std::int64_t inter, const LayerOptions& opt) {
@@ -76,7 +76,8 @@ torch::Tensor AttentionNetImpl::forward(const torch::Tensor& x) {
     return (f * a).sum({2, 3}) / (a.sum({2, 3}) + 1e-6);
   };
   auto h = torch::cat({pool(x1, a1), pool(x2, a2), g.mean({2, 3})}, 1);
-  return f2->forward(torch::relu(f1->forward(h)));
+  features = torch::relu(f1->forward(h));
+  return f2->forward(features);
 }
 
 EquivariantNetImpl::EquivariantNetImpl(int size, int classes, const Group& g, const LayerOptions& opt) : group(g) {
@@ -93,7 +94,8 @@ torch::Tensor EquivariantNetImpl::forward(const torch::Tensor& x) {
   h = symmetric_pool(torch::relu(l2->forward(h)));
   h = symmetric_pool(torch::relu(l3->forward(h)));
   h = group_max_pool(h, group.order()).mean({2, 3});
-  return f2->forward(torch::relu(f1->forward(h)));
+  features = torch::relu(f1->forward(h));
+  return f2->forward(features);
 }
 
 }  // namespace penumbra::nn

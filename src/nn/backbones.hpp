@@ -29,8 +29,11 @@ namespace penumbra::nn {
 class BackboneImpl : public torch::nn::Module {
  public:
   virtual torch::Tensor forward(const torch::Tensor& x) = 0;
-  // Attention maps of the last forward, [B, 1, h, w] each (attention backbone only).
+  // Attention maps of the last forward, [B, 1, h, w] each (attention backbones only).
   virtual std::vector<torch::Tensor> attention_maps() const { return {}; }
+  // The last forward's input to the final dense layer, [B, F]: the encoder's
+  // feature space (dataset-shift measures compare image sets there).
+  torch::Tensor features;
 };
 
 class LeNetImpl : public BackboneImpl {

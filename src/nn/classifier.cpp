@@ -101,6 +101,7 @@ std::vector<VariationalTensor> Classifier::variational_tensors() {
 }
 
 std::vector<at::Tensor> Classifier::attention_maps() const { return impl_->net->attention_maps(); }
+at::Tensor Classifier::features() const { return impl_->net->features; }
 
 std::int64_t Classifier::weight_count() const {
   std::int64_t n = 0;

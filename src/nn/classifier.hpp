@@ -64,6 +64,8 @@ class Classifier {
   std::vector<VariationalTensor> variational_tensors();
   // Attention maps of the last forward (attention backbone), [B, 1, h, w] each.
   std::vector<at::Tensor> attention_maps() const;
+  // Features of the last forward (the input of the final dense layer), [B, F].
+  at::Tensor features() const;
   std::int64_t weight_count() const;  // number of μ entries (the network's weights)
 
   void save(const std::filesystem::path& dir) const;

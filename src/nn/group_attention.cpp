@@ -112,7 +112,8 @@ torch::Tensor GroupAttentionNetImpl::forward(const torch::Tensor& x) {
   h = torch::relu(h + attention->forward(h));
   maps_ = {attention->last_map};
   h = group_max_pool(h, group.order()).mean({2, 3});
-  return f2->forward(torch::relu(f1->forward(h)));
+  features = torch::relu(f1->forward(h));
+  return f2->forward(features);
 }
 
 }  // namespace penumbra::nn

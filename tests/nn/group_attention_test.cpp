@@ -160,3 +160,16 @@ TEST(GroupAttention, ClassifierFacadeForwardsSamplesAndRoundTripsMaps) {
   for (auto& v : m.variational_tensors()) dense += v.dense;
   EXPECT_GE(dense, 2);
 }
+
+TEST(Classifier, FeaturesAreTheLastDenseLayersInput) {
+  for (auto [backbone, size, dim] : {std::tuple{"lenet", 80, 84}, {"attention", 24, 64}, {"equivariant", 24, 32},
+                                     {"ge-attention", 24, 32}}) {
+    ClassifierConfig c;
+    c.backbone = backbone;
+    c.image_size = size;
+    c.group = "C4";
+    Classifier m(c, 1);
+    m.forward(torch::rand({3, size, size}));
+    EXPECT_EQ(m.features().sizes(), (std::vector<std::int64_t>{3, dim})) << backbone;
+  }
+}
