@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 
 #include "src/core/errors.hpp"
 #include "src/core/log.hpp"
@@ -104,23 +105,35 @@ WeightingOptions WeightingInput::options() const {
 
 namespace {
 
-// One input's spectral windows: the selected windows of an MS, or a uvtable as one window.
-std::vector<MsWindow> read_input(const VisibilityInput& in, const ReadPlan& plan, const std::string& path) {
+// Hands each spectral window of one input to `take` as it is read (one
+// window's samples in memory at a time); a uvtable is one window.
+void read_input(const VisibilityInput& in, const ReadPlan& plan, const std::string& path,
+                const std::function<void(MsWindow&&)>& take) {
   require_exists(path, "input visibilities");
   if (std::filesystem::is_directory(path)) {
     MsSelection sel;
     sel.column = in.column;
     sel.field = in.field;
-    return read_measurement_set_windows(path, sel, plan.spws);
+    for_each_measurement_set_window(path, sel, plan.spws, take);
+    return;
   }
   if (in.column != "DATA" || in.field >= 0 || in.spw != "all")
     throw UsageError(fmt::format("{} is a uvtable: --column, --field and --spw apply to MeasurementSets only", path));
   double wavelength = 0;
   if (!in.freq.empty()) wavelength = kSpeedOfLight / parse_frequency(in.freq, "GHz");
-  std::vector<MsWindow> one(1);
-  one[0].obs = read_uvtable(path, wavelength);
-  return one;
+  MsWindow one;
+  one.obs = read_uvtable(path, wavelength);
+  take(std::move(one));
 }
+
+// What reading accumulates besides the samples.
+struct ReadState {
+  const ReadPlan& plan;
+  std::string first_centre;  // the input whose phase centre the others must share
+  std::size_t uv_dropped = 0, nfreq = 0;
+  double freq_sum = 0;
+  std::vector<std::string> skipped;  // windows flagged everywhere
+};
 
 // Inputs are combined only on one phase centre: the first MS's.
 void check_phase_centre(LoadedVisibilities& d, const Observation& obs, const std::string& where, std::string& first) {
@@ -174,19 +187,21 @@ void average_window(LoadedVisibilities& d, Observation& obs, const ReadPlan& pla
 
 // Adds one window's Stokes-I samples, averaged and uv-selected. A window with
 // nothing unflagged is an error when asked for by number, else skipped.
-void add_window(LoadedVisibilities& d, MsWindow& w, const ReadPlan& plan, const std::string& path,
-                std::size_t nwindows, std::size_t& uv_dropped) {
-  Observation& obs = w.obs;
+void add_window(LoadedVisibilities& d, MsWindow&& w, ReadState& st, const std::string& path) {
+  Observation obs = std::move(w.obs);
   obs.check_shapes(path);
-  const std::string where = w.spw >= 0 && nwindows > 1 ? fmt::format("{} spw {}", path, w.spw) : path;
-  average_window(d, obs, plan, where);
-  const std::size_t flagged = count_flagged(obs);
-  if ((nwindows > 1 || !plan.spws.empty()) && obs.nrow > 0 && flagged == obs.flag.size()) {
-    if (!plan.spws.empty())
+  const std::string where = w.spw >= 0 ? fmt::format("{} spw {}", path, w.spw) : path;
+  check_phase_centre(d, obs, path, st.first_centre);
+  // The reference frequency: the mean over every channel read, before averaging.
+  if (obs.frequency_known)
+    for (double f : obs.freq) st.freq_sum += f, ++st.nfreq;
+  average_window(d, obs, st.plan, where);
+  if (obs.nrow > 0 && count_flagged(obs) == obs.flag.size()) {
+    if (!st.plan.spws.empty())
       throw DataError(fmt::format("{}: every channel is flagged in every row; choose other windows with --spw", where));
-    log().warn("{}: every channel is flagged in every row; skipped", where);
+    st.skipped.push_back(where);
   }
-  uv_dropped += flag_outside_uv_range(obs, plan.uv);
+  st.uv_dropped += flag_outside_uv_range(obs, st.plan.uv);
   d.nrow += obs.nrow;
   d.nchan += obs.nchan;
   d.nsamples += obs.flag.size();
@@ -244,25 +259,17 @@ void log_smearing(const LoadedVisibilities& d) {
 LoadedVisibilities read_visibilities(const VisibilityInput& in) {
   const ReadPlan plan = read_plan(in);
   LoadedVisibilities d;
-  std::string first_centre;
-  std::size_t uv_dropped = 0, nfreq = 0;
-  double freq_sum = 0;
-  for (const std::string& path : in.inputs()) {
-    std::vector<MsWindow> windows = read_input(in, plan, path);
-    for (auto& w : windows) {
-      check_phase_centre(d, w.obs, path, first_centre);
-      // The reference frequency: the mean over every channel read, before averaging.
-      if (w.obs.frequency_known)
-        for (double f : w.obs.freq) freq_sum += f, ++nfreq;
-      add_window(d, w, plan, path, windows.size(), uv_dropped);
-    }
-  }
-  if (nfreq > 0) d.freq_hz = freq_sum / static_cast<double>(nfreq);
+  ReadState st{plan, {}, 0, 0, 0, {}};
+  for (const std::string& path : in.inputs())
+    read_input(in, plan, path, [&](MsWindow&& w) { add_window(d, std::move(w), st, path); });
+  if (st.nfreq > 0) d.freq_hz = st.freq_sum / static_cast<double>(st.nfreq);
   if (plan.uv.active())
-    log().info("{}: uv range {} dropped {} samples", in.label(), plan.uv.describe(), uv_dropped);
-  require_samples(d, in, plan, uv_dropped);
+    log().info("{}: uv range {} dropped {} samples", in.label(), plan.uv.describe(), st.uv_dropped);
+  require_samples(d, in, plan, st.uv_dropped);
+  // Said only when something else is left: otherwise the error above is the one line.
+  for (const auto& w : st.skipped) log().warn("{}: every channel is flagged in every row; skipped", w);
   d.vis.validate(in.label());
-  if (nfreq == 0 && !in.freq.empty()) d.freq_hz = parse_frequency(in.freq, "GHz");
+  if (st.nfreq == 0 && !in.freq.empty()) d.freq_hz = parse_frequency(in.freq, "GHz");
   return d;
 }
 

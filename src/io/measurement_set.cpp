@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <numeric>
 #include <optional>
@@ -443,8 +444,8 @@ std::vector<ResolvedSelection> resolve_windows(const MsIndex& m, int field, cons
   return out;
 }
 
-std::vector<MsWindow> read_windows(const cc::Table& t, const std::filesystem::path& path, const MsSelection& sel,
-                                   const std::vector<int>& spws) {
+void read_windows(const cc::Table& t, const std::filesystem::path& path, const MsSelection& sel,
+                  const std::vector<int>& spws, const std::function<void(MsWindow&&)>& take) {
   const std::string name = path.string();
   const MsIndex m = read_index(t, path, sel.column);
   if (sel.field >= 0) check_field_id(sel.field, m.fields, true, name);
@@ -452,9 +453,7 @@ std::vector<MsWindow> read_windows(const cc::Table& t, const std::filesystem::pa
   check_field_id(field, m.fields, false, name);
   const std::vector<ResolvedSelection> chosen = resolve_windows(m, field, spws, name);
   check_windows_combine(chosen, m.setup, name);
-  std::vector<MsWindow> out;
-  for (const auto& w : chosen) out.push_back({w.spw, field, read_window(t, path, m, w, sel.column)});
-  return out;
+  for (const auto& w : chosen) take({w.spw, field, read_window(t, path, m, w, sel.column)});
 }
 
 }  // namespace
@@ -468,14 +467,21 @@ Observation read_measurement_set(const std::filesystem::path& path, const MsSele
   }
 }
 
-std::vector<MsWindow> read_measurement_set_windows(const std::filesystem::path& path, const MsSelection& sel,
-                                                   const std::vector<int>& spws) {
+void for_each_measurement_set_window(const std::filesystem::path& path, const MsSelection& sel,
+                                     const std::vector<int>& spws, const std::function<void(MsWindow&&)>& take) {
   cc::Table t = open_ms(path);
   try {
-    return read_windows(t, path, sel, spws);
+    read_windows(t, path, sel, spws, take);
   } catch (const cc::AipsError& e) {
     throw DataError(fmt::format("{}: {}", path.string(), one_line(e.what())));
   }
+}
+
+std::vector<MsWindow> read_measurement_set_windows(const std::filesystem::path& path, const MsSelection& sel,
+                                                   const std::vector<int>& spws) {
+  std::vector<MsWindow> out;
+  for_each_measurement_set_window(path, sel, spws, [&](MsWindow&& w) { out.push_back(std::move(w)); });
+  return out;
 }
 
 namespace {

@@ -8,6 +8,7 @@
 // Stored data follow the CASA sign convention; they are conjugated on read and
 // write (see src/core/observation.hpp).
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,11 @@ struct MsWindow {
 // the two windows.
 std::vector<MsWindow> read_measurement_set_windows(const std::filesystem::path& path, const MsSelection& sel,
                                                    const std::vector<int>& spws = {});
+// The same, one window at a time: `take` gets each window as it is read, so
+// only one window's samples are in memory at once. The windows are checked
+// against each other before the first is read.
+void for_each_measurement_set_window(const std::filesystem::path& path, const MsSelection& sel,
+                                     const std::vector<int>& spws, const std::function<void(MsWindow&&)>& take);
 // A complete MS (all required subtables filled: ANTENNA, FIELD, SPECTRAL_WINDOW,
 // POLARIZATION, DATA_DESCRIPTION, OBSERVATION, FEED, STATE, POINTING empty, ...)
 // that python3-casacore, CASA and WSClean open. Needs antenna1/2, time and

@@ -208,6 +208,13 @@ TEST(MultiInput, BadInputGivesOneLine) {
   EXPECT_EQ(image((dir / "flag.ms").string() + " --scale 0.1asec --spw 1", dir / "r4", &log), 65) << log;
   EXPECT_NE(log.find("every channel is flagged in every row; choose other windows with --spw"), std::string::npos)
       << log;
+  // Every window flagged: the one error line, no warnings before it.
+  Observation flagged0 = t.windows[0];
+  for (auto& f : flagged0.flag) f = 1;
+  write_measurement_set(dir / "flag2.ms", std::vector<Observation>{flagged0, flagged});
+  EXPECT_EQ(image((dir / "flag2.ms").string() + " --scale 0.1asec", dir / "r4b", &log), 65) << log;
+  EXPECT_NE(log.find("all 11040 samples are flagged"), std::string::npos) << log;
+  EXPECT_EQ(log.find("skipped"), std::string::npos) << log;
   // A cell too coarse: the message offers --uv-max, and that value works.
   EXPECT_EQ(image(t.a.string() + " --size 64 --scale 1asec", dir / "r5", &log), 64) << log;
   auto p = log.find("--uv-max ");
