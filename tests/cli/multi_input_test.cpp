@@ -232,3 +232,29 @@ TEST(MultiInput, BadInputGivesOneLine) {
 }
 
 }  // namespace
+
+namespace {
+
+// sample, clean and map read through the same options as image.
+TEST(MultiInput, EveryCommandTakesTheInputOptions) {
+  auto dir = scratch_dir("multi_commands");
+  TwoMs t = write_two_ms(dir);
+  const std::string inputs = " " + t.a.string() + " " + t.b.string();
+  auto cmd = [&](const std::string& name) {
+    return penumbra_bin() + " --threads 1 --seed 5 --out " + (dir / name).string() + " " + name + inputs;
+  };
+  std::string log;
+  ASSERT_EQ(run_command(cmd("sample") +
+                            " --prior gaussian:0,0.1 --size 16 --scale 0.4asec --nsamples 2 --batch 2 --steps 20 "
+                            "--sampler pc --uv-max 250klambda --average-time 120s",
+                        &log),
+            0)
+      << log;
+  EXPECT_NE(log.find("uv range 0 – 250 kλ dropped"), std::string::npos) << log;
+  EXPECT_NE(log.find("120 s integrations"), std::string::npos) << log;
+  ASSERT_EQ(run_command(cmd("clean") + " --size 64 --scale 0.1asec --spw 0 --average-channels 2", &log), 0) << log;
+  ASSERT_EQ(run_command(cmd("map") + " --size 32 --scale 0.1asec --uv-min 50klambda", &log), 0) << log;
+  EXPECT_NE(log.find("uv range 50 kλ – ∞ dropped"), std::string::npos) << log;
+}
+
+}  // namespace
