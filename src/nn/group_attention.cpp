@@ -85,7 +85,9 @@ torch::Tensor GroupSelfAttentionImpl::forward(const torch::Tensor& x) {
   auto logits = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(kKeyDim)) +
                 positional_bias().unsqueeze(0);
   auto a = torch::softmax(logits, -1);  // [B, G, heads, P(query), P(key)]
-  last_map = a.detach().mean({1, 2, 3}).reshape({B, 1, n, n});
+  // Scaled to a peak of 1 per image, the range of the attention-gated maps that predict draws.
+  auto received = a.detach().mean({1, 2, 3}).reshape({B, 1, n, n});
+  last_map = received / received.amax({2, 3}, true);
   auto o = torch::matmul(a, v).permute({0, 1, 2, 4, 3}).reshape({B * G, channels, n, n});
   return out->forward(o).reshape({B, G, channels, n, n}).transpose(1, 2).reshape({B, channels * G, n, n});
 }

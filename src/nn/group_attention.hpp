@@ -30,7 +30,7 @@ class GroupSelfAttentionImpl : public torch::nn::Module {
   GroupSelfAttentionImpl(std::int64_t channels, int heads, std::int64_t side, const Group& g, const LayerOptions& opt);
   torch::Tensor forward(const torch::Tensor& x);
   // Attention received by each key position of the last forward, averaged over
-  // heads, group elements and queries: [B, 1, n, n], summing to 1 per image.
+  // heads, group elements and queries: [B, 1, n, n], scaled to a peak of 1 per image.
   torch::Tensor last_map;
   BayesConv2d query{nullptr}, key{nullptr}, value{nullptr}, out{nullptr};
   BayesParam pos_w1{nullptr}, pos_b1{nullptr}, pos_w2{nullptr}, pos_b2{nullptr};
