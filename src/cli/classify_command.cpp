@@ -6,6 +6,7 @@
 //                    → the run folder is the model folder (config.json + weights.pt), plus metrics.json
 //                      on the validation split, reliability.png and train_log.csv
 //                    [--targets tags.csv|synthetic] → a multi-label tag model, tag_metrics.csv (per-tag AUC, F1)
+//                    [--labels N [--ssl fixmatch --unlabelled train,uncertain,synthetic --tau --mu --lambda-u --ema]]
 //   classify eval    --model DIR --data ... [--split val|train|all] --samples K → metrics.json, reliability.png
 //   classify predict --model DIR IMAGE... (FITS or PNG) → predictions.json (+ attention_<i>.png)
 //   classify temperature-sweep ... --temperatures 1,1e-1,...  → temperature_sweep.csv/.png, one model per T

@@ -16,12 +16,51 @@ void add_train_extras(CLI::App* train, ClassifyTrainExtras& o) {
                     "Multi-label tag targets instead of the classes: a CSV (first column the image ids, one "
                     "column per tag, counts or 0/1; tags derive's subject_tags.csv) or 'synthetic' (the "
                     "generator's components: core, jets, lobes, bent)");
+  auto& f = o.ssl.fixmatch;
+  train->add_option("--ssl", o.ssl.method, "Semi-supervised training: fixmatch (needs --labels)");
+  train->add_option("--labels", o.ssl.labels,
+                    "Labelled training images (a multiple of the classes, drawn per class; 0: all)")
+      ->capture_default_str();
+  train->add_option("--unlabelled", o.ssl.unlabelled,
+                    "FixMatch's unlabelled pool, comma-separated: train (the training split without labels), "
+                    "synthetic (generator images), MiraBest subsets other than --subset (uncertain, hybrid)")
+      ->capture_default_str();
+  train->add_option("--n-unlabelled-synthetic", o.ssl.n_synthetic, "Images of a synthetic unlabelled pool")
+      ->capture_default_str();
+  train->add_option("--tau", f.threshold, "FixMatch confidence threshold τ of a pseudo-label")->capture_default_str();
+  train->add_option("--mu", f.mu, "FixMatch unlabelled images per labelled one in a step (μ)")->capture_default_str();
+  train->add_option("--lambda-u", f.lambda_u, "FixMatch weight λ_u of the unlabelled loss")->capture_default_str();
+  train->add_option("--ema", f.ema, "FixMatch EMA decay of the evaluated weights (0: none)")->capture_default_str();
 }
 
-bool has_train_extras(const ClassifyTrainExtras& o) { return !o.targets.empty(); }
+bool has_train_extras(const ClassifyTrainExtras& o) {
+  return !o.targets.empty() || !o.ssl.method.empty() || o.ssl.labels > 0;
+}
+
+namespace {
+
+void run_semi_supervised(const ClassifyOptions& s, const ClassifyTrainExtras& o, Context& ctx) {
+  if (o.ssl.method == "fixmatch" && o.ssl.labels == 0) throw UsageError("--ssl fixmatch needs --labels N");
+  validate(o.ssl, s.data);
+  LabelledImages tr, va;
+  load_split(s.data, ctx.seed(), tr, va);
+  take_labelled(tr, o.ssl.labels);  // a bad --labels stops before the run folder exists
+  auto& run = ctx.run("classify-train");
+  const auto r = train_semi_supervised_folder(s.train, s.data, o.ssl, tr, va, ctx.seed(), run.dir());
+  fmt::print("{} labels{}: accuracy {:.4f}  ece {:.4f}  nll {:.4f}  ({} val images, {:.1f} s/epoch)\n", r.labelled,
+             r.unlabelled ? fmt::format(" + {} unlabelled (mask rate {:.2f})", r.unlabelled, r.mask_rate) : std::string(),
+             r.val.accuracy, r.val.ece, r.val.nll, va.size(), r.seconds_per_epoch);
+  run.finish({{"accuracy", r.val.accuracy}, {"ece", r.val.ece}, {"labels", r.labelled}});
+}
+
+}  // namespace
 
 void run_train_extras(const ClassifyOptions& s, const ClassifyTrainExtras& o, Context& ctx) {
-  if (parallel::size() > 1) throw UsageError("classify train --targets runs as one process; start it without mpirun");
+  if (parallel::size() > 1)
+    throw UsageError("classify train --targets/--labels/--ssl runs as one process; start it without mpirun");
+  if (!o.targets.empty() && (!o.ssl.method.empty() || o.ssl.labels > 0))
+    throw UsageError("--targets trains on tags; --ssl/--labels train on classes: give one of them");
+  if (o.targets.empty()) return run_semi_supervised(s, o, ctx);
   check_tag_training_options(s.train);
   const auto table = tag_table(o.targets, s.data, ctx.seed());
   LabelledImages tr, va;

@@ -8,19 +8,23 @@
 
 #include "src/cli/classify_options.hpp"
 #include "src/cli/context.hpp"
+#include "src/pipelines/classifier_semi_supervised.hpp"
 
 namespace penumbra::cli {
 
 struct ClassifyTrainExtras {
   std::string targets;  // "" (class labels), "synthetic" or a tag CSV
+  SemiSupervisedOptions ssl;
 };
 
-// Adds --targets to `train`, bound to `o`.
+// Adds --targets and the semi-supervised options (--ssl, --labels,
+// --unlabelled, --tau, --mu, --lambda-u, --ema) to `train`, bound to `o`.
 void add_train_extras(CLI::App* train, ClassifyTrainExtras& o);
 
 // Whether `o` asks for a training run other than the supervised one.
 bool has_train_extras(const ClassifyTrainExtras& o);
-// That run: a multi-label (tag) model folder with its per-tag validation metrics.
+// That run: a multi-label (tag) model folder with its per-tag validation
+// metrics, or a model trained on --labels N images (supervised or FixMatch).
 void run_train_extras(const ClassifyOptions& s, const ClassifyTrainExtras& o, Context& ctx);
 
 // `classify predict` on a tag model: per-tag probabilities of every image

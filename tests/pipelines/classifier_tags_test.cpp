@@ -10,6 +10,7 @@
 #include "src/datasets/radio_galaxy_generator.hpp"
 #include "src/pipelines/classifier_data.hpp"
 #include "src/pipelines/classifier_tags.hpp"
+#include "tests/support/error_message.hpp"
 #include "tests/support/paths.hpp"
 
 using namespace penumbra;
@@ -32,14 +33,7 @@ std::filesystem::path write_file(const std::string& name, const std::string& tex
   return path;
 }
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const DataError& e) {
-    return e.what();
-  }
-  return "";
-}
+std::string message_of(const std::function<void()>& f) { return test::message_of<DataError>(f); }
 
 }  // namespace
 
