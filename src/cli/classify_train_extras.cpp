@@ -65,6 +65,7 @@ void run_train_extras(const ClassifyOptions& s, const ClassifyTrainExtras& o, Co
   const auto table = tag_table(o.targets, s.data, ctx.seed());
   LabelledImages tr, va;
   load_split(s.data, ctx.seed(), tr, va);
+  tag_targets_for(table, tr, "training");  // a table that does not fit stops before the run folder exists
   spdlog::info("training on {} images with {} tags, validating on {}", tr.size(), table.tags.size(), va.size());
   auto& run = ctx.run("classify-train");
   const auto r = train_tag_classifier_folder(s.train, s.data, table, tr, va, ctx.seed(), run.dir());
