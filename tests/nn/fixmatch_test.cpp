@@ -5,10 +5,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "src/core/errors.hpp"
 #include "src/datasets/radio_galaxy_generator.hpp"
 #include "src/datasets/ssl_augment.hpp"
+#include "src/nn/backbone_registry.hpp"
 #include "src/nn/fixmatch.hpp"
 
 using namespace penumbra;
@@ -57,18 +61,23 @@ TEST(FixMatch, WeakViewMovesPixelsStrongViewChangesThem) {
 }
 
 TEST(FixMatch, TinyRunCompletesForEveryModelKind) {
-  auto lab = generate_radio_galaxies(8, 1, {.size = 16});
-  auto unl = generate_radio_galaxies(16, 2, {.size = 16});
   ClassifierTraining s;
   s.epochs = 2;
   s.batch = 4;
   FixMatchSettings f;
   f.mu = 2;
   f.threshold = 0.5;  // so that some pseudo-labels pass on an untrained model
-  for (bool bayesian : {true, false}) {
+  // Every backbone Bayesian, and one deterministic.
+  std::vector<std::pair<std::string, bool>> kinds = {{"attention", false}};
+  for (const auto& e : backbone_registry().entries()) kinds.emplace_back(e.name, true);
+  for (const auto& [backbone, bayesian] : kinds) {
+    SCOPED_TRACE(backbone + (bayesian ? " bayesian" : " deterministic"));
+    const int size = backbone == "lenet" ? 76 : 24;  // LeNet's smallest input
+    auto lab = generate_radio_galaxies(8, 1, {.size = size});
+    auto unl = generate_radio_galaxies(16, 2, {.size = size});
     ClassifierConfig c;
-    c.backbone = "attention";
-    c.image_size = 16;
+    c.backbone = backbone;
+    c.image_size = size;
     c.bayesian = bayesian;
     Classifier m(c, 4);
     FixMatchEpochStats stats;
