@@ -41,6 +41,8 @@ namespace {
 
 void run_semi_supervised(const ClassifyOptions& s, const ClassifyTrainExtras& o, Context& ctx) {
   if (o.ssl.method == "fixmatch" && o.ssl.labels == 0) throw UsageError("--ssl fixmatch needs --labels N");
+  if (o.ssl.method.empty() && o.ssl.unlabelled != SemiSupervisedOptions{}.unlabelled)
+    throw UsageError("--unlabelled needs --ssl fixmatch (supervised training on --labels N uses no pool)");
   validate(o.ssl, s.data);
   LabelledImages tr, va;
   load_split(s.data, ctx.seed(), tr, va);

@@ -101,5 +101,6 @@ TEST(ClassifyExtrasCli, FixMatchWithFewLabels) {
                      (dir / "nowhere").string(),
                  64, "subset 'confident' overlaps the validation fold");
   expect_refused(dir / "b4", "train --ssl fixmatch" + kTiny, 64, "--ssl fixmatch needs --labels N");
+  expect_refused(dir / "b6", "train --labels 4 --unlabelled synthetic" + kTiny, 64, "--unlabelled needs --ssl fixmatch");
   expect_refused(dir / "b5", "train --labels 4 --ssl fixmatch --tau 1.5" + kTiny, 64, "in (0, 1]");
 }
