@@ -34,6 +34,7 @@
 #include "src/parallel/communicator.hpp"
 #include "src/pipelines/classifier_evaluation.hpp"
 #include "src/pipelines/classifier_prediction.hpp"
+#include "src/pipelines/classifier_tags.hpp"
 
 namespace penumbra::cli {
 
@@ -68,6 +69,10 @@ void run_eval_or_prune(const ClassifyOptions& s, CLI::App* app, bool prune, Cont
   const auto rankings = prune ? parse_prune_rankings(s.rankings) : std::vector<PruneRanking>{};
   auto model = ClassifierEnsemble::load(s.model, s.expect_backbone);
   const auto& cfg = model.config();
+  if (is_tag_model(cfg))
+    throw UsageError(fmt::format("{} is a tag model: its held-out tag metrics are its tag_metrics.csv, and "
+                                 "classify predict gives its per-tag probabilities",
+                                 s.model));
   if (prune && model.size() > 1)
     throw UsageError(fmt::format("{} is an ensemble of {}; prune one member's folder ({})", s.model, model.size(),
                                  ClassifierEnsemble::member_dir(s.model, 0).string()));

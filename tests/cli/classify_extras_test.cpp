@@ -68,6 +68,8 @@ TEST(ClassifyExtrasCli, TagTargetsTrainAndPredict) {
   const auto csv = read_text(dir / "pred" / "tag_predictions.csv");
   EXPECT_EQ(csv.rfind("image,p_core,p_bent\n", 0), 0u) << csv;
 
+  expect_refused(dir / "eval", "eval --model " + (dir / "model").string(), 64, "is a tag model");
+
   std::ofstream(dir / "other.csv") << "id,core\nfoo,1\n";
   expect_refused(dir / "bad1", "train --targets " + (dir / "other.csv").string() + kTiny, 65,
                  "no tags for 8 of the 8 training images (e.g. 'synthetic-");
