@@ -159,10 +159,12 @@ void write_attention_maps(Classifier& net, const LabelledImages& imgs, const std
   for (std::size_t n = 0; n < imgs.size(); ++n) {
     auto x = torch::from_blob(const_cast<float*>(imgs.image(n)), {1, S, S}, torch::kFloat32).clone();
     net.forward(x);
+    const auto maps = net.attention_maps();
+    if (maps.empty()) return;  // a backbone without attention
     std::vector<ImagePanel> panels;
     panels.push_back(to_panel(x[0], fs::path(files[n]).filename().string(), ColorMap::kInferno));
     int li = 1;
-    for (auto& a : net.attention_maps()) {
+    for (const auto& a : maps) {
       auto up = torch::nn::functional::interpolate(a, torch::nn::functional::InterpolateFuncOptions()
                                                           .size(std::vector<std::int64_t>{S, S})
                                                           .mode(torch::kBilinear)
@@ -218,8 +220,9 @@ std::vector<ImageFilePrediction> predict_image_files(ClassifierEnsemble& model, 
                   {"mutual_information", ip.mutual_information}});
   }
   write_text_atomic(dir / "predictions.json", js.dump(2) + "\n");
-  // The maps are member 0's (an ensemble's members attend each in their own way).
-  if (cfg.backbone == "attention") write_attention_maps(*model.members[0], imgs, files, dir);
+  // The maps are member 0's (an ensemble's members attend each in their own way);
+  // every backbone that keeps attention maps (attention, ge-attention) gets them.
+  write_attention_maps(*model.members[0], imgs, files, dir);
   return out;
 }
 
