@@ -150,9 +150,11 @@ void print_report(const nlohmann::json& s, const PosteriorRunRequest& r, const f
              pp["fits"].get<bool>() ? "fits" : "does NOT fit", pp["chi2_fit_range"][0].get<double>(),
              pp["chi2_fit_range"][1].get<double>(), bins);
   if (!r.truth.empty())
-    fmt::print("rmse vs truth: {:.4g} Jy/pixel ({:.2f}% of peak); coverage 68%: {:.3f}, 95%: {:.3f}\n",
+    fmt::print("rmse vs truth: {:.4g} Jy/pixel ({:.2f}% of peak); coverage 68%: {:.3f}, 95%: {:.3f} (on the emission: "
+               "{:.3f}, {:.3f})\n",
                s["rmse_vs_truth"].get<double>(), 100 * s["rmse_vs_truth_relative_to_peak"].get<double>(),
-               s["coverage_68"].get<double>(), s["coverage_95"].get<double>());
+               s["coverage_68"].get<double>(), s["coverage_95"].get<double>(),
+               s["coverage_emission"]["coverage_68"].get<double>(), s["coverage_emission"]["coverage_95"].get<double>());
   fmt::print("outputs in {}\n", dir.string());
 }
 

@@ -86,12 +86,14 @@ TEST(SampleCommand, WritesSamplesSummariesAndReportsTruthMetrics) {
                  "residual.fits", "panel.png", "summary.json", "run.json", "chi2_uv.csv", "chi2_uv.png"})
     EXPECT_TRUE(std::filesystem::exists(run / f)) << f;
   EXPECT_NE(out.find("posterior predictive: "), std::string::npos) << out;
+  EXPECT_NE(out.find("(on the emission: "), std::string::npos) << out;
   auto s = nlohmann::json::parse(read_text(run / "summary.json"));
   EXPECT_EQ(s["likelihood"], "convolved-gridded");
   EXPECT_EQ(s["nsamples"], 4);
   EXPECT_EQ(s["reduced_chi2"].size(), 4u);
   EXPECT_GT(s["reduced_chi2_mean"].get<double>(), 0.0);
-  for (auto k : {"rmse_vs_truth", "coverage_68", "coverage_95"}) ASSERT_TRUE(s.contains(k)) << k;
+  for (auto k : {"rmse_vs_truth", "coverage_68", "coverage_95", "coverage_emission"}) ASSERT_TRUE(s.contains(k)) << k;
+  EXPECT_GT(s["coverage_emission"]["pixels"].get<int>(), 0);
   EXPECT_GE(s["coverage_95"].get<double>(), s["coverage_68"].get<double>());
   // The posterior mean recovers the brighter source: its pixel dominates the mean image.
   auto mean = read_fits_image(run / "mean.fits");
