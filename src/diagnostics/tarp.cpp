@@ -8,6 +8,7 @@
 
 #include "src/core/errors.hpp"
 #include "src/core/rng.hpp"
+#include "src/core/statistics.hpp"
 #include "src/diagnostics/interval_coverage.hpp"
 
 namespace penumbra {
@@ -197,19 +198,15 @@ IntervalCoverage credible_interval_coverage_test(const std::vector<CoverageSimul
   require_credible_level(level);
   const std::size_t d = sims[0].truth.size();
   IntervalCoverage out;
-  double pooled = 0;
   for (const auto& s : sims) {
     double c = 0;
     for (std::size_t k = 0; k < d; ++k) c += rank_interval_coverage(s.samples.data() + k, s.n, d, s.truth[k], level);
     out.per_simulation.push_back(c / d);
-    pooled += c;
   }
-  out.coverage = pooled / (static_cast<double>(d) * sims.size());
-  const double n = static_cast<double>(sims.size());
+  // Every simulation has d coordinates, so the pooled coverage is the mean over simulations.
+  out.coverage = mean(out.per_simulation);
   if (sims.size() < 2) return out;
-  double var = 0;
-  for (double c : out.per_simulation) var += (c - out.coverage) * (c - out.coverage);
-  const double se = std::sqrt(var / (n - 1) / n);
+  const double se = sample_stdev(out.per_simulation) / std::sqrt(static_cast<double>(sims.size()));
   out.z = se > 0 ? (out.coverage - level) / se : (out.coverage == level ? 0.0 : std::copysign(HUGE_VAL, out.coverage - level));
   out.p_value = std::erfc(std::abs(out.z) / std::sqrt(2.0));
   return out;

@@ -12,6 +12,7 @@
 #include "src/core/log.hpp"
 #include "src/core/rng.hpp"
 #include "src/core/run_folder.hpp"
+#include "src/core/statistics.hpp"
 #include "src/core/units.hpp"
 #include "src/datasets/protoplanetary_disk.hpp"
 #include "src/pipelines/observe.hpp"
@@ -125,18 +126,11 @@ ValidationCase run_case(const SamplingValidationOptions& o, const PipelinePrior&
 }
 
 SpreadOf spread_of(const std::vector<ValidationCase>& cases, double ValidationCase::*field) {
-  SpreadOf s;
-  if (cases.empty()) return s;
-  s.min = s.max = cases[0].*field;
-  for (const auto& c : cases) {
-    s.mean += c.*field;
-    s.min = std::min(s.min, c.*field);
-    s.max = std::max(s.max, c.*field);
-  }
-  s.mean /= cases.size();
-  for (const auto& c : cases) s.sd += (c.*field - s.mean) * (c.*field - s.mean);
-  s.sd = cases.size() > 1 ? std::sqrt(s.sd / (cases.size() - 1)) : 0.0;
-  return s;
+  std::vector<double> v;
+  for (const auto& c : cases) v.push_back(c.*field);
+  if (v.empty()) return {};
+  const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+  return {mean(v), sample_stdev(v), *lo, *hi};
 }
 
 void open_study(const SamplingValidationOptions& o, const fs::path& dir, bool resume) {

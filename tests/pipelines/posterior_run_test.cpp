@@ -166,3 +166,33 @@ TEST(PosteriorSettings, ChecksNameTheQuantity) {
     EXPECT_EQ(std::string(e.what()), "temperature must be > 0, got -1");
   }
 }
+
+// `--final-step auto`: the exact final draw where it applies (pc on the convolved
+// likelihood, untempered), the Tweedie mean everywhere else, and the resolved step is
+// what the run's fingerprint holds (an explicit "exact" resumes an "auto" run).
+TEST(PosteriorSettings, AutoFinalStepIsExactOnlyWhereItApplies) {
+  PosteriorSettings s;
+  EXPECT_EQ(s.sampler.final_step, "auto");
+  EXPECT_EQ(s.resolved_final_step(), "exact");
+  nlohmann::json fp_auto, fp_exact;
+  s.add_to_fingerprint(fp_auto);
+  PosteriorSettings explicit_exact = s;
+  explicit_exact.sampler.final_step = "exact";
+  explicit_exact.add_to_fingerprint(fp_exact);
+  EXPECT_EQ(fp_auto, fp_exact);
+
+  PosteriorSettings tempered = s;
+  tempered.tempering.likelihood_weight = 0.5;
+  EXPECT_EQ(tempered.resolved_final_step(), "mean");
+  EXPECT_NO_THROW(tempered.validate());  // auto never asks for the exact step on a tempered run
+  PosteriorSettings exact_likelihood = s;
+  exact_likelihood.likelihood.likelihood = "exact";
+  EXPECT_EQ(exact_likelihood.resolved_final_step(), "mean");
+  PosteriorSettings ald = s;
+  ald.sampler.sampler = "ald";
+  EXPECT_EQ(ald.resolved_final_step(), "mean");
+  EXPECT_NO_THROW(ald.validate());
+  PosteriorSettings asked = s;
+  asked.sampler.final_step = "spread";
+  EXPECT_EQ(asked.resolved_final_step(), "spread");
+}
