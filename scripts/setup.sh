@@ -15,7 +15,7 @@ PACKAGES=(
   libfftw3-dev libeigen3-dev libboost-math-dev libhdf5-dev
   casacore-dev casacore-data
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
-  libcfitsio-dev libpng-dev libbz2-dev zlib1g-dev
+  libcfitsio-dev libpng-dev libjpeg62-turbo-dev libbz2-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # multi-process runs (src/parallel, docs/parallel.md) and their mpirun tests
   openmpi-bin libopenmpi-dev

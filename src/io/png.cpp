@@ -1,9 +1,12 @@
 #include "src/io/png.hpp"
 
 #include <fmt/format.h>
+#include <png.h>
 
 #include <algorithm>
 #include <cmath>
+#include <csetjmp>
+#include <cstdio>
 #include <limits>
 
 #include "src/core/errors.hpp"
@@ -391,6 +394,63 @@ void write_line_plot_png(const std::filesystem::path& path, const std::vector<Se
   draw_series(c, f, series);
   draw_legend(c, f, series);
   c.write_png(path);
+}
+
+// ---------------------------------------------------------------- reading --
+
+namespace {
+
+// libpng's own handlers print to stderr; the message goes into the error
+// instead (error_ptr: a std::string).
+void on_png_error(png_structp png, png_const_charp message) {
+  *static_cast<std::string*>(png_get_error_ptr(png)) = message;
+  png_longjmp(png, 1);
+}
+void on_png_warning(png_structp, png_const_charp) {}
+
+// libpng reports errors by longjmp to png_jmpbuf: no object with a destructor
+// is created in this frame after setjmp. Returns false on any libpng error.
+bool read_png_samples(FILE* f, std::string& error, std::vector<std::uint8_t>& samples, int& channels, int& height,
+                      int& width) {
+  png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &error, on_png_error, on_png_warning);
+  png_infop info = png ? png_create_info_struct(png) : nullptr;
+  if (!info) {
+    png_destroy_read_struct(&png, nullptr, nullptr);
+    return false;
+  }
+  if (setjmp(png_jmpbuf(png))) {
+    png_destroy_read_struct(&png, &info, nullptr);
+    return false;
+  }
+  png_init_io(png, f);
+  png_read_info(png, info);
+  png_set_expand(png);
+  png_set_strip_16(png);
+  png_set_strip_alpha(png);
+  png_read_update_info(png, info);
+  width = static_cast<int>(png_get_image_width(png, info));
+  height = static_cast<int>(png_get_image_height(png, info));
+  channels = png_get_channels(png, info);
+  const std::size_t stride = png_get_rowbytes(png, info);
+  samples.resize(stride * height);
+  for (int y = 0; y < height; ++y) png_read_row(png, samples.data() + stride * y, nullptr);
+  png_destroy_read_struct(&png, &info, nullptr);
+  return true;
+}
+
+}  // namespace
+
+RgbImage read_png_rgb(const std::filesystem::path& path) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) throw MissingInputError(fmt::format("{}: cannot open PNG image", path.string()));
+  std::vector<std::uint8_t> samples;
+  std::string error = "unexpected layout";
+  int channels = 0, height = 0, width = 0;
+  const bool ok = read_png_samples(f, error, samples, channels, height, width);
+  std::fclose(f);
+  if (!ok || (channels != 1 && channels != 3))
+    throw DataError(fmt::format("{}: not a readable PNG image ({})", path.string(), error));
+  return from_interleaved(samples.data(), channels, height, width);
 }
 
 }  // namespace penumbra

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "src/io/rgb_image.hpp"
+
 namespace penumbra {
 
 enum class ColorMap { kInferno, kViridis, kGrey, kCoolwarm };
@@ -48,5 +50,11 @@ struct LinePlot {
 // different lengths or bad limits; non-finite points (and non-positive ones on
 // log axes) break the line rather than failing.
 void write_line_plot_png(const std::filesystem::path& path, const std::vector<Series>& series, const LinePlot& plot);
+
+// Reading (photographs for the networks, not figures): palette and low bit
+// depths expanded, 16-bit samples cut to 8, alpha dropped; grey (± alpha)
+// gives one channel, colour three. Row 0 is the top row. MissingInputError
+// when the file cannot be opened, DataError naming it when it is not a PNG.
+RgbImage read_png_rgb(const std::filesystem::path& path);
 
 }  // namespace penumbra
