@@ -1,16 +1,15 @@
 #include "src/datasets/image_importer.hpp"
 
-#include <png.h>
-
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <random>
 
 #include "src/core/errors.hpp"
 #include "src/core/rng.hpp"
+#include "src/datasets/image_resize.hpp"
 #include "src/io/fits_image.hpp"
 #include "src/io/hdf5_store.hpp"
+#include "src/io/png.hpp"
 
 namespace penumbra {
 
@@ -54,67 +53,15 @@ ImageStack read_image_stack(const std::filesystem::path& path, const std::string
 
 namespace {
 
-// Area-average (shrinking) or bilinear (enlarging) resampling of [h][w] → [n][n].
-std::vector<float> resize(const std::vector<float>& in, int h, int w, int n) {
-  std::vector<float> out(std::size_t(n) * n);
-  double sy = double(h) / n, sx = double(w) / n;
-  for (int y = 0; y < n; ++y)
-    for (int x = 0; x < n; ++x) {
-      if (sx >= 1 && sy >= 1) {
-        double y0 = y * sy, y1 = (y + 1) * sy, x0 = x * sx, x1 = (x + 1) * sx, acc = 0, wsum = 0;
-        for (int yy = int(std::floor(y0)); yy < int(std::ceil(y1)) && yy < h; ++yy) {
-          double wy = std::min(y1, yy + 1.0) - std::max(y0, double(yy));
-          for (int xx = int(std::floor(x0)); xx < int(std::ceil(x1)) && xx < w; ++xx) {
-            double wx = std::min(x1, xx + 1.0) - std::max(x0, double(xx));
-            acc += wy * wx * in[std::size_t(yy) * w + xx];
-            wsum += wy * wx;
-          }
-        }
-        out[std::size_t(y) * n + x] = float(acc / wsum);
-      } else {
-        double fy = std::clamp((y + 0.5) * sy - 0.5, 0.0, h - 1.0), fx = std::clamp((x + 0.5) * sx - 0.5, 0.0, w - 1.0);
-        int y0 = int(fy), x0 = int(fx), y1 = std::min(y0 + 1, h - 1), x1 = std::min(x0 + 1, w - 1);
-        double ty = fy - y0, tx = fx - x0;
-        auto at = [&](int yy, int xx) { return double(in[std::size_t(yy) * w + xx]); };
-        out[std::size_t(y) * n + x] = float((1 - ty) * ((1 - tx) * at(y0, x0) + tx * at(y0, x1)) +
-                                            ty * ((1 - tx) * at(y1, x0) + tx * at(y1, x1)));
-      }
-    }
-  return out;
-}
-
+// PNG rows run top→bottom; ImageGrid row 0 is the South (bottom) edge.
 std::vector<float> read_png_grey(const std::filesystem::path& path, int& h, int& w) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) throw MissingInputError(path.string() + ": cannot open PNG");
-  png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
-  png_infop info = png_create_info_struct(png);
-  std::vector<float> grey;
-  std::vector<unsigned char> rowbuf;
-  if (setjmp(png_jmpbuf(png))) {
-    png_destroy_read_struct(&png, &info, nullptr);
-    std::fclose(f);
-    throw DataError(path.string() + ": not a readable PNG file");
-  }
-  png_init_io(png, f);
-  png_read_info(png, info);
-  png_set_expand(png);
-  png_set_strip_16(png);
-  png_set_strip_alpha(png);
-  png_set_gray_to_rgb(png);
-  png_read_update_info(png, info);
-  w = int(png_get_image_width(png, info));
-  h = int(png_get_image_height(png, info));
-  rowbuf.resize(png_get_rowbytes(png, info));
-  grey.resize(std::size_t(w) * h);
-  for (int y = 0; y < h; ++y) {
-    png_read_row(png, rowbuf.data(), nullptr);
-    // PNG rows run top→bottom; ImageGrid row 0 is the South (bottom) edge.
-    for (int x = 0; x < w; ++x)
-      grey[std::size_t(h - 1 - y) * w + x] =
-          float((0.299 * rowbuf[3 * x] + 0.587 * rowbuf[3 * x + 1] + 0.114 * rowbuf[3 * x + 2]) / 255.0);
-  }
-  png_destroy_read_struct(&png, &info, nullptr);
-  std::fclose(f);
+  auto img = read_png_rgb(path);
+  h = img.height;
+  w = img.width;
+  auto top_first = luminance(img);
+  std::vector<float> grey(top_first.size());
+  for (int y = 0; y < h; ++y)
+    std::copy_n(top_first.begin() + std::ptrdiff_t(y) * w, w, grey.begin() + std::ptrdiff_t(h - 1 - y) * w);
   return grey;
 }
 
@@ -124,15 +71,7 @@ std::vector<float> prepare_image(const std::vector<float>& grey, int h, int w, c
                                  std::uint64_t index) {
   if (opt.size < 4) throw UsageError("import: size " + std::to_string(opt.size) + "; expected ≥ 4");
   if (!(opt.crop > 0 && opt.crop <= 1)) throw UsageError("import: crop " + std::to_string(opt.crop) + "; expected (0, 1]");
-  int side = std::max(1, int(std::lround(std::min(h, w) * opt.crop)));
-  int y0 = (h - side) / 2, x0 = (w - side) / 2;
-  std::vector<float> sq(std::size_t(side) * side);
-  for (int y = 0; y < side; ++y)
-    for (int x = 0; x < side; ++x) {
-      float v = grey[std::size_t(y0 + y) * w + x0 + x];
-      sq[std::size_t(y) * side + x] = std::isfinite(v) ? v : 0.f;  // FITS blanks → 0
-    }
-  auto img = resize(sq, side, side, opt.size);
+  auto img = crop_resize(grey.data(), h, w, opt.crop, opt.size);
   int n = opt.size;
   if (opt.subtract_background) {
     std::vector<float> border;
