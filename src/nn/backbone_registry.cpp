@@ -1,6 +1,7 @@
 #include "src/nn/backbone_registry.hpp"
 
 #include "src/nn/group_attention.hpp"
+#include "src/nn/resnet.hpp"
 
 namespace penumbra {
 
@@ -20,6 +21,12 @@ std::shared_ptr<nn::BackboneImpl> make_group_attention(const BackboneShape& s, c
   return std::make_shared<nn::GroupAttentionNetImpl>(s.image_size, s.classes, nn::Group::parse(s.group), o);
 }
 
+std::shared_ptr<nn::BackboneImpl> make_resnet(const BackboneShape& s, const nn::LayerOptions& o) {
+  EncoderConfig c;
+  c.channels = s.channels, c.image_size = s.image_size, c.width = s.width, c.depth = s.depth;
+  return std::make_shared<nn::ResNetImpl>(c, s.classes, o);
+}
+
 Registry<BackboneEntry> builtin_backbones() {
   Registry<BackboneEntry> r("backbone");
   r.add({"lenet", "4 conv + 3 dense, Mohan et al. 2022", make_lenet});
@@ -28,6 +35,7 @@ Registry<BackboneEntry> builtin_backbones() {
          [](const BackboneShape& s) { nn::Group::parse(s.group); }});
   r.add({"ge-attention", "group-equivariant self-attention for C/D 4, 8, 16, --group", make_group_attention,
          [](const BackboneShape& s) { nn::check_attention_group(nn::Group::parse(s.group)); }});
+  r.add({"resnet", "ResNet-style encoder (GroupNorm, width/depth knobs) + dense head", make_resnet});
   return r;
 }
 

@@ -15,6 +15,8 @@ struct BackboneShape {
   int image_size = 0;  // input side, pixels
   int classes = 2;
   std::string group;   // symmetry group of equivariant backbones ("C4", "D8", ...)
+  int channels = 1;    // input channels (resnet: 1 or 3; the others take 1)
+  int width = 16, depth = 1;  // resnet: first-stage width, blocks per stage (src/nn/resnet.hpp)
 };
 
 struct BackboneEntry {

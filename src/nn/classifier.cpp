@@ -17,7 +17,8 @@ nlohmann::json ClassifierConfig::to_json() const {
   return {{"backbone", backbone},   {"bayesian", bayesian},     {"image_size", image_size},
           {"n_classes", n_classes}, {"class_names", class_names}, {"group", group},
           {"rho_init", rho_init},   {"input_mean", input_mean}, {"input_std", input_std},
-          {"extra", extra}};
+          {"extra", extra},          {"channels", channels},     {"width", width},
+          {"depth", depth}};
 }
 
 ClassifierConfig ClassifierConfig::from_json(const nlohmann::json& j, const std::string& where) {
@@ -33,6 +34,9 @@ ClassifierConfig ClassifierConfig::from_json(const nlohmann::json& j, const std:
     c.input_mean = j.value("input_mean", 0.0);
     c.input_std = j.value("input_std", 1.0);
     c.extra = j.value("extra", nlohmann::json::object());
+    c.channels = j.value("channels", 1);
+    c.width = j.value("width", c.width);
+    c.depth = j.value("depth", c.depth);
   } catch (const nlohmann::json::exception& e) {
     throw DataError(fmt::format("{}: not a classifier config ({})", where, e.what()));
   }
@@ -52,7 +56,9 @@ namespace {
 std::shared_ptr<nn::BackboneImpl> make_backbone(const ClassifierConfig& c) {
   if (c.n_classes < 2) throw UsageError(fmt::format("classifier needs at least 2 classes, got {}", c.n_classes));
   check_backbone_options(c.backbone, c.group);
-  return backbone_registry().get(c.backbone).make(BackboneShape{c.image_size, c.n_classes, c.group},
+  if (c.channels != 1 && c.backbone != "resnet")
+    throw UsageError(fmt::format("the {} backbone takes 1 channel, got {} (resnet takes 3)", c.backbone, c.channels));
+  return backbone_registry().get(c.backbone).make(BackboneShape{c.image_size, c.n_classes, c.group, c.channels, c.width, c.depth},
                                                    nn::LayerOptions{c.bayesian, c.rho_init});
 }
 }  // namespace
@@ -68,9 +74,11 @@ Classifier::~Classifier() = default;
 
 at::Tensor Classifier::forward(const at::Tensor& x) {
   auto in = x.dim() == 3 ? x.unsqueeze(1) : x;
-  if (in.dim() != 4 || in.size(1) != 1 || in.size(2) != config_.image_size || in.size(3) != config_.image_size)
-    throw DataError(fmt::format("images of shape {} do not fit the {} model: expected [B, 1, {}, {}]",
-                                fmt::join(in.sizes(), "×"), config_.backbone, config_.image_size, config_.image_size));
+  if (in.dim() != 4 || in.size(1) != config_.channels || in.size(2) != config_.image_size ||
+      in.size(3) != config_.image_size)
+    throw DataError(fmt::format("images of shape {} do not fit the {} model: expected [B, {}, {}, {}]",
+                                fmt::join(in.sizes(), "×"), config_.backbone, config_.channels, config_.image_size,
+                                config_.image_size));
   in = (in.to(torch::kFloat32) - config_.input_mean) / config_.input_std;
   return impl_->net->forward(in);
 }

@@ -25,6 +25,8 @@ struct ClassifierConfig {
   int n_classes = 2;
   std::vector<std::string> class_names = {"FRI", "FRII"};
   std::string group = "D4";        // equivariant only: C<N> or D<N>
+  int channels = 1;                // input channels (resnet: 1 or 3)
+  int width = 16, depth = 1;       // resnet only: first-stage width, blocks per stage
   double rho_init = -5.0;          // σ = softplus(ρ) at initialisation
   double input_mean = 0.0, input_std = 1.0;  // x ↦ (x − mean)/std before the network
   nlohmann::json extra;            // training settings recorded with the model (prior, T, ...)
@@ -50,7 +52,7 @@ class Classifier {
   Classifier& operator=(const Classifier&) = delete;
 
   const ClassifierConfig& config() const { return config_; }
-  // x [B, S, S] or [B, 1, S, S] raw pixels (normalised here) → logits [B, C].
+  // x [B, S, S] or [B, channels, S, S] raw pixels (normalised here) → logits [B, C].
   // Throws DataError if S differs from config().image_size.
   at::Tensor forward(const at::Tensor& x);
   // Bayesian models: true draws weights from q at every forward, false uses μ.

@@ -182,5 +182,5 @@ TEST(BackboneRegistry, ABackboneRegisteredHereBuildsAClassifier) {
   EXPECT_EQ(logits.size(0), 3);
   EXPECT_EQ(logits.size(1), 2);
   EXPECT_NE(backbone_help().find("tiny (mean pixel"), std::string::npos);
-  EXPECT_THROW(check_backbone_options("resnet", ""), UsageError);
+  EXPECT_THROW(check_backbone_options("no-such-backbone", ""), UsageError);
 }
