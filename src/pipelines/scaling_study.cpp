@@ -60,6 +60,19 @@ std::uint64_t ScalingCell::seed(std::uint64_t study_seed) const {
   return derive_seed(study_seed, splitmix64(key) ^ static_cast<std::uint64_t>(seed_index));
 }
 
+void require_resumable(const ScalingStudyOptions& o, const fs::path& dir, bool resume) {
+  const fs::path study = dir / "study.json";
+  if (!fs::exists(study)) return;
+  if (!resume)
+    throw UsageError(fmt::format("{} already holds a scaling study; pass --resume to continue it, or choose another "
+                                 "--out", dir.string()));
+  auto stored = nlohmann::json::parse(read_text(study)).value("fingerprint", "");
+  if (stored != o.fingerprint())
+    throw UsageError(fmt::format("resume: {} was made with other training settings, data or seed; resume with the "
+                                 "same ones (only --data-sizes, --model-sizes and --seeds may change)",
+                                 study.string()));
+}
+
 namespace scaling_impl {
 
 nlohmann::json to_json(const ScalingCellResult& r) {
@@ -97,17 +110,8 @@ struct Plan {
 };
 
 Plan plan(const ScalingStudyOptions& o, const std::vector<ScalingCell>& cells, const fs::path& dir, bool resume) {
+  require_resumable(o, dir, resume);
   const fs::path study = dir / "study.json";
-  if (fs::exists(study)) {
-    if (!resume)
-      throw UsageError(fmt::format("{} already holds a scaling study; pass --resume to continue it, or choose another "
-                                   "--out", dir.string()));
-    auto stored = nlohmann::json::parse(read_text(study)).value("fingerprint", "");
-    if (stored != o.fingerprint())
-      throw UsageError(fmt::format("resume: {} was made with other training settings, data or seed; resume with the "
-                                   "same ones (only --data-sizes, --model-sizes and --seeds may change)",
-                                   study.string()));
-  }
   fs::create_directories(dir / "cells");
   write_text_atomic(study, nlohmann::json{{"fingerprint", o.fingerprint()}}.dump(2) + "\n");
   Plan p;

@@ -86,6 +86,10 @@ struct ScalingStudyResult {
   double cell_seconds = 0;               // wall time summed over every cell of the grid
 };
 
+// UsageError when `dir` holds a study and `resume` is false, or holds one made
+// with other training settings (what a resume may not change).
+void require_resumable(const ScalingStudyOptions& options, const std::filesystem::path& dir, bool resume);
+
 // Runs the grid's missing cells with `train` and, on rank 0, reads every
 // cell's result and fits the curves (other ranks return their share only).
 ScalingStudyResult run_scaling_study(const ScalingStudyOptions& options, const std::filesystem::path& dir,
