@@ -200,6 +200,11 @@ ScalingCurve fit_curve(const ScalingStudyOptions& o, ScalingCurve curve, const s
 
 }  // namespace scaling_impl
 
+// Equal weights, α's error scaled by the residuals: every cell is scored on the
+// same held-out galaxies, so their sampling error (heldout_nll_se) moves all
+// points of a curve together, shifts c rather than α, and would overstate σ_α
+// if taken as independent per-point errors; the residual scatter holds the
+// training noise that does move α.
 std::vector<ScalingCurve> fit_scaling_curves(const ScalingStudyOptions& o, const std::vector<ScalingCellResult>& cells) {
   std::vector<ScalingCurve> curves;
   for (bool versus_data : {true, false}) {
@@ -212,7 +217,6 @@ std::vector<ScalingCurve> fit_scaling_curves(const ScalingStudyOptions& o, const
       c.fixed = fixed;
       c.points.x.push_back(versus_data ? static_cast<double>(r.cell.data_size) : static_cast<double>(r.parameters));
       c.points.y.push_back(r.heldout_nll);
-      c.points.sigma.push_back(std::max(r.heldout_nll_se, 1e-12));
       auto key = std::make_pair(r.cell.data_size, r.cell.model_size);
       c.points.group.push_back(group_of.emplace(key, static_cast<int>(group_of.size())).first->second);
     }

@@ -74,7 +74,7 @@ using ScalingCellTrainer = std::function<ScalingCellResult(const ScalingCell&, c
 struct ScalingCurve {
   bool versus_data = true;  // L(N) at a fixed model size, or L(P) at a fixed data size
   std::int64_t fixed = 0;   // the model size (width) or the data size
-  PowerLawData points;      // x = N or P, y = held-out NLL, σ = its standard error
+  PowerLawData points;      // x = N or P, y = held-out NLL (equal weights), group = cell
   std::optional<PowerLawFit> fit;
   std::string skipped;      // why there is no fit (fewer than 3 distinct x)
 };
