@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "priors/weight_priors.hpp"
 #include "samplers/variational.hpp"
 #include "src/core/errors.hpp"
@@ -15,7 +17,13 @@ namespace {
 constexpr const char* kTtaHelp = "Test-time augmentation: none, or d4 (average over the 8 rotations/flips by 90°)";
 
 void add_data_options(CLI::App* c, ClassifierDataOptions& d, bool with_val_fraction = true) {
-  c->add_option("--data", d.data, "mirabest:DIR (pickled batches) or synthetic (seeded FRI/FRII generator)")
+  c->add_option("--data", d.data,
+                "mirabest:DIR (pickled batches), catalogue:CSV (id, file_loc, label columns; JPEG/PNG images, read "
+                "grey) or synthetic (seeded FRI/FRII generator)")
+      ->capture_default_str();
+  c->add_option("--label-column", d.label_column, "catalogue: the 0/1 label column (class 1 is named after it)")
+      ->capture_default_str();
+  c->add_option("--image-size", d.image_size, "catalogue: images resized to this side (px) before --crop/--bin")
       ->capture_default_str();
   c->add_option("--subset", d.subset, "MiraBest subset: confident, uncertain, all, hybrid")->capture_default_str();
   c->add_option("--extra-train", d.extra_train,
@@ -130,6 +138,21 @@ void validate_data_options(const ClassifierDataOptions& d) {
   validate(d);
 }
 
+namespace {
+
+// A catalogue model names its label column as class 1; without a crop its
+// input side is the loaded side divided by the bin factor.
+void catalogue_from_model(const ClassifierConfig& cfg, ClassifierDataOptions& d, const CLI::App* app) {
+  const auto& x = cfg.extra;
+  if (d.data.rfind("catalogue:", 0) != 0) return;
+  if (app->count("--label-column") == 0)
+    d.label_column = x.value("label_column", cfg.class_names.size() == 2 ? cfg.class_names[1] : d.label_column);
+  if (app->count("--image-size") == 0)
+    d.image_size = x.value("image_size", d.crop > 0 ? d.image_size : cfg.image_size * std::max(1, d.bin));
+}
+
+}  // namespace
+
 ClassifierDataOptions data_from_model(const ClassifierConfig& cfg, ClassifierDataOptions d, const CLI::App* app) {
   const auto& x = cfg.extra;
   if (app->count("--data") == 0) d.data = x.value("data", d.data);
@@ -140,6 +163,7 @@ ClassifierDataOptions data_from_model(const ClassifierConfig& cfg, ClassifierDat
   if (app->count("--synthetic-size") == 0) d.synthetic_size = x.value("synthetic_size", d.synthetic_size);
   if (app->count("--crop") == 0) d.crop = x.value("crop", d.crop);
   if (app->count("--bin") == 0) d.bin = x.value("bin", d.bin);
+  catalogue_from_model(cfg, d, app);
   if (app->count("--val-fraction") == 0) d.val_fraction = x.value("val_fraction", d.val_fraction);
   d.folds = app->count("--val-fraction") == 0 ? x.value("folds", 0) : 0;
   d.fold = x.value("fold", 0);

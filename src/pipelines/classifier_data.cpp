@@ -9,6 +9,7 @@
 #include "src/core/rng.hpp"
 #include "src/core/units.hpp"
 #include "src/datasets/augment.hpp"
+#include "src/datasets/image_catalogue.hpp"
 #include "src/datasets/mirabest.hpp"
 #include "src/datasets/radio_galaxy_generator.hpp"
 
@@ -16,11 +17,41 @@ namespace penumbra {
 
 namespace {
 bool is_mirabest(const ClassifierDataOptions& d) { return d.data.rfind("mirabest:", 0) == 0; }
+bool is_catalogue(const ClassifierDataOptions& d) { return d.data.rfind("catalogue:", 0) == 0; }
+
+[[noreturn]] void unknown_source(const ClassifierDataOptions& d) {
+  throw UsageError(fmt::format("data source '{}' unknown; expected mirabest:DIR, catalogue:CSV or synthetic", d.data));
+}
+
+// The catalogue's images in grey (the classifiers take one channel), labelled
+// by d.label_column: class 0 "not_<column>", class 1 "<column>".
+LabelledImages read_catalogue_images(const ClassifierDataOptions& d) {
+  CatalogueOptions o;
+  o.size = d.image_size;
+  o.channels = 1;
+  o.label_column = d.label_column;
+  const std::string csv = d.data.substr(10);
+  auto c = load_catalogue(csv, o);
+  for (std::size_t i = 0; i < c.labels.size(); ++i)
+    if (c.labels[i] < 0)
+      throw DataError(fmt::format("{}: id {} has no '{}' label (the classifier needs every row labelled)", csv,
+                                  c.ids[i], d.label_column));
+  LabelledImages all;
+  all.height = all.width = c.size;
+  all.pixels = std::move(c.images);
+  all.labels = std::move(c.labels);
+  all.ids = std::move(c.ids);
+  all.class_names = {"not_" + d.label_column, d.label_column};
+  return all;
+}
 }  // namespace
 
 void validate(const ClassifierDataOptions& d) {
-  if (d.data != "synthetic" && !is_mirabest(d))
-    throw UsageError(fmt::format("data source '{}' unknown; expected mirabest:DIR or synthetic", d.data));
+  if (d.data != "synthetic" && !is_mirabest(d) && !is_catalogue(d)) unknown_source(d);
+  if (is_catalogue(d)) {
+    require_at_least("image size", d.image_size, 4);
+    if (d.label_column.empty()) throw UsageError("catalogue data need a label column");
+  }
   require_in("split", d.split, {"val", "train", "all"});
   if (d.folds == 0 && !(d.val_fraction >= 0 && d.val_fraction < 1))
     fail_check("validation fraction", "in [0, 1)", d.val_fraction);
@@ -42,8 +73,10 @@ LabelledImages read_labelled_images(const ClassifierDataOptions& d, const std::s
     std::vector<int> b;
     for (double x : parse_number_list(d.batches, "MiraBest batches")) b.push_back(static_cast<int>(x));
     all = read_mirabest(d.data.substr(9), parse_mirabest_subset(subset), b);
+  } else if (is_catalogue(d)) {
+    all = read_catalogue_images(d);
   } else {
-    throw UsageError(fmt::format("data source '{}' unknown; expected mirabest:DIR or synthetic", d.data));
+    unknown_source(d);
   }
   if (all.size() == 0) throw DataError(fmt::format("data {}: no images in subset '{}'", d.data, subset));
   if (d.crop > 0) all = center_crop(all, d.crop);

@@ -1,7 +1,8 @@
 #pragma once
 // The labelled images a classifier study trains and validates on: MiraBest
-// batches or the seeded synthetic FRI/FRII generator, centre-cropped and
-// binned, split into training and validation images (a seeded stratified
+// batches, an image catalogue (CSV + JPEG/PNG files, e.g. the Galaxy Zoo
+// rings; grey, resized to image_size) or the seeded synthetic FRI/FRII
+// generator, centre-cropped and binned, split into training and validation images (a seeded stratified
 // split, or one fold of a stratified K-fold partition) with the run's seed.
 #include <cstdint>
 #include <string>
@@ -12,12 +13,14 @@
 namespace penumbra {
 
 struct ClassifierDataOptions {
-  std::string data = "synthetic";  // mirabest:DIR | synthetic
+  std::string data = "synthetic";  // mirabest:DIR | catalogue:CSV | synthetic
   std::string subset = "confident";
   std::string extra_train;         // a further MiraBest subset added to the training side only
   std::string batches = "1,2,3,4,5,6,7";
   int n_synthetic = 400;
   int synthetic_size = 150;
+  std::string label_column = "label";  // catalogue: the 0/1 column; class 1 is named after it
+  int image_size = 64;                 // catalogue: images centre-square resized to this side (px)
   int crop = 0;                    // 0: full images
   int bin = 1;                     // area-average binning after the crop
   double val_fraction = 0.2;
