@@ -22,5 +22,7 @@ Runner add_train_prior(CLI::App& root);
 Runner add_prior_sample(CLI::App& root);
 Runner add_prior_validate(CLI::App& root);
 Runner add_tags(CLI::App& root);
+Runner add_pretrain(CLI::App& root);
+Runner add_finetune(CLI::App& root);
 
 }  // namespace penumbra::cli

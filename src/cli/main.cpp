@@ -48,6 +48,8 @@ constexpr CommandFactory kCommands[] = {
     add_prior_sample,
     add_prior_validate,
     add_tags,
+    add_pretrain,
+    add_finetune,
 };
 
 // Other ranks log warnings and errors only, each line marked with its rank.

@@ -133,9 +133,19 @@ std::int64_t Encoder::parameter_count() const {
 void Encoder::set_train(bool train) { impl_->net->train(train); }
 void Encoder::set_requires_grad(bool requires_grad) { set_grad(impl_->net->parameters(), requires_grad); }
 
+void Encoder::set_input_normalisation(const std::vector<double>& mean, const std::vector<double>& std) {
+  EncoderConfig c = config_;
+  c.input_mean = mean, c.input_std = std;
+  check_encoder_config(c);
+  config_ = c;
+  impl_->mean = per_channel(mean);
+  impl_->std = per_channel(std);
+}
+
 std::unique_ptr<Encoder> Encoder::clone() const {
   auto copy = std::make_unique<Encoder>(config_, 0);
   copy_state(*impl_->net, *copy->impl_->net);
+  copy->impl_->net->train(impl_->net->is_training());
   copy->trained_by_ = trained_by_;
   return copy;
 }

@@ -53,6 +53,8 @@ class Encoder {
   std::int64_t parameter_count() const;
   void set_train(bool train);
   void set_requires_grad(bool requires_grad);
+  // Per-channel (or one) mean and std subtracted and divided before the network.
+  void set_input_normalisation(const std::vector<double>& mean, const std::vector<double>& std);
   // An independent copy with the same weights (BYOL's target network).
   std::unique_ptr<Encoder> clone() const;
 

@@ -1,0 +1,265 @@
+#include "src/pipelines/pretraining.hpp"
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <random>
+#include <sstream>
+
+#include "src/core/checks.hpp"
+#include "src/core/errors.hpp"
+#include "src/core/progress.hpp"
+#include "src/core/rng.hpp"
+#include "src/core/run_folder.hpp"
+#include "src/datasets/image_catalogue.hpp"
+#include "src/datasets/vote_dataset.hpp"
+#include "src/io/png.hpp"
+#include "src/nn/dirichlet_loss.hpp"
+
+namespace penumbra {
+
+PretrainData read_pretrain_data(const std::string& spec, std::int64_t first, std::int64_t count, int size,
+                                int channels) {
+  PretrainData d;
+  d.source = spec;
+  if (spec.rfind("catalogue:", 0) == 0) {
+    CatalogueOptions opt;
+    opt.size = size, opt.channels = channels;
+    auto cat = load_catalogue(spec.substr(10), opt);
+    const std::int64_t end = count < 0 ? cat.count : std::min(cat.count, first + count);
+    const std::size_t per = static_cast<std::size_t>(cat.channels) * cat.size * cat.size;
+    if (first < 0 || first >= end) throw UsageError(fmt::format("first {} leaves no images of {}", first, cat.count));
+    d.images.assign(cat.images.begin() + first * per, cat.images.begin() + end * per);
+    d.count = end - first, d.channels = cat.channels, d.size = cat.size;
+    return d;
+  }
+  auto v = read_vote_dataset(spec, first, count);
+  d.images = std::move(v.images), d.votes = std::move(v.votes), d.tree = std::move(v.tree);
+  d.count = v.count, d.channels = v.channels, d.size = v.size;
+  return d;
+}
+
+void PretrainOptions::validate() const {
+  require_in("method", method, {"supervised", "byol", "hybrid"});
+  penumbra::validate(byol);
+  penumbra::validate(views);
+  require_non_negative("lambda", lambda);
+  require_in_range("vote fraction", vote_fraction, 0.0, 1.0);
+  require_at_least("steps", steps, std::int64_t{1});
+  require_at_least("batch", batch, 4);
+  require_positive("lr", lr);
+  require_non_negative("weight decay", weight_decay);
+  require_at_least("checkpoint every", checkpoint_every, 1);
+  require_in_range("width", encoder.width, 4, 64);
+  require_in_range("depth", encoder.depth, 1, 4);
+  require_in_range("stages", encoder.stages, 3, 4);
+}
+
+void check_pretrain_data(const PretrainOptions& o, const PretrainData& d) {
+  if (o.method != "byol" && !d.has_votes())
+    throw DataError(fmt::format("{}: no votes; `pretrain {}` needs a gz-votes file (byol takes images alone)", d.source,
+                                o.method));
+}
+
+namespace {
+
+struct Trainer {
+  const PretrainOptions& o;
+  const PretrainData& d;
+  std::uint64_t seed;
+  std::filesystem::path out;
+  std::unique_ptr<Encoder> encoder;
+  std::unique_ptr<Byol> byol;
+  std::unique_ptr<MlpHead> vote_head;
+  std::unique_ptr<torch::optim::Adam> opt;
+  torch::Tensor images, counts;
+  std::int64_t step = 0;
+  std::string log = "step,loss,byol,vote,tau\n";
+  bool uses_byol() const { return o.method != "supervised"; }
+  bool uses_votes() const { return o.method != "byol"; }
+};
+
+nlohmann::json fingerprint(const Trainer& t) {
+  const auto& o = t.o;
+  return {{"method", o.method},
+          {"encoder", t.encoder->config().to_json()},
+          {"byol", {o.byol.hidden, o.byol.projection, o.byol.tau_base}},
+          {"views", {o.views.rotate, o.views.flip, o.views.min_scale, o.views.blur, o.views.jitter, o.views.noise}},
+          {"lambda", o.lambda},
+          {"vote_fraction", o.vote_fraction},
+          {"batch", o.batch},
+          {"lr", o.lr},
+          {"weight_decay", o.weight_decay},
+          {"data", t.d.source},
+          {"images", t.d.count}};
+}
+
+std::pair<std::vector<double>, std::vector<double>> channel_stats(const torch::Tensor& images) {
+  auto sample = images.slice(0, 0, std::min<std::int64_t>(images.size(0), 2000));
+  auto m = sample.mean({0, 2, 3}), s = sample.std({0, 2, 3}).clamp_min(1e-6);
+  std::vector<double> mean, sd;
+  for (std::int64_t c = 0; c < m.size(0); ++c) mean.push_back(m[c].item<double>()), sd.push_back(s[c].item<double>());
+  return {mean, sd};
+}
+
+void build(Trainer& t) {
+  const auto& d = t.d;
+  check_pretrain_data(t.o, d);
+  t.images = torch::from_blob(const_cast<float*>(d.images.data()), {d.count, d.channels, d.size, d.size});
+  EncoderConfig c = t.o.encoder;
+  c.channels = d.channels, c.image_size = d.size;
+  std::tie(c.input_mean, c.input_std) = channel_stats(t.images);
+  t.encoder = std::make_unique<Encoder>(c, derive_seed(t.seed, 1));
+  std::vector<torch::Tensor> params = t.encoder->parameters();
+  if (t.uses_byol()) {
+    t.byol = std::make_unique<Byol>(*t.encoder, t.o.byol, derive_seed(t.seed, 2));
+    for (auto& p : t.byol->parameters()) params.push_back(p);
+  }
+  if (t.uses_votes()) {
+    const int a = d.tree.answer_count();
+    t.vote_head = std::make_unique<MlpHead>(c.feature_dim(), 0, a, false, derive_seed(t.seed, 3));
+    for (auto& p : t.vote_head->parameters()) params.push_back(p);
+    t.counts = torch::tensor(std::vector<float>(d.votes.begin(), d.votes.end())).reshape({d.count, a});
+    // Images past the vote fraction are treated as unlabelled: no question has votes.
+    const auto voted = static_cast<std::int64_t>(std::llround(t.o.vote_fraction * d.count));
+    t.counts.slice(0, voted).zero_();
+  }
+  t.opt = std::make_unique<torch::optim::Adam>(
+      params, torch::optim::AdamOptions(t.o.lr).weight_decay(t.o.weight_decay));
+}
+
+void save_checkpoint(Trainer& t) {
+  auto state = t.out / "state";
+  std::filesystem::create_directories(state);
+  if (t.byol) t.byol->save(state);
+  if (t.vote_head) t.vote_head->save_weights(state / "vote_head.pt");
+  torch::serialize::OutputArchive ar;
+  t.opt->save(ar);
+  write_atomic(state / "optimizer.pt", [&](const std::filesystem::path& tmp) { ar.save_to(tmp.string()); });
+  t.encoder->save(t.out, {{"method", t.o.method}, {"steps", t.step}, {"data", t.d.source},
+                          {"images", t.d.count}, {"lambda", t.o.lambda}});
+  write_text_atomic(t.out / "loss.csv", t.log);
+  // state.json last: it names a step only when every file of that step is written.
+  write_text_atomic(state / "state.json", nlohmann::json{{"step", t.step}, {"fingerprint", fingerprint(t)}}.dump(2));
+}
+
+void load_checkpoint(Trainer& t) {
+  auto state = t.out / "state";
+  if (!std::filesystem::exists(state / "state.json"))
+    throw MissingInputError(fmt::format("{}: nothing to resume (no state/state.json)", t.out.string()));
+  auto j = nlohmann::json::parse(read_text(state / "state.json"));
+  t.encoder->load_weights(t.out / "encoder.pt");
+  if (j.at("fingerprint") != fingerprint(t))
+    throw DataError(fmt::format("{}: the checkpoint was made with other settings ({}); resume with the same ones",
+                                t.out.string(), j.at("fingerprint").dump()));
+  t.step = j.at("step").get<std::int64_t>();
+  if (t.byol) t.byol->load(state);
+  if (t.vote_head) t.vote_head->load_weights(state / "vote_head.pt");
+  torch::serialize::InputArchive ar;
+  ar.load_from((state / "optimizer.pt").string());
+  t.opt->load(ar);
+  // Keep the loss rows up to the checkpoint's step.
+  std::istringstream in(read_text(t.out / "loss.csv"));
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line))
+    if (std::stoll(line.substr(0, line.find(','))) <= t.step) t.log += line + "\n";
+}
+
+torch::Tensor batch_indices(const Trainer& t) {
+  auto rng = make_rng(t.seed, 0xBA7C0000ull + static_cast<std::uint64_t>(t.step));
+  std::uniform_int_distribution<std::int64_t> U(0, t.d.count - 1);
+  std::vector<std::int64_t> idx(t.o.batch);
+  for (auto& i : idx) i = U(rng);
+  return torch::tensor(idx);
+}
+
+// Mean vote NLL over the batch's galaxies that have any votes (0 when none has).
+torch::Tensor vote_loss(Trainer& t, const torch::Tensor& features, const torch::Tensor& idx) {
+  auto counts = t.counts.index_select(0, idx);
+  auto nll = dirichlet_multinomial_nll(concentrations_from_logits(t.vote_head->forward(features)), counts, t.d.tree);
+  auto voted = (counts.sum(1) > 0).to(torch::kFloat32);
+  return (nll * voted).sum() / voted.sum().clamp_min(1.0);
+}
+
+double train_step(Trainer& t, double& byol_part, double& vote_part, double& tau) {
+  auto idx = batch_indices(t);
+  auto x = t.images.index_select(0, idx);
+  auto v1 = random_views(x, t.o.views, derive_seed(t.seed, 2 * t.step + 10));
+  torch::Tensor loss = torch::zeros({}), features;
+  if (t.byol) {
+    auto v2 = random_views(x, t.o.views, derive_seed(t.seed, 2 * t.step + 11));
+    auto s = t.byol->loss(v1, v2);
+    loss = s.loss, features = s.features1;
+    byol_part = s.loss.item<double>();
+  } else {
+    features = t.encoder->forward(v1);
+  }
+  if (t.vote_head) {
+    auto v = vote_loss(t, features, idx);
+    vote_part = v.item<double>();
+    loss = t.byol ? loss + t.o.lambda * v : v;
+  }
+  t.opt->zero_grad();
+  loss.backward();
+  t.opt->step();
+  if (t.byol) {
+    tau = byol_tau(t.o.byol.tau_base, t.step, t.o.steps);
+    t.byol->update_target(tau);
+  }
+  return loss.item<double>();
+}
+
+void write_loss_png(const Trainer& t) {
+  Series s{{}, {}, "loss"};
+  std::istringstream in(t.log);
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line)) {
+    auto comma = line.find(',');
+    s.x.push_back(std::stod(line.substr(0, comma)));
+    s.y.push_back(std::stod(line.substr(comma + 1, line.find(',', comma + 1) - comma - 1)));
+  }
+  if (s.x.empty()) return;
+  LinePlot plot;
+  plot.title = fmt::format("pretrain {}: loss", t.o.method), plot.xlabel = "step", plot.ylabel = "loss";
+  write_line_plot_png(t.out / "loss.png", {s}, plot);
+}
+
+}  // namespace
+
+PretrainResult run_pretraining(const PretrainOptions& o, const PretrainData& data, std::uint64_t seed,
+                               const std::filesystem::path& out) {
+  o.validate();
+  const auto start = std::chrono::steady_clock::now();
+  Trainer t{o, data, seed, out};
+  build(t);
+  if (o.resume) load_checkpoint(t);
+  PretrainResult r;
+  r.start_step = t.step;
+  r.encoder_parameters = t.encoder->parameter_count();
+  t.encoder->set_train(true);
+  if (t.byol) t.byol->set_train(true);
+  Progress progress(fmt::format("pretrain {}", o.method), o.steps, "step");
+  progress.set_done(t.step);
+  double loss = std::nan("");
+  while (t.step < o.steps) {
+    double b = std::nan(""), v = std::nan(""), tau = std::nan("");
+    loss = train_step(t, b, v, tau);
+    ++t.step;
+    t.log += fmt::format("{},{:.6g},{:.6g},{:.6g},{:.6f}\n", t.step, loss, b, v, tau);
+    progress.tick(1, fmt::format("loss {:.4g}", loss));
+    if (t.step % o.checkpoint_every == 0 || t.step == o.steps) save_checkpoint(t);
+  }
+  progress.finish();
+  if (r.start_step == o.steps) save_checkpoint(t);
+  write_loss_png(t);
+  r.steps = t.step;
+  r.final_loss = loss;
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+}  // namespace penumbra
