@@ -20,20 +20,21 @@ double log_uniform(Rng& rng, double a, double b) { return std::exp(uniform(rng, 
 // Sérsic b_n (Ciotti & Bertin 1999 expansion), good to < 1e-4 for n ≥ 0.36.
 double sersic_b(double n) { return 2 * n - 1.0 / 3 + 0.009876 / n; }
 
-// Total flux of a Sérsic profile with I(R_e) = 1 and axis ratio q.
+}  // namespace
+
 double sersic_flux(double re, double n, double q) {
   double b = sersic_b(n);
   return kTwoPi * n * re * re * q * std::exp(b) * std::tgamma(2 * n) / std::pow(b, 2 * n);
 }
 
-void gaussian_blur(std::vector<float>& img, int n, double fwhm) {
+void gaussian_blur(float* img, int n, double fwhm) {
   double s = fwhm / 2.354820045;
   int r = std::max(1, int(std::ceil(3 * s)));
   std::vector<double> k(2 * r + 1);
   double sum = 0;
   for (int i = -r; i <= r; ++i) sum += k[i + r] = std::exp(-0.5 * i * i / (s * s));
   for (auto& v : k) v /= sum;
-  std::vector<float> tmp(img.size());
+  std::vector<float> tmp(std::size_t(n) * n);
   for (int y = 0; y < n; ++y)
     for (int x = 0; x < n; ++x) {
       double a = 0;
@@ -50,7 +51,11 @@ void gaussian_blur(std::vector<float>& img, int n, double fwhm) {
     }
 }
 
-}  // namespace
+double bulge_to_total(const GalaxyParams& p) {
+  double bulge = p.bulge_weight * sersic_flux(p.bulge_re, p.bulge_n, p.bulge_q);
+  double disk = p.disk_weight * kTwoPi * p.disk_scale * p.disk_scale * p.cos_inc;
+  return bulge + disk > 0 ? bulge / (bulge + disk) : 0.0;
+}
 
 void GalaxyOptions::validate() const {
   if (size < 8) throw UsageError("galaxy generator: size = " + std::to_string(size) + " pixels; expected ≥ 8");
@@ -116,72 +121,119 @@ GalaxyParams sample_galaxy(Rng& rng, const GalaxyOptions& opt) {
   return p;
 }
 
-std::vector<float> render_galaxy(const GalaxyParams& p, const GalaxyOptions& opt, Rng& rng) {
+namespace {
+
+// The light of one galaxy at sky offsets (dx, dy) from the image centre, with its
+// geometry worked out once.
+class LightModel {
+ public:
+  explicit LightModel(const GalaxyParams& p) : p_(p) {
+    cpa_ = std::cos(p.pa), spa_ = std::sin(p.pa);
+    cb_ = std::cos(p.bar_angle), sb_ = std::sin(p.bar_angle);
+    bn_ = sersic_b(p.bulge_n), inv_n_ = 1 / p.bulge_n;
+    tan_pitch_ = std::tan(p.pitch);
+    arm_core_ = 1.5 * p.bulge_re + 0.3 * p.disk_scale;  // arms fade in outside the bulge
+    lane_width_ = std::max(0.6, 0.06 * p.disk_scale);
+    for (auto& c : p.clumps) {  // clump centres on the sky (they live in the inclined disk plane)
+      double X = c.r * std::cos(c.theta), Y = c.r * std::sin(c.theta);
+      clumps_.push_back({X, Y * p.cos_inc, c.size * c.size, c.weight});
+    }
+    const auto& k = p.companion;
+    ck_ = std::cos(k.pa), sk_ = std::sin(k.pa), bk_ = sersic_b(k.n);
+  }
+
+  GalaxyLight at(double dx, double dy) const {
+    GalaxyLight l;
+    double u = dx * cpa_ + dy * spa_, v = -dx * spa_ + dy * cpa_;  // u along the major axis
+    double X = u, Y = v / p_.cos_inc;                               // disk plane
+    double r = std::sqrt(X * X + Y * Y);
+    double disk = p_.disk_weight * std::exp(-r / p_.disk_scale);
+    l.disk = disk;
+    if (p_.arms > 0) {
+      double phase = p_.arms * (std::atan2(Y, X) - std::log(r / p_.disk_scale + 1e-3) / tan_pitch_) + p_.arm_phase;
+      double fade = 1 - std::exp(-(r * r) / (arm_core_ * arm_core_));
+      double mod = std::pow(0.5 * (1 + std::cos(phase)), p_.arm_sharpness);
+      l.disk = disk * (1 - p_.arm_strength * fade);
+      l.arms = disk * p_.arm_strength * fade * 2.0 * mod;
+      // Dust lanes trail the arms on their inner (concave) side.
+      if (p_.dust > 0) l.dust *= std::exp(-p_.dust * fade * std::pow(0.5 * (1 + std::cos(phase + 0.9)), 6.0));
+    }
+    if (p_.bar_length > 0) {
+      double bx = X * cb_ + Y * sb_, by = -X * sb_ + Y * cb_;
+      double e =
+          std::pow(std::pow(std::abs(bx) / p_.bar_length, 3) + std::pow(std::abs(by) / p_.bar_width, 3), 1.0 / 3);
+      l.bar = p_.bar_weight * std::exp(-2 * e * e);
+    }
+    for (auto& c : clumps_) {
+      double d2 = (u - c.u) * (u - c.u) + (v - c.v) * (v - c.v);
+      if (d2 < 25 * c.s2) l.clumps += c.w * std::exp(-0.5 * d2 / c.s2);
+    }
+    if (p_.ring_weight > 0) {
+      double t = (r - p_.ring_radius) / p_.ring_width;
+      l.ring = p_.ring_weight * std::exp(-0.5 * t * t);
+    }
+    if (p_.edge_dust > 0)
+      l.dust *= std::exp(-p_.edge_dust * std::exp(-0.5 * v * v / (lane_width_ * lane_width_)) *
+                         std::exp(-std::abs(u) / (2 * p_.disk_scale)));
+    double rb = std::sqrt(u * u + (v / p_.bulge_q) * (v / p_.bulge_q));
+    l.bulge = p_.bulge_weight * std::exp(-bn_ * (std::pow(rb / p_.bulge_re, inv_n_) - 1));
+    if (p_.companion.weight > 0) l.companion = companion(dx, dy);
+    return l;
+  }
+
+ private:
+  double companion(double dx, double dy) const {
+    const auto& k = p_.companion;
+    double x = dx - k.dx, y = dy - k.dy;
+    double a = x * ck_ + y * sk_, b = (-x * sk_ + y * ck_) / k.q;
+    return k.weight * std::exp(-bk_ * (std::pow(std::sqrt(a * a + b * b) / k.re, 1 / k.n) - 1));
+  }
+  struct SkyClump { double u, v, s2, w; };
+  const GalaxyParams& p_;
+  double cpa_, spa_, cb_, sb_, bn_, inv_n_, tan_pitch_, arm_core_, lane_width_, ck_, sk_, bk_;
+  std::vector<SkyClump> clumps_;
+};
+
+}  // namespace
+
+std::vector<float> render_light(const GalaxyParams& p, const GalaxyOptions& opt, int channels, const LightMix& mix) {
   const int n = opt.size, ss = opt.supersample;
   const double c0 = 0.5 * (n - 1);
-  const double cpa = std::cos(p.pa), spa = std::sin(p.pa);
-  const double cb = std::cos(p.bar_angle), sb = std::sin(p.bar_angle);
-  const double bn = sersic_b(p.bulge_n), inv_n = 1 / p.bulge_n;
-  const double tan_pitch = std::tan(p.pitch);
-  const double arm_core = 1.5 * p.bulge_re + 0.3 * p.disk_scale;  // arms fade in outside the bulge
-  const double lane_width = std::max(0.6, 0.06 * p.disk_scale);
-  // Clump centres in sky coordinates (they live in the inclined disk plane).
-  struct SkyClump { double u, v, s2, w; };
-  std::vector<SkyClump> clumps;
-  for (auto& c : p.clumps) {
-    double X = c.r * std::cos(c.theta), Y = c.r * std::sin(c.theta);
-    clumps.push_back({X, Y * p.cos_inc, c.size * c.size, c.weight});
-  }
-  std::vector<float> img(std::size_t(n) * n);
+  const std::size_t npix = std::size_t(n) * n;
+  LightModel model(p);
+  std::vector<float> img(npix * channels);
+  std::vector<double> acc(channels), one(channels);
   for (int y = 0; y < n; ++y)
     for (int x = 0; x < n; ++x) {
-      double acc = 0;
+      std::fill(acc.begin(), acc.end(), 0.0);
       for (int sy = 0; sy < ss; ++sy)
         for (int sx = 0; sx < ss; ++sx) {
           double dx = x + (sx + 0.5) / ss - 0.5 - c0 - p.cx;
           double dy = y + (sy + 0.5) / ss - 0.5 - c0 - p.cy;
-          double u = dx * cpa + dy * spa, v = -dx * spa + dy * cpa;  // u along the major axis
-          double X = u, Y = v / p.cos_inc;                           // disk plane
-          double r = std::sqrt(X * X + Y * Y);
-          double disk = std::exp(-r / p.disk_scale);
-          double dust = 1;
-          if (p.arms > 0) {
-            double phase = p.arms * (std::atan2(Y, X) - std::log(r / p.disk_scale + 1e-3) / tan_pitch) + p.arm_phase;
-            double fade = 1 - std::exp(-(r * r) / (arm_core * arm_core));
-            double mod = std::pow(0.5 * (1 + std::cos(phase)), p.arm_sharpness);
-            disk *= 1 - p.arm_strength * fade + p.arm_strength * fade * 2.0 * mod;
-            // Dust lanes trail the arms on their inner (concave) side.
-            if (p.dust > 0) dust *= std::exp(-p.dust * fade * std::pow(0.5 * (1 + std::cos(phase + 0.9)), 6.0));
-          }
-          double val = p.disk_weight * disk;
-          if (p.bar_length > 0) {
-            double bx = X * cb + Y * sb, by = -X * sb + Y * cb;
-            double e = std::pow(std::pow(std::abs(bx) / p.bar_length, 3) + std::pow(std::abs(by) / p.bar_width, 3),
-                                1.0 / 3);
-            val += p.bar_weight * std::exp(-2 * e * e);
-          }
-          for (auto& c : clumps) {
-            double d2 = (u - c.u) * (u - c.u) + (v - c.v) * (v - c.v);
-            if (d2 < 25 * c.s2) val += c.w * std::exp(-0.5 * d2 / c.s2);
-          }
-          if (p.edge_dust > 0)
-            dust *= std::exp(-p.edge_dust * std::exp(-0.5 * v * v / (lane_width * lane_width)) *
-                             std::exp(-std::abs(u) / (2 * p.disk_scale)));
-          double rb = std::sqrt(u * u + (v / p.bulge_q) * (v / p.bulge_q));
-          double bulge = p.bulge_weight * std::exp(-bn * (std::pow(rb / p.bulge_re, inv_n) - 1));
-          acc += val * dust + bulge * (0.5 + 0.5 * dust);  // the bulge sits partly in front of the lanes
+          mix(model.at(dx, dy), one.data());
+          for (int c = 0; c < channels; ++c) acc[c] += one[c];
         }
-      img[std::size_t(y) * n + x] = float(acc / (ss * ss));
+      for (int c = 0; c < channels; ++c) img[c * npix + std::size_t(y) * n + x] = float(acc[c] / (ss * ss));
     }
+  return img;
+}
+
+std::vector<float> render_galaxy(const GalaxyParams& p, const GalaxyOptions& opt, Rng& rng) {
+  auto img = render_light(p, opt, 1, [](const GalaxyLight& l, double* out) {
+    // The bulge sits partly in front of the lanes; a companion is in front of all of them.
+    out[0] = (l.disk + l.arms + l.bar + l.clumps + l.ring) * l.dust + l.bulge * (0.5 + 0.5 * l.dust) + l.companion;
+  });
   finish_training_image(img, opt, p.peak, rng);
   return img;
 }
 
 void finish_training_image(std::vector<float>& img, const GalaxyOptions& opt, double target_peak, Rng& rng) {
   const int n = opt.size;
-  if (img.size() != std::size_t(n) * n)
+  const std::size_t npix = std::size_t(n) * n;
+  if (img.empty() || img.size() % npix != 0)
     throw InternalError("finish_training_image: " + std::to_string(img.size()) + " pixels for size " + std::to_string(n));
-  if (opt.psf_fwhm > 0) gaussian_blur(img, n, opt.psf_fwhm);
+  if (opt.psf_fwhm > 0)
+    for (std::size_t plane = 0; plane < img.size(); plane += npix) gaussian_blur(img.data() + plane, n, opt.psf_fwhm);
   float peak = *std::max_element(img.begin(), img.end());
   if (!(peak > 0)) throw InternalError("training image: rendered image has peak " + std::to_string(peak));
   float scale = float(target_peak / peak);

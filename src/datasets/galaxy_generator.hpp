@@ -14,6 +14,7 @@
 // Image i of a generator is drawn from its own stream derive_seed(seed, i), so
 // any item can be made alone, in any order, by any thread, with the same result.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -48,7 +49,31 @@ struct GalaxyParams {
   double dust = 0;                   // optical depth of dust lanes along the arms
   double edge_dust = 0;              // optical depth of a mid-plane lane (seen edge-on)
   double peak = 1;                   // peak after normalisation
+  // Rings and a companion (drawn for the Galaxy Zoo sets, src/datasets/colour_galaxy.hpp); off by default.
+  double ring_radius = 0, ring_width = 1, ring_weight = 0;  // in the disk plane; ring_weight 0: no ring
+  struct Companion {
+    double dx = 0, dy = 0;             // sky offset from the galaxy's centre
+    double re = 1, n = 1, q = 1, pa = 0, weight = 0;  // a Sérsic profile; weight 0: no companion
+    double colour = 0.5;               // 0 red (old stars) … 1 blue (star forming)
+  } companion;
 };
+
+// The light of a galaxy at one point, by component, before normalisation; `dust`
+// is the transmission (≤ 1) of the disk-plane components (disk, arms, bar, clumps,
+// ring), so a colour renderer can redden it band by band.
+struct GalaxyLight {
+  double bulge = 0, disk = 0, arms = 0, bar = 0, clumps = 0, ring = 0, companion = 0, dust = 1;
+};
+// Renders `channels` planes ([channels][size][size], supersampled; no blur,
+// normalisation or noise): `mix` turns each sub-pixel's light into its channels.
+using LightMix = std::function<void(const GalaxyLight& light, double* channels)>;
+std::vector<float> render_light(const GalaxyParams& p, const GalaxyOptions& opt, int channels, const LightMix& mix);
+// Total flux of a Sérsic profile with I(R_e) = 1 and axis ratio q.
+double sersic_flux(double re, double n, double q);
+// Bulge flux over bulge + disk flux (bars, clumps and rings left out).
+double bulge_to_total(const GalaxyParams& p);
+// Separable Gaussian blur of an [n][n] image, edges treated as zero.
+void gaussian_blur(float* img, int n, double fwhm);
 
 // Draws the parameters of one galaxy for images of `opt.size` pixels.
 GalaxyParams sample_galaxy(Rng& rng, const GalaxyOptions& opt);
@@ -56,7 +81,8 @@ GalaxyParams sample_galaxy(Rng& rng, const GalaxyOptions& opt);
 std::vector<float> render_galaxy(const GalaxyParams& p, const GalaxyOptions& opt, Rng& rng);
 // The "peak" normalisation shared by every training-image generator: blur by
 // opt.psf_fwhm, scale so the brightest pixel is `target_peak`, then add noise of
-// σ = opt.noise·target_peak from `rng`. `img` is [opt.size][opt.size].
+// σ = opt.noise·target_peak from `rng`. `img` is [opt.size][opt.size], or several
+// such planes (colour bands: blurred one by one, scaled together).
 void finish_training_image(std::vector<float>& img, const GalaxyOptions& opt, double target_peak, Rng& rng);
 
 class GalaxyGenerator final : public Dataset {
