@@ -2,7 +2,8 @@
 // (src/pipelines/observe.hpp) → observation.ms, observation.txt.gz (Stokes-I
 // uvtable), truth.fits / truth.png (Jy/pixel) and summary.json in the run folder.
 // With no options: the demo observation (an AS 209-like disk at 240 GHz with
-// ALMA-like long-baseline coverage; docs/simulate.md).
+// ALMA-like long-baseline coverage; docs/simulate.md). --preset dsharp-as209: AS 209
+// at its own scale in several MSs (src/cli/simulate_preset.hpp).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -14,21 +15,20 @@
 
 #include "instruments/array_layout.hpp"
 #include "src/cli/commands.hpp"
+#include "src/cli/simulate_preset.hpp"
 #include "src/core/checks.hpp"
 #include "src/core/errors.hpp"
 #include "src/core/log.hpp"
 #include "src/core/progress.hpp"
 #include "src/core/rng.hpp"
 #include "src/core/run_folder.hpp"
-#include "src/core/threads.hpp"
 #include "src/core/sky_units.hpp"
 #include "src/core/units.hpp"
 #include "src/datasets/protoplanetary_disk.hpp"
-#include "src/io/fits_image.hpp"
 #include "src/io/measurement_set.hpp"
-#include "src/io/png.hpp"
 #include "src/io/uvtable.hpp"
 #include "src/pipelines/observe.hpp"
+#include "src/pipelines/truth_image.hpp"
 
 namespace penumbra::cli::simulate_impl {
 
@@ -58,6 +58,8 @@ struct Options {
   std::string uvtable = "observation.txt.gz";
   bool no_ms = false;
   std::string model_method = "auto";
+  std::string preset;
+  double preset_fraction = 1.0;
 };
 
 using Clock = std::chrono::steady_clock;
@@ -100,6 +102,14 @@ SkyModel make_sky(const Options& o, CLI::App& app, std::uint64_t seed) {
   return s;
 }
 
+// --noise-rms: < 0 for auto (the radiometer equation).
+double noise_rms_of(const Options& o) {
+  if (o.noise_rms == "auto") return -1;
+  const double rms = parse_flux(o.noise_rms, "noise rms");
+  require_non_negative("noise rms", rms);
+  return rms;
+}
+
 // Everything that can be checked before any work.
 ObserveRequest make_request(const Options& o, CLI::App& app, std::uint64_t seed) {
   ObserveRequest r;
@@ -109,10 +119,7 @@ ObserveRequest make_request(const Options& o, CLI::App& app, std::uint64_t seed)
   require_positive("freq", freq0);
   require_positive("chan width", r.chan_width);
   for (int c = 0; c < o.nchan; ++c) r.freqs.push_back(freq0 + (c - 0.5 * (o.nchan - 1)) * r.chan_width);
-  if (o.noise_rms != "auto") {
-    r.noise_rms = parse_flux(o.noise_rms, "noise rms");
-    require_non_negative("noise rms", r.noise_rms);
-  }
+  r.noise_rms = noise_rms_of(o);
   r.sefd = parse_flux(o.sefd, "sefd");
   r.efficiency = o.efficiency;
   r.model_method = o.model_method;
@@ -139,39 +146,26 @@ ObserveRequest make_request(const Options& o, CLI::App& app, std::uint64_t seed)
 }
 
 std::vector<std::string> write_outputs(const Options& o, const Observed& d, const SkyModel& sky, RunFolder& run) {
-  std::vector<std::string> files;
-  Progress bar("simulate: writing outputs", o.no_ms ? 3 : 4, "files");
+  std::vector<std::string> files{o.uvtable, "truth.fits", "truth.png", "summary.json"};
+  Progress bar("simulate: writing outputs", o.no_ms ? 2 : 3, "files");
   if (!o.no_ms) {
     write_measurement_set(run.path("observation.ms"), d.obs);
     bar.tick(1, "observation.ms");
-    files.push_back("observation.ms");
+    files.insert(files.begin(), "observation.ms");
   }
   write_uvtable(run.path(o.uvtable), d.obs.stokes_i());
   bar.tick(1, o.uvtable);
-  FitsImage truth;
-  truth.pixels = sky.pixels;
-  truth.grid = sky.grid;
-  truth.freq_hz = parse_frequency(o.freq, "GHz");
-  truth.bunit = "Jy/pixel";
-  truth.history["penumbra"] = "simulate truth image";
-  truth.history["sky"] = sky.description;
-  write_fits_image(run.path("truth.fits"), truth);
-  bar.tick(1, "truth.fits");
-  ImagePanel panel;
-  panel.pixels = sky.pixels;
-  panel.nx = sky.grid.nx;
-  panel.ny = sky.grid.ny;
-  panel.title = "truth";
-  panel.colorbar_label = "Jy/pixel";
-  write_image_png(run.path("truth.png"), panel);
-  bar.tick(1, "truth.png");
+  write_truth_image(run.dir(), sky, parse_frequency(o.freq, "GHz"));
+  bar.tick(1, "truth.fits, truth.png");
   bar.finish();
-  for (const char* f : {"truth.fits", "truth.png", "summary.json"}) files.push_back(f);
-  files.insert(files.begin() + (o.no_ms ? 0 : 1), o.uvtable);
   return files;
 }
 
 void run(Context& ctx, CLI::App& app, const Options& o) {
+  if (!o.preset.empty())
+    return run_simulate_preset(
+        ctx, app, {o.preset, o.preset_fraction, o.layout, noise_rms_of(o), parse_flux(o.sefd, "sefd"), o.efficiency});
+  if (app.count("--preset-fraction") > 0) throw UsageError("--preset-fraction applies to --preset only");
   auto t_start = Clock::now();
   ObserveRequest request = make_request(o, app, ctx.seed());
   SkyModel sky = make_sky(o, app, ctx.seed());
@@ -242,6 +236,12 @@ Runner add_simulate(CLI::App& root) {
   app->add_flag("--no-ms", o->no_ms, "Do not write the MeasurementSet");
   app->add_option("--model-method", o->model_method,
                   "Model visibilities: dft (exact), nufft (ε = 1e-8) or auto (DFT up to 4e9 visibility × pixel products)")
+      ->capture_default_str();
+  app->add_option("--preset", o->preset,
+                  "A named observation instead of one track: dsharp-as209 (AS 209 at its own scale, 3 execution "
+                  "blocks, 4 spws, 2.2e6 visibilities; docs/simulate.md)");
+  app->add_option("--preset-fraction", o->preset_fraction,
+                  "Fraction of each execution block's integrations the preset simulates (small, quick versions)")
       ->capture_default_str();
   return [o, app](Context& ctx) { simulate_impl::run(ctx, *app, *o); };
 }
