@@ -3,6 +3,7 @@
 //   penumbra dataset galaxies --n 20000 --size 64 [--file galaxies.h5]
 //   penumbra dataset disks|mix --n 20000 --size 64 [--file disks.h5|mix.h5]
 //   penumbra dataset import --input DIR|FILE.h5 --size 64 [--file images.h5]
+//   penumbra dataset gz-votes --count 100000 --size 64 [--grey] [--tree T.json] [--file gz-votes.h5]
 // --file is relative to the run folder (--out) unless absolute.
 #include <fmt/format.h>
 
@@ -15,6 +16,7 @@
 #include "src/core/rng.hpp"
 #include "src/datasets/training_set.hpp"
 #include "src/datasets/image_importer.hpp"
+#include "src/datasets/vote_dataset.hpp"
 #include "src/io/hdf5_store.hpp"
 
 namespace penumbra::cli {
@@ -29,7 +31,8 @@ struct DatasetOptions {
     io.peak_min = 0.5;  // the generators' default range
     return io;
   }();
-  std::string file, input;
+  GzVoteOptions gz;
+  std::string file, input, tree;
 };
 
 std::filesystem::path resolve(RunFolder& run, const std::string& file, const std::string& fallback) {
@@ -109,6 +112,39 @@ void write_imported_set(RunFolder& run, std::uint64_t run_seed, const DatasetOpt
   fmt::print("{}\n", path.string());
 }
 
+void write_gz_votes(RunFolder& run, std::uint64_t run_seed, const DatasetOptions& o) {
+  VoteTree tree = o.tree.empty() ? VoteTree::decals() : VoteTree::load(o.tree);
+  auto path = resolve(run, o.file, "gz-votes.h5");
+  const auto& g = o.gz;
+  std::string source = fmt::format("penumbra dataset gz-votes --count {} --size {}{} --psf-fwhm {} --noise {} "
+                                   "--min-volunteers {} --max-volunteers {} --tree {} --seed {}",
+                                   g.count, g.galaxy.size, g.grey ? " --grey" : "", g.galaxy.psf_fwhm, g.galaxy.noise,
+                                   g.volunteers.min_volunteers, g.volunteers.max_volunteers,
+                                   o.tree.empty() ? "decals" : o.tree, run_seed);
+  write_atomic(path, [&](const std::filesystem::path& tmp) {
+    write_vote_dataset(tmp, g, tree, derive_seed(run_seed, 0x6A707E5ull), source);
+  });
+  run.finish({{"file", path.string()}, {"images", g.count}, {"size", g.galaxy.size}, {"kind", "gz-votes"},
+              {"answers", tree.answer_count()}});
+  fmt::print("{}\n", path.string());
+}
+
+CLI::App* add_gz_votes_subcommand(CLI::App* app, DatasetOptions& o) {
+  auto* g = app->add_subcommand("gz-votes", "Colour galaxies (g, r, z) with simulated Galaxy Zoo volunteer votes "
+                                            "down a decision tree (docs/representations.md)");
+  auto& gz = o.gz;
+  g->add_option("--count,--n", gz.count, "Number of galaxies")->capture_default_str();
+  g->add_option("--size", gz.galaxy.size, "Pixels per side")->capture_default_str();
+  g->add_flag("--grey", gz.grey, "One grey channel instead of the g, r, z bands");
+  g->add_option("--psf-fwhm", gz.galaxy.psf_fwhm, "Gaussian PSF FWHM in pixels (0: none)")->capture_default_str();
+  g->add_option("--noise", gz.galaxy.noise, "Gaussian noise σ as a fraction of each image's peak")->capture_default_str();
+  g->add_option("--min-volunteers", gz.volunteers.min_volunteers, "Fewest volunteers per galaxy")->capture_default_str();
+  g->add_option("--max-volunteers", gz.volunteers.max_volunteers, "Most volunteers per galaxy")->capture_default_str();
+  g->add_option("--tree", o.tree, "Decision tree JSON (default: the shipped data/gz/decals_tree.json)");
+  g->add_option("--file", o.file, "Output HDF5 (relative to the run folder; default gz-votes.h5)");
+  return g;
+}
+
 // galaxies, disks and mix share their options and their writer (src/datasets/training_set.hpp).
 std::vector<std::pair<CLI::App*, TrainingKind>> add_generated_subcommands(CLI::App* app, DatasetOptions& o) {
   std::vector<std::pair<CLI::App*, TrainingKind>> generated;
@@ -151,11 +187,14 @@ Runner add_dataset(CLI::App& root) {
   auto o = std::make_shared<DatasetOptions>();
   auto generated = add_generated_subcommands(app, *o);
   auto* imp = add_import_subcommand(app, *o);
-  return [o, generated, imp](Context& ctx) {
+  auto* gz = add_gz_votes_subcommand(app, *o);
+  return [o, generated, imp, gz](Context& ctx) {
+    if (gz->parsed()) o->gz.validate();
     RunFolder& run = ctx.run("dataset");
     for (auto [sub, kind] : generated)
       if (sub->parsed()) write_generated_set(run, ctx.seed(), *o, kind);
     if (imp->parsed()) write_imported_set(run, ctx.seed(), *o);
+    if (gz->parsed()) write_gz_votes(run, ctx.seed(), *o);
   };
 }
 
