@@ -12,6 +12,9 @@
 //   classify temperature-sweep ... --temperatures 1,1e-1,...  → temperature_sweep.csv/.png, one model per T
 //   classify prune   --model DIR --data ... --fractions ... --rankings snr,fisher → pruning.csv/.png
 //   classify shift   --model DIR --a SET --b SET → shift.json (classify_shift_command.cpp)
+//   classify label-volume --labels 50,100,all --methods supervised,fixmatch --pools rest,... --folds K
+//                    → the label-volume study (classify_label_volume_command.cpp)
+//   classify doubt   --model DIR → doubt.json: Confident vs Uncertain images (classify_doubt_command.cpp)
 //   classify cross-validate --folds K [train options] → fold-<k>/ (a model folder each), cross_validation.csv,
 //                      metrics.json + reliability.png pooled over every image's out-of-fold prediction;
 //                      --fold k trains fold k alone (parallel processes), --resume then pools
@@ -23,6 +26,8 @@
 
 #include <memory>
 
+#include "src/cli/classify_doubt_command.hpp"
+#include "src/cli/classify_label_volume_command.hpp"
 #include "src/cli/classify_options.hpp"
 #include "src/cli/classify_shift_command.hpp"
 #include "src/cli/classify_train_extras.hpp"
@@ -175,8 +180,11 @@ Runner add_classify(CLI::App& root) {
   const auto sub = add_classify_subcommands(cmd, *opts);
   add_train_extras(sub.train, *extras);
   const auto shift = add_classify_shift(cmd);
-  return [opts, extras, sub, shift](Context& ctx) {
+  const auto label_volume = add_classify_label_volume(cmd), doubt = add_classify_doubt(cmd);
+  return [opts, extras, sub, shift, label_volume, doubt](Context& ctx) {
     shift(ctx);
+    label_volume(ctx);
+    doubt(ctx);
     const auto& s = *opts;
     if (parallel::size() > 1)  // each rank would run it whole and write the same files
       for (const auto* whole : {sub.eval, sub.prune, sub.predict})
