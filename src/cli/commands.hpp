@@ -24,5 +24,6 @@ Runner add_prior_validate(CLI::App& root);
 Runner add_tags(CLI::App& root);
 Runner add_pretrain(CLI::App& root);
 Runner add_finetune(CLI::App& root);
+Runner add_scaling(CLI::App& root);
 
 }  // namespace penumbra::cli

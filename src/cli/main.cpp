@@ -48,6 +48,7 @@ constexpr CommandFactory kCommands[] = {
     add_prior_sample,
     add_prior_validate,
     add_tags,
+    add_scaling,
     add_pretrain,
     add_finetune,
 };
@@ -72,7 +73,7 @@ void on_sigterm(int) {
 
 // Commands that share their work over the ranks of an mpirun job; any other would
 // run whole on every rank, each writing the same files.
-constexpr std::string_view kMultiRankCommands[] = {"coverage", "sample", "classify", "train-prior"};
+constexpr std::string_view kMultiRankCommands[] = {"coverage", "sample", "classify", "train-prior", "scaling"};
 
 void require_multi_rank_command(const CLI::App& app) {
   if (parallel::size() == 1) return;
