@@ -99,6 +99,15 @@ void load_module(torch::nn::Module& m, torch::serialize::InputArchive& ar, const
 }
 }  // namespace
 
+std::pair<std::vector<double>, std::vector<double>> channel_statistics(const at::Tensor& images,
+                                                                       std::int64_t max_images) {
+  auto sample = images.slice(0, 0, std::min<std::int64_t>(images.size(0), max_images));
+  auto m = sample.mean({0, 2, 3}), s = sample.std({0, 2, 3}).clamp_min(1e-6);
+  std::vector<double> mean, sd;
+  for (std::int64_t c = 0; c < m.size(0); ++c) mean.push_back(m[c].item<double>()), sd.push_back(s[c].item<double>());
+  return {mean, sd};
+}
+
 struct Encoder::Impl {
   nn::ResNetEncoder net{nullptr};
   torch::Tensor mean, std;

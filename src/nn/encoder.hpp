@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace penumbra {
@@ -37,6 +38,11 @@ struct EncoderConfig {
 // UsageError naming the quantity: channels 1|3, width 4..64, depth 1..4,
 // stages 3..4, image size ≥ 2^stages.
 void check_encoder_config(const EncoderConfig& c);
+
+// Per-channel mean and std of images [N, C, S, S] (the first `max_images`):
+// the input normalisation an encoder is given for a data set.
+std::pair<std::vector<double>, std::vector<double>> channel_statistics(const at::Tensor& images,
+                                                                       std::int64_t max_images = 2000);
 
 class Encoder {
  public:

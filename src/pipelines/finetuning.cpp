@@ -121,13 +121,6 @@ struct Prepared {
   std::vector<double> mean, std;
 };
 
-std::pair<std::vector<double>, std::vector<double>> channel_stats(const torch::Tensor& x) {
-  auto m = x.mean({0, 2, 3}), s = x.std({0, 2, 3}).clamp_min(1e-6);
-  std::vector<double> mean(m.size(0)), sd(m.size(0));
-  for (std::int64_t c = 0; c < m.size(0); ++c) mean[c] = m[c].item<double>(), sd[c] = s[c].item<double>();
-  return {mean, sd};
-}
-
 torch::Tensor features_of(Encoder& e, const torch::Tensor& images) {
   torch::NoGradGuard no_grad;
   e.set_train(false);
@@ -140,7 +133,7 @@ Prepared prepare(const FinetuneOptions& o, const DownstreamData& d) {
   Prepared p;
   p.images = torch::from_blob(const_cast<float*>(d.images.data()), {d.count, d.channels, d.size, d.size}).clone();
   p.labels = torch::tensor(std::vector<std::int64_t>(d.labels.begin(), d.labels.end()));
-  std::tie(p.mean, p.std) = channel_stats(p.images);
+  std::tie(p.mean, p.std) = channel_statistics(p.images);
   if (o.encoder != "scratch") {
     p.base = Encoder::load(o.encoder);
     p.base->set_input_normalisation(p.mean, p.std);

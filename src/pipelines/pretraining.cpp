@@ -96,21 +96,13 @@ nlohmann::json fingerprint(const Trainer& t) {
           {"images", t.d.count}};
 }
 
-std::pair<std::vector<double>, std::vector<double>> channel_stats(const torch::Tensor& images) {
-  auto sample = images.slice(0, 0, std::min<std::int64_t>(images.size(0), 2000));
-  auto m = sample.mean({0, 2, 3}), s = sample.std({0, 2, 3}).clamp_min(1e-6);
-  std::vector<double> mean, sd;
-  for (std::int64_t c = 0; c < m.size(0); ++c) mean.push_back(m[c].item<double>()), sd.push_back(s[c].item<double>());
-  return {mean, sd};
-}
-
 void build(Trainer& t) {
   const auto& d = t.d;
   check_pretrain_data(t.o, d);
   t.images = torch::from_blob(const_cast<float*>(d.images.data()), {d.count, d.channels, d.size, d.size});
   EncoderConfig c = t.o.encoder;
   c.channels = d.channels, c.image_size = d.size;
-  std::tie(c.input_mean, c.input_std) = channel_stats(t.images);
+  std::tie(c.input_mean, c.input_std) = channel_statistics(t.images);
   t.encoder = std::make_unique<Encoder>(c, derive_seed(t.seed, 1));
   std::vector<torch::Tensor> params = t.encoder->parameters();
   if (t.uses_byol()) {
