@@ -46,17 +46,57 @@ std::shared_ptr<DiffusionPrior> DiffusionPrior::load(const std::filesystem::path
 
 at::Tensor DiffusionPrior::score(const at::Tensor& x, const at::Tensor& sigma) const {
   if (x.dim() != 3) throw UsageError("diffusion prior: x must be [B,H,W]; got rank " + std::to_string(x.dim()));
+  if (is_patch_prior())
+    throw UsageError("diffusion prior " + path_.string() + " is a patch prior (" + std::to_string(info_.patch_size) +
+                     "² tiles): use it through a patch prior of the image size");
   if (x.size(1) != info_.height || x.size(2) != info_.width)
     throw UsageError("diffusion prior " + path_.string() + ": trained on " + std::to_string(info_.height) + "×" +
                      std::to_string(info_.width) + " images; got " + std::to_string(x.size(1)) + "×" +
                      std::to_string(x.size(2)));
+  return score_at(x, sigma, {});
+}
+
+at::Tensor DiffusionPrior::score_at(const at::Tensor& x, const at::Tensor& sigma, const at::Tensor& positions) const {
   auto dtype = x.scalar_type();
   // The network runs in float32; σ = 0 is clamped to the smallest trained level.
   auto xs = (x / scale_).to(torch::kFloat32);
   auto s = (sigma.to(torch::kFloat64) / scale_).clamp_min(sde_.ve_sigma_min()).to(torch::kFloat32);
   auto a = network_input_scale(sde_, net_->config(), s);
-  auto out = net_->raw(xs, torch::log(s), a) / s.reshape({-1, 1, 1});
+  auto out = net_->raw(xs, torch::log(s), a, positions) / s.reshape({-1, 1, 1});
   return (out / scale_).to(dtype);
+}
+
+namespace {
+
+// A patch checkpoint's network as the patch score of a PatchPrior.
+class NetworkPatchScore final : public PatchScore {
+ public:
+  explicit NetworkPatchScore(std::shared_ptr<const DiffusionPrior> p) : p_(std::move(p)) {}
+  int patch_size() const override { return p_->data_info().patch_size; }
+  bool uses_positions() const override { return p_->network().config().coord_channels > 0; }
+  int reference_height() const override { return p_->data_info().height; }
+  int reference_width() const override { return p_->data_info().width; }
+  at::Tensor score(const at::Tensor& patches, const at::Tensor& sigma, const at::Tensor& positions) const override {
+    torch::NoGradGuard ng;
+    return p_->score_at(patches, sigma, positions);
+  }
+  double flops_per_patch() const override { return p_->network().flops_per_image(patch_size(), patch_size()); }
+  double sigma_max() const override { return p_->sigma_max(); }
+  double sigma_min() const override { return p_->sigma_min(); }
+  std::string name() const override { return p_->name(); }
+
+ private:
+  std::shared_ptr<const DiffusionPrior> p_;
+};
+
+}  // namespace
+
+std::shared_ptr<PatchPrior> make_patch_prior(std::shared_ptr<const DiffusionPrior> prior, int height, int width,
+                                             const PatchTilingOptions& options) {
+  if (!prior->is_patch_prior())
+    throw DataError(prior->name() + " is a whole-image prior of " + std::to_string(prior->height()) + "×" +
+                    std::to_string(prior->width()) + " pixels, not a patch prior");
+  return std::make_shared<PatchPrior>(std::make_shared<NetworkPatchScore>(std::move(prior)), height, width, options);
 }
 
 std::string DiffusionPrior::name() const {

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "priors/patch_prior.hpp"
 #include "priors/score_network.hpp"
 #include "priors/sde.hpp"
 #include "priors/training.hpp"
@@ -25,6 +26,9 @@
 
 namespace penumbra {
 
+// A patch checkpoint (data_info().patch_size > 0) is not a prior on any one
+// image size by itself: make_patch_prior() makes it one on height×width images
+// (priors/patch_prior.hpp); its own score() refuses and says so.
 class DiffusionPrior final : public Prior {
  public:
   // Loads the EMA weights (raw weights with use_ema = false). MissingInputError /
@@ -32,6 +36,10 @@ class DiffusionPrior final : public Prior {
   static std::shared_ptr<DiffusionPrior> load(const std::filesystem::path& checkpoint, bool use_ema = true);
 
   at::Tensor score(const at::Tensor& x, const at::Tensor& sigma) const override;
+  // The network's score on images of any size it takes, with position maps
+  // [B, 2, h, w] when it has coordinate channels (the patch score of a patch prior).
+  at::Tensor score_at(const at::Tensor& x, const at::Tensor& sigma, const at::Tensor& positions) const;
+  bool is_patch_prior() const { return info_.patch_size > 0; }
   int height() const override { return info_.height; }
   int width() const override { return info_.width; }
   double sigma_max() const override { return sde_.ve_sigma_max() * scale_; }
@@ -61,5 +69,10 @@ class DiffusionPrior final : public Prior {
   std::int64_t steps_ = 0;
   double scale_ = 1;
 };
+
+// A patch checkpoint as a prior on height×width images (UsageError naming both
+// sizes when the patch does not divide them; DataError for a whole-image checkpoint).
+std::shared_ptr<PatchPrior> make_patch_prior(std::shared_ptr<const DiffusionPrior> prior, int height, int width,
+                                             const PatchTilingOptions& options = {});
 
 }  // namespace penumbra

@@ -92,7 +92,7 @@ struct ScoreNetwork::Impl : torch::nn::Module {
     emb0 = register_module("emb0", torch::nn::Linear(nf, emb));
     emb1 = register_module("emb1", torch::nn::Linear(emb, emb));
     int cio = cfg.in_channels * cfg.patch * cfg.patch;
-    conv_in = register_module("conv_in", conv(cio, cfg.width, 3));
+    conv_in = register_module("conv_in", conv(cio + cfg.coord_channels * cfg.patch * cfg.patch, cfg.width, 3));
     int levels = int(cfg.multipliers.size());
     std::vector<int> skip_ch{cfg.width};
     int ch = cfg.width;
@@ -125,10 +125,12 @@ struct ScoreNetwork::Impl : torch::nn::Module {
     conv_out = register_module("conv_out", conv(ch, cio, 3, 1e-2));
   }
 
-  torch::Tensor forward(torch::Tensor x, const torch::Tensor& cond, const torch::Tensor& in_scale) {
+  torch::Tensor forward(torch::Tensor x, const torch::Tensor& cond, const torch::Tensor& in_scale,
+                        const torch::Tensor& coords) {
     bool squeeze = x.dim() == 3;
     if (squeeze) x = x.unsqueeze(1);
     x = x * in_scale.reshape({-1, 1, 1, 1});
+    if (cfg.coord_channels > 0) x = torch::cat({x, coords.to(x.scalar_type())}, 1);
     if (cfg.patch > 1) x = torch::pixel_unshuffle(x, cfg.patch);
     auto proj = cond.unsqueeze(1) * fourier_w.unsqueeze(0) * (2 * kPi);
     auto temb = torch::cat({torch::sin(proj), torch::cos(proj)}, 1);
@@ -185,7 +187,7 @@ struct ScoreNetwork::Impl : torch::nn::Module {
     f += 2.0 * nf * emb + 2.0 * emb * emb;
     int cio = cfg.in_channels * cfg.patch * cfg.patch;
     double px = double(hh) * ww / (cfg.patch * cfg.patch);
-    convf(cio, cfg.width, 3, px);
+    convf(cio + cfg.coord_channels * cfg.patch * cfg.patch, cfg.width, 3, px);
     int levels = int(cfg.multipliers.size());
     std::vector<int> skip_ch{cfg.width};
     int ch = cfg.width;
@@ -247,6 +249,8 @@ int ScoreNetConfig::groups(int channels) const {
 void ScoreNetConfig::validate() const {
   if (patch < 1) throw UsageError(fmt_error("patch", std::to_string(patch), "≥ 1"));
   if (in_channels < 1) throw UsageError(fmt_error("in_channels", std::to_string(in_channels), "≥ 1"));
+  if (coord_channels != 0 && coord_channels != 2)
+    throw UsageError(fmt_error("coord_channels", std::to_string(coord_channels), "0 or 2"));
   if (width < 2 || width % 2 != 0) throw UsageError(fmt_error("width", std::to_string(width), "an even number ≥ 2"));
   if (multipliers.empty()) throw UsageError("score network: multipliers is empty; expected e.g. 1,2,2");
   for (int m : multipliers)
@@ -262,10 +266,13 @@ std::string ScoreNetConfig::fmt_error(const std::string& field, const std::strin
 }
 
 nlohmann::json ScoreNetConfig::to_json() const {
-  return {{"in_channels", in_channels}, {"patch", patch}, {"width", width},         {"multipliers", multipliers},
+  nlohmann::json j{{"in_channels", in_channels}, {"patch", patch}, {"width", width},         {"multipliers", multipliers},
           {"res_blocks", res_blocks},   {"attention", attention}, {"embedding_dim", embedding_dim},
           {"fourier_scale", fourier_scale}, {"input_scaling", input_scaling}, {"sigma_data", sigma_data},
           {"init_seed", init_seed}};
+  // Written only when used, so whole-image checkpoints keep the header they always had.
+  if (coord_channels > 0) j["coord_channels"] = coord_channels;
+  return j;
 }
 
 ScoreNetConfig ScoreNetConfig::from_json(const nlohmann::json& j) {
@@ -282,6 +289,7 @@ ScoreNetConfig ScoreNetConfig::from_json(const nlohmann::json& j) {
     c.input_scaling = j.at("input_scaling").get<bool>();
     c.sigma_data = j.at("sigma_data").get<double>();
     c.init_seed = j.at("init_seed").get<std::uint64_t>();
+    c.coord_channels = j.value("coord_channels", 0);
   } catch (const nlohmann::json::exception& e) {
     throw DataError(std::string("score network configuration: ") + e.what());
   }
@@ -314,15 +322,23 @@ ScoreNetwork::~ScoreNetwork() = default;
 ScoreNetwork::ScoreNetwork(ScoreNetwork&&) noexcept = default;
 ScoreNetwork& ScoreNetwork::operator=(ScoreNetwork&&) noexcept = default;
 
-at::Tensor ScoreNetwork::raw(const at::Tensor& x, const at::Tensor& cond, const at::Tensor& in_scale) const {
-  return impl_->forward(x, cond, in_scale);
+at::Tensor ScoreNetwork::raw(const at::Tensor& x, const at::Tensor& cond, const at::Tensor& in_scale,
+                             const at::Tensor& coords) const {
+  const auto b = x.size(0), h = x.size(-2), w = x.size(-1);
+  if (config_.coord_channels == 0 && coords.defined())
+    throw UsageError("score network: position maps given to a network without coordinate channels");
+  if (config_.coord_channels > 0 &&
+      (!coords.defined() || coords.sizes() != at::IntArrayRef({b, config_.coord_channels, h, w})))
+    throw UsageError("score network: needs position maps [B, " + std::to_string(config_.coord_channels) + ", H, W]" +
+                     (coords.defined() ? ", got " + c10::str(coords.sizes()) : std::string(", got none")));
+  return impl_->forward(x, cond, in_scale, coords);
 }
 
 at::Tensor ScoreNetwork::score(const at::Tensor& x, const at::Tensor& sigma) const {
   auto s = sigma.to(x.scalar_type());
   auto in_scale = config_.input_scaling ? torch::rsqrt(s * s + config_.sigma_data * config_.sigma_data)
                                         : torch::ones_like(s);
-  auto out = impl_->forward(x, torch::log(s), in_scale);
+  auto out = raw(x, torch::log(s), in_scale);
   auto shape = std::vector<int64_t>(out.dim(), 1);
   shape[0] = -1;
   return out / s.reshape(shape);

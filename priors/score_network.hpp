@@ -26,6 +26,12 @@ namespace penumbra {
 
 struct ScoreNetConfig {
   int in_channels = 1;
+  // Extra input channels that carry no noise: the normalised (x, y) position
+  // maps of a patch prior (priors/patch_prior.hpp), so the network can learn
+  // what depends on where the patch lies in the image (disks are centred). The
+  // output keeps in_channels channels. 0 (the default, and what a checkpoint
+  // without the field means) or 2.
+  int coord_channels = 0;
   // Pixel-unshuffle stem: the U-Net runs on (H/patch)×(W/patch) images of
   // in_channels·patch² channels and a pixel-shuffle restores full resolution.
   // patch = 2 cuts the cost of the full-resolution level by 4 — on a CPU the
@@ -58,8 +64,11 @@ class ScoreNetwork {
 
   const ScoreNetConfig& config() const { return config_; }
   // Raw network output F(x, σ) before the 1/σ scaling, [B, H, W]. `cond` is the
-  // value fed to the Fourier embedding (log σ in the VE form).
-  at::Tensor raw(const at::Tensor& x, const at::Tensor& cond, const at::Tensor& in_scale) const;
+  // value fed to the Fourier embedding (log σ in the VE form). `coords`
+  // [B, coord_channels, H, W] is required when coord_channels > 0 and must be
+  // undefined otherwise; it is concatenated after the input scaling.
+  at::Tensor raw(const at::Tensor& x, const at::Tensor& cond, const at::Tensor& in_scale,
+                 const at::Tensor& coords = {}) const;
   // Score estimate F(c_in·x, log σ) / σ, [B, H, W].
   at::Tensor score(const at::Tensor& x, const at::Tensor& sigma) const;
 

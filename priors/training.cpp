@@ -7,6 +7,7 @@
 
 #include "penumbra/version.hpp"
 #include "priors/checkpoint.hpp"
+#include "priors/patch_prior.hpp"
 #include "src/core/checks.hpp"
 #include "src/core/errors.hpp"
 #include "src/core/rng.hpp"
@@ -68,10 +69,12 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
 }
 
 nlohmann::json DataInfo::to_json() const {
-  return {{"height", height},     {"width", width},         {"normalisation", normalisation},
+  nlohmann::json j{{"height", height},     {"width", width},         {"normalisation", normalisation},
           {"scale", scale},       {"unit", unit},           {"pixel_mean", pixel_mean},
           {"pixel_std", pixel_std}, {"count", count},       {"source", source},
           {"lineage", lineage}};
+  if (patch_size > 0) j["patch_size"] = patch_size;
+  return j;
 }
 
 DataInfo DataInfo::from_json(const nlohmann::json& j) {
@@ -86,6 +89,7 @@ DataInfo DataInfo::from_json(const nlohmann::json& j) {
     d.pixel_std = j.at("pixel_std").get<double>();
     d.count = j.at("count").get<std::int64_t>();
     d.source = j.at("source").get<std::string>();
+    d.patch_size = j.value("patch_size", 0);
     if (j.contains("lineage")) {  // absent in checkpoints written before fine-tuning existed
       d.lineage = j.at("lineage");
       if (!d.lineage.is_array()) throw DataError("data description: lineage is not an array");
@@ -95,6 +99,9 @@ DataInfo DataInfo::from_json(const nlohmann::json& j) {
   }
   if (d.height < 1 || d.width < 1)
     throw DataError("data description: image size " + std::to_string(d.height) + "×" + std::to_string(d.width));
+  if (d.patch_size < 0 || d.patch_size > std::min(d.height, d.width))
+    throw DataError("data description: patch size " + std::to_string(d.patch_size) + " for " +
+                    std::to_string(d.height) + "×" + std::to_string(d.width) + " images");
   return d;
 }
 
@@ -119,19 +126,61 @@ namespace {
 // DSM loss for clean images x0 [B,H,W] at times t [B] with noise z: ‖F(a·x_VE, log σ_VE) + z‖²
 // where x_VE = x0 + σ_VE z (the VE form of x_t), averaged over pixels and images.
 torch::Tensor dsm_loss(const ScoreNetwork& net, const Sde& sde, const torch::Tensor& x0, const torch::Tensor& t,
-                       const torch::Tensor& z) {
+                       const torch::Tensor& z, const torch::Tensor& positions) {
   auto sig = (sde.sigma(t.to(torch::kFloat64)) / sde.mu(t.to(torch::kFloat64))).to(x0.scalar_type());
   auto xt = x0 + sig.reshape({-1, 1, 1}) * z;
   auto a = network_input_scale(sde, net.config(), sig);
-  auto f = net.raw(xt, torch::log(sig), a);
+  auto f = net.raw(xt, torch::log(sig), a, positions);
   return (f + z).square().mean();
 }
 }  // namespace
 
-double evaluate_dsm_loss(const ScoreNetwork& net, const Sde& sde, const at::Tensor& data, int levels,
-                         std::int64_t batch, std::uint64_t seed) {
+PatchCrops tile_crops(const at::Tensor& images, int patch, bool positions) {
+  const int h = int(images.size(1)), w = int(images.size(2));
+  if (patch <= 0) return {images, positions ? patch_position_maps(std::vector<int>(images.size(0), 0),
+                                                                  std::vector<int>(images.size(0), 0), h, h, w, h, w)
+                                            : torch::Tensor()};
+  std::vector<torch::Tensor> tiles;
+  std::vector<int> oy, ox;
+  for (std::int64_t i = 0; i < images.size(0); ++i)
+    for (int y = 0; y + patch <= h; y += patch)
+      for (int x = 0; x + patch <= w; x += patch) {
+        tiles.push_back(images[i].slice(0, y, y + patch).slice(1, x, x + patch));
+        oy.push_back(y);
+        ox.push_back(x);
+      }
+  PatchCrops c;
+  c.images = torch::stack(tiles, 0);
+  if (positions) c.positions = patch_position_maps(oy, ox, patch, h, w, h, w);
+  return c;
+}
+
+PatchCrops random_crops(const at::Tensor& images, int patch, bool positions, at::Generator& gen) {
+  const auto n = images.size(0);
+  const int h = int(images.size(1)), w = int(images.size(2));
+  auto opt = torch::TensorOptions().dtype(torch::kInt64);
+  auto ry = torch::randint(h - patch + 1, {n}, gen, opt), rx = torch::randint(w - patch + 1, {n}, gen, opt);
+  std::vector<int> oy(n), ox(n);
+  std::vector<torch::Tensor> tiles;
+  for (std::int64_t i = 0; i < n; ++i) {
+    oy[i] = int(ry[i].item<std::int64_t>());
+    ox[i] = int(rx[i].item<std::int64_t>());
+    tiles.push_back(images[i].slice(0, oy[i], oy[i] + patch).slice(1, ox[i], ox[i] + patch));
+  }
+  PatchCrops c;
+  c.images = torch::stack(tiles, 0);
+  if (positions) c.positions = patch_position_maps(oy, ox, patch, h, w, h, w);
+  return c;
+}
+
+double evaluate_dsm_loss(const ScoreNetwork& net, const Sde& sde, const at::Tensor& images, int levels,
+                         std::int64_t batch, std::uint64_t seed, int patch_size) {
   torch::NoGradGuard ng;
   auto gen = at::make_generator<at::CPUGeneratorImpl>(derive_seed(seed, 0xE7A1ull));
+  const bool uses_positions = net.config().coord_channels > 0;
+  auto crops = patch_size > 0 || uses_positions ? tile_crops(images, patch_size, uses_positions)
+                                                : PatchCrops{images, torch::Tensor()};
+  const auto& data = crops.images;
   double total = 0;
   auto n = data.size(0);
   for (int l = 0; l < levels; ++l) {
@@ -141,7 +190,8 @@ double evaluate_dsm_loss(const ScoreNetwork& net, const Sde& sde, const at::Tens
       auto x0 = data.slice(0, b, std::min(n, b + batch));
       auto z = torch::randn(x0.sizes(), gen, x0.options());
       auto t = torch::full({x0.size(0)}, tl, x0.options());
-      acc += dsm_loss(net, sde, x0, t, z).item<double>() * x0.size(0);
+      auto pos = uses_positions ? crops.positions.slice(0, b, b + x0.size(0)) : torch::Tensor();
+      acc += dsm_loss(net, sde, x0, t, z, pos).item<double>() * x0.size(0);
     }
     total += acc / n;
   }
@@ -163,13 +213,14 @@ void require_finite_loss(double loss, std::int64_t step) {
 // the same tensors.
 double shard_gradients(const ScoreNetwork& net, std::vector<torch::Tensor>& params, const Sde& sde,
                        const DataParallel& dp, const torch::Tensor& x0, const torch::Tensor& t,
-                       const torch::Tensor& z) {
+                       const torch::Tensor& z, const torch::Tensor& positions) {
   const auto batch = x0.size(0);
   const auto sh = dp.shard(batch);
   auto loss = torch::zeros({1}, torch::kFloat64);
   if (sh.size() > 0) {
     auto local = dsm_loss(net, sde, x0.slice(0, sh.begin, sh.end), t.slice(0, sh.begin, sh.end),
-                          z.slice(0, sh.begin, sh.end)) *
+                          z.slice(0, sh.begin, sh.end),
+                          positions.defined() ? positions.slice(0, sh.begin, sh.end) : positions) *
                  (static_cast<double>(sh.size()) / static_cast<double>(batch));
     local.backward();
     loss.fill_(local.item<double>());
@@ -213,9 +264,17 @@ PriorTrainer::PriorTrainer(const TrainConfig& cfg, const DataInfo& info, at::Ten
     throw UsageError("prior training: data images are " + std::to_string(data.size(1)) + "×" + std::to_string(data.size(2)) +
                      " but the data description says " + std::to_string(info.height) + "×" + std::to_string(info.width));
   int div = cfg.net.patch << (cfg.net.multipliers.size() - 1);
-  if (info.height % div || info.width % div)
+  if (info.patch_size > 0) {
+    if (info.patch_size > std::min(info.height, info.width))
+      throw UsageError("prior training: patch size " + std::to_string(info.patch_size) + " exceeds the " +
+                       std::to_string(info.height) + "×" + std::to_string(info.width) + " training images");
+    if (info.patch_size % div)
+      throw UsageError("prior training: patch size " + std::to_string(info.patch_size) +
+                       " is not divisible by the stem factor·2^(levels−1) = " + std::to_string(div));
+  } else if (info.height % div || info.width % div) {
     throw UsageError("prior training: image size " + std::to_string(info.height) + "×" + std::to_string(info.width) +
                      " is not divisible by patch·2^(levels−1) = " + std::to_string(div));
+  }
   s_->data = data.to(torch::kFloat32).contiguous();
   s_->bind();
   torch::NoGradGuard ng;
@@ -247,6 +306,14 @@ double PriorTrainer::step() {
   auto idx = torch::randint(n, {cfg_.batch}, gen, torch::TensorOptions().dtype(torch::kInt64));
   auto x0 = S.data.index_select(0, idx);
   if (cfg_.augment) x0 = dihedral(x0, torch::randint(8, {cfg_.batch}, gen, torch::TensorOptions().dtype(torch::kInt64)));
+  torch::Tensor positions;
+  if (info_.patch_size > 0 || cfg_.net.coord_channels > 0) {
+    // Crops of the (flipped) whole images, so a crop's position is where it lies in an image the data could hold.
+    auto crops = info_.patch_size > 0 ? random_crops(x0, info_.patch_size, cfg_.net.coord_channels > 0, gen)
+                                      : tile_crops(x0, 0, true);
+    x0 = crops.images;
+    positions = crops.positions;
+  }
   auto t = torch::rand({cfg_.batch}, gen, torch::TensorOptions().dtype(torch::kFloat64)) * (1 - cfg_.sde.t_eps) +
            cfg_.sde.t_eps;
   auto z = torch::randn(x0.sizes(), gen, x0.options());
@@ -254,10 +321,10 @@ double PriorTrainer::step() {
     if (p.grad().defined()) p.mutable_grad().zero_();
   double lv = 0;
   if (dp_.active()) {
-    lv = shard_gradients(S.net, S.params, cfg_.sde, dp_, x0, t.to(torch::kFloat32), z);
+    lv = shard_gradients(S.net, S.params, cfg_.sde, dp_, x0, t.to(torch::kFloat32), z, positions);
     require_finite_loss(lv, step_);
   } else {
-    auto loss = dsm_loss(S.net, cfg_.sde, x0, t.to(torch::kFloat32), z);
+    auto loss = dsm_loss(S.net, cfg_.sde, x0, t.to(torch::kFloat32), z, positions);
     lv = loss.item<double>();
     require_finite_loss(lv, step_);
     loss.backward();
@@ -362,6 +429,7 @@ PriorTrainer PriorTrainer::resume(const std::filesystem::path& checkpoint, at::T
                       (current->unit.empty() ? "dimensionless" : current->unit) + "); the checkpoint was trained on '" +
                       info.normalisation + "' (" + (info.unit.empty() ? "dimensionless" : info.unit) + ") data");
     DataInfo next = *current;
+    next.patch_size = info.patch_size;  // the network's tiles, whatever the new data say
     next.lineage = info.lineage;
     next.lineage.push_back({{"source", info.source}, {"count", info.count}, {"until_step", step}});
     // A VE prior must start from noise that drowns every data point (σ_max ≥ the largest

@@ -14,6 +14,7 @@
 // Data-parallel (set_data_parallel): every process draws the same global batch
 // from the step's generator and computes its shard; the summed gradients make
 // the step of one process within floating-point reduction differences.
+#include <ATen/core/Generator.h>
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
@@ -49,6 +50,10 @@ struct TrainConfig {
 // physical units ↔ network units and check image shapes).
 struct DataInfo {
   int height = 0, width = 0;
+  // A patch prior's tile side: the network saw random patch_size² crops of the
+  // height×width images, with their positions (priors/patch_prior.hpp); 0: whole
+  // images. Saved only when > 0, so older checkpoints read as whole-image priors.
+  int patch_size = 0;
   std::string normalisation = "peak";  // how images were scaled (see src/datasets/galaxy_generator.hpp)
   double scale = 1.0;                  // physical units per network unit of the training data (1: dimensionless)
   std::string unit;                    // physical unit of `scale`, "" when dimensionless
@@ -75,8 +80,21 @@ double max_pairwise_distance(const at::Tensor& data, std::int64_t subsample, std
 // Held-out DSM loss of `net` on `data` [N,H,W]: `levels` noise levels evenly
 // spaced in t ∈ [t_eps, 1], each over all images (in batches of `batch`), with
 // z from `seed`. Returns the mean over levels.
+// A patch prior's loss (patch_size > 0) is over every non-overlapping
+// patch_size² tile of the images, with its position when the network takes one.
 double evaluate_dsm_loss(const ScoreNetwork& net, const Sde& sde, const at::Tensor& data, int levels,
-                         std::int64_t batch, std::uint64_t seed);
+                         std::int64_t batch, std::uint64_t seed, int patch_size = 0);
+
+// Crops of images [N,H,W] and their position maps ([M,2,P,P], priors/patch_prior.hpp;
+// undefined unless asked for), positions normalised to the H×W images themselves.
+struct PatchCrops {
+  at::Tensor images, positions;
+};
+// Every non-overlapping patch² tile of every image, image by image, row by row
+// (patch 0: the whole images, at their positions).
+PatchCrops tile_crops(const at::Tensor& images, int patch, bool positions);
+// One patch² crop of each image at an origin uniform over the image.
+PatchCrops random_crops(const at::Tensor& images, int patch, bool positions, at::Generator& gen);
 
 // The input scaling a of the network, score(x, σ_VE) = F(a·x, log σ_VE)/σ_VE:
 // VE: 1/sqrt(σ_data² + σ²) (or 1 when input scaling is off); VP: μ = 1/sqrt(1 + σ²).

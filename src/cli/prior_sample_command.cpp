@@ -21,6 +21,9 @@ namespace penumbra::cli {
 namespace {
 struct SampleOptions {
   std::string prior;
+  int size = 0;  // a patch prior's image size (0: its training images')
+  int patch_shifts = 1;
+  std::string patch_boundary = "clamp";
   PriorSamplingSettings sampling;
   std::int64_t n = 16, batch = 16;
   int columns = 4;
@@ -43,14 +46,27 @@ void write_samples_png(const std::filesystem::path& path, const std::vector<floa
 
 void run_prior_sample(Context& ctx, const SampleOptions& o) {
   o.sampling.validate();
+  PatchTilingOptions tiling;
+  tiling.shifts = o.patch_shifts;
+  tiling.boundary = PatchTilingOptions::parse_boundary(o.patch_boundary);
+  tiling.validate();
   std::filesystem::path ck = o.prior.empty() ? DiffusionPrior::default_checkpoint_path() : std::filesystem::path(o.prior);
   auto prior = DiffusionPrior::load(ck);
+  auto drawn_from = checkpoint_sampling_prior(prior, o.size, tiling);
   RunFolder& run = ctx.run("prior-sample");
-  const int h = prior->height(), w = prior->width();
+  const int h = drawn_from->height(), w = drawn_from->width();
   const auto& s = o.sampling;
   log().info("prior {} ({} steps of training), {}×{}, σ ∈ [{:.4g}, {:.4g}], sampler {} with {} steps", ck.string(),
              prior->training_steps(), h, w, prior->sigma_min(), prior->sigma_max(), s.sampler, s.steps);
-  auto sampler = make_prior_sampler(prior, s);
+  nlohmann::json patch_cost;
+  if (auto pp = std::dynamic_pointer_cast<const PatchPrior>(drawn_from)) {
+    patch_cost = {{"patch_size", pp->patch_score().patch_size()},
+                  {"tiles_per_image", pp->max_tiles_per_image()},
+                  {"gflop_per_score_call_per_image", pp->flops_per_score_call(1) / 1e9}};
+    log().info("patch prior: ≤ {} tiles of {}² per image and score call, {:.3f} GFLOP", pp->max_tiles_per_image(),
+               pp->patch_score().patch_size(), pp->flops_per_score_call(1) / 1e9);
+  }
+  auto sampler = make_prior_sampler(drawn_from, s);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(derive_seed(ctx.seed(), 0x5A3F1Eull));
   PriorDraws d{o.n, o.batch, h, w, prior->data_info().pixel_mean};
   auto x = draw_prior_samples(*sampler, d, gen, "prior-sample").contiguous();
@@ -70,7 +86,7 @@ void run_prior_sample(Context& ctx, const SampleOptions& o) {
   write_samples_png(run.path("samples.png"), all, o.n, h, w, o.columns);
   run.finish({{"prior", ck.string()}, {"samples", o.n}, {"sampler", s.sampler}, {"steps", s.steps},
               {"sampler_description", sampler->describe()}, {"score_evaluations_per_sample", sampler->score_evaluations()},
-              {"file", h5.string()}});
+              {"file", h5.string()}, {"size", h}, {"patch_prior", patch_cost}});
   fmt::print("{}\n", h5.string());
 }
 }  // namespace
@@ -81,6 +97,13 @@ Runner add_prior_sample(CLI::App& root) {
   auto& s = o->sampling;
   app->add_option("--prior", o->prior, "Prior checkpoint (default: the shipped data/prior/default.ckpt)");
   app->add_option("--n", o->n, "Number of samples")->capture_default_str()->check(CLI::PositiveNumber);
+  app->add_option("--size", o->size,
+                  "Image side (a patch prior: any multiple of its patch, default its training images'; a whole-image "
+                  "prior: its own)");
+  app->add_option("--patch-shifts", o->patch_shifts, "Shifted tilings averaged per score call (patch priors)")
+      ->capture_default_str();
+  app->add_option("--patch-boundary", o->patch_boundary, "Edge tiles of a patch prior: clamp or reflect")
+      ->capture_default_str();
   app->add_option("--sampler", s.sampler,
                   "em (reverse-diffusion predictor: Euler–Maruyama of the reverse VE SDE) or pc "
                   "(predictor–corrector)")

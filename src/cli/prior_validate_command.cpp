@@ -27,6 +27,11 @@ Runner add_prior_validate(CLI::App& root) {
   app->add_option("--prior", o->prior, "Prior checkpoint (default: the shipped data/prior/default.ckpt)");
   app->add_option("--samples", r.samples_file, "samples.h5 from prior-sample (default: draw --n samples here)");
   app->add_option("--n", r.n, "Samples to draw when --samples is not given")->capture_default_str();
+  app->add_option("--size", r.size,
+                  "Image side of a patch prior's samples and references (default: its training images'); the "
+                  "run.json reports the excess power at the tile period (seams)");
+  app->add_option("--patch-shifts", r.tiling.shifts, "Shifted tilings averaged per score call (patch priors)")
+      ->capture_default_str();
   app->add_option("--steps", r.sampling.steps, "Reverse-diffusion steps when drawing")->capture_default_str();
   app->add_option("--sampler", r.sampling.sampler, "em or pc when drawing (as prior-sample)")->capture_default_str();
   app->add_option("--reference", r.reference, "Held-out generator images (a seed stream training never used)")

@@ -23,6 +23,10 @@ void add_data_options(CLI::App* app, PriorTrainingOptions& o) {
   app->add_option("--kind", o.kind, "What --generate makes: galaxies, disks (protoplanetary) or mix (half/half)")
       ->capture_default_str();
   app->add_option("--size", o.size, "Image size of --generate")->capture_default_str();
+  app->add_option("--patch-size", o.patch_size,
+                  "Train a patch prior: random N×N crops of the images with their positions (0: whole images; "
+                  "samples any multiple of N, docs/prior.md)")
+      ->capture_default_str();
   app->add_option("--psf-fwhm", o.psf_fwhm, "PSF FWHM (pixels) of --generate")->capture_default_str();
   app->add_option("--noise", o.noise, "Noise σ (fraction of the peak) of --generate")->capture_default_str();
   app->add_option("--held-out", o.held_out,

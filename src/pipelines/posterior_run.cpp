@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "priors/diffusion_prior.hpp"
+#include "priors/patch_prior.hpp"
 #include "src/core/checks.hpp"
 #include "src/core/errors.hpp"
 #include "src/core/log.hpp"
@@ -176,7 +177,8 @@ void PosteriorRunRequest::validate() const {
 
 void PosteriorRunRequest::validate_units() const {
   require_non_negative("flux scale", flux_scale);
-  if (flux_scale > 0 && !std::dynamic_pointer_cast<const DiffusionPrior>(prior.prior))
+  if (flux_scale > 0 && !std::dynamic_pointer_cast<const DiffusionPrior>(prior.prior) &&
+      !std::dynamic_pointer_cast<const PatchPrior>(prior.prior))
     throw UsageError(fmt::format("flux scale applies to checkpoint priors; {} is already in Jy/pixel", prior.spec));
 }
 

@@ -10,6 +10,7 @@
 #include "src/core/checks.hpp"
 #include "src/core/errors.hpp"
 #include "src/core/units.hpp"
+#include "src/pipelines/prior_sampling.hpp"
 
 namespace penumbra {
 
@@ -65,10 +66,12 @@ std::vector<double> spec_numbers(const std::string& spec, std::size_t n) {
   return v;
 }
 
-PipelinePrior load_checkpoint_prior(const std::string& path) {
+// A patch checkpoint becomes a prior on size×size images (its training images' size when not given).
+PipelinePrior load_checkpoint_prior(const std::string& path, int size) {
   require_exists(path, "prior checkpoint");
   auto dp = DiffusionPrior::load(path);
-  return {dp, PixelUnits{dp->data_info().unit == "Jy/pixel" ? dp->data_info().scale : 0.0, 0.0}, path};
+  PixelUnits units{dp->data_info().unit == "Jy/pixel" ? dp->data_info().scale : 0.0, 0.0};
+  return {checkpoint_sampling_prior(dp, size), units, path};
 }
 
 }  // namespace
@@ -113,7 +116,7 @@ PipelinePrior load_pipeline_prior(const std::string& spec, int size) {
     throw UsageError(fmt::format("prior {}: unknown prior '{}'; known priors are {} or a checkpoint file", spec,
                                  spec.substr(0, colon), prior_syntax_list(PriorRole::kSampling)));
   } else {
-    lp = load_checkpoint_prior(spec);
+    lp = load_checkpoint_prior(spec, size);
   }
   lp.spec = spec;
   if (size > 0 && lp.prior->height() > 0 && (lp.prior->height() != size || lp.prior->width() != size))

@@ -1,5 +1,6 @@
 #include "src/pipelines/prior_sampling.hpp"
 
+#include <fmt/format.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include "samplers/diffusion_samplers.hpp"
 #include "samplers/driver.hpp"
 #include "src/core/checks.hpp"
+#include "src/core/errors.hpp"
 #include "src/core/progress.hpp"
 
 namespace penumbra {
@@ -18,6 +20,20 @@ void PriorSamplingSettings::validate() const {
   require_at_least<std::int64_t>("steps", steps, 1);
   require_non_negative("corrector steps", corrector_steps);
   require_positive("snr", snr);
+}
+
+std::shared_ptr<const Prior> checkpoint_sampling_prior(std::shared_ptr<const DiffusionPrior> prior, int size,
+                                                       const PatchTilingOptions& tiling) {
+  require_non_negative("image size", size);
+  if (prior->is_patch_prior()) {
+    const int side = size > 0 ? size : prior->data_info().height;
+    return make_patch_prior(std::move(prior), side, side, tiling);
+  }
+  if (size > 0 && (prior->height() != size || prior->width() != size))
+    throw UsageError(fmt::format("prior {} is defined on {}x{} images but the image size is {} (a whole-image "
+                                 "prior; a patch prior from train-prior --patch-size samples any multiple of its patch)",
+                                 prior->name(), prior->width(), prior->height(), size));
+  return prior;
 }
 
 std::unique_ptr<Sampler> make_prior_sampler(std::shared_ptr<const Prior> prior, const PriorSamplingSettings& s) {

@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 
+#include "priors/diffusion_prior.hpp"
+#include "priors/patch_prior.hpp"
 #include "samplers/sampler.hpp"
 #include "src/model/model.hpp"
 
@@ -26,6 +28,13 @@ struct PriorSamplingSettings {
   double snr = 0.16;                 // pc
   void validate() const;             // UsageError naming the quantity
 };
+
+// The prior a prior-sample or prior-validate run draws from: a whole-image
+// checkpoint itself (size 0 or its own size; UsageError naming both sizes
+// otherwise), a patch checkpoint as a patch prior of size×size images (0: its
+// training images' size; UsageError naming both when the patch does not divide it).
+std::shared_ptr<const Prior> checkpoint_sampling_prior(std::shared_ptr<const DiffusionPrior> prior, int size,
+                                                       const PatchTilingOptions& tiling = {});
 
 std::unique_ptr<Sampler> make_prior_sampler(std::shared_ptr<const Prior> prior, const PriorSamplingSettings& settings);
 

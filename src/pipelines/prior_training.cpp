@@ -110,12 +110,16 @@ TrainConfig new_training_config(const PriorTrainingOptions& o, const at::Tensor&
   cfg.sde.t_eps = o.t_eps > 0 ? o.t_eps : (cfg.sde.kind == Sde::Kind::kVE ? 1e-5 : 1e-3);
   cfg.sde.sigma_min = o.sigma_min;
   if (cfg.sde.kind == Sde::Kind::kVE)
-    cfg.sde.sigma_max = o.sigma_max > 0 ? o.sigma_max : max_pairwise_distance(train, 1000, o.seed);
+    cfg.sde.sigma_max = o.sigma_max > 0 ? o.sigma_max
+                                        : max_pairwise_distance(o.patch_size > 0 ? tile_crops(train, o.patch_size, false).images
+                                                                                 : train,
+                                                                1000, o.seed);
   cfg.net.width = o.width;
   cfg.net.multipliers = parse_int_list(o.multipliers, "channel multipliers");
   cfg.net.res_blocks = o.res_blocks;
   cfg.net.patch = o.patch;
   cfg.net.attention = o.attention;
+  cfg.net.coord_channels = o.patch_size > 0 ? 2 : 0;
   cfg.net.input_scaling = cfg.sde.kind == Sde::Kind::kVE;
   cfg.net.sigma_data = o.sigma_data > 0 ? o.sigma_data : std::max(1e-3, info.pixel_std);
   cfg.net.init_seed = derive_seed(o.seed, kInitStream);
@@ -177,6 +181,9 @@ void PriorTrainingOptions::validate() const {
   require_at_least<std::int64_t>("steps", steps, 1);
   require_at_least<std::int64_t>("checkpoint interval", checkpoint_every, 1);
   require_at_least<std::int64_t>("log interval", log_every, 1);
+  require_non_negative("patch size", patch_size);
+  if (patch_size > 0 && generate > 0 && patch_size > size)
+    fail_check("patch size", fmt::format("at most the image size {}", size), patch_size);
 }
 
 nlohmann::json run_prior_training(const PriorTrainingOptions& o, const std::filesystem::path& dir) {
@@ -189,6 +196,7 @@ nlohmann::json run_prior_training(const PriorTrainingOptions& o, const std::file
   auto training = images.all.slice(0, 0, n - held);
   auto test = images.all.slice(0, n - held, n);
   DataInfo info = images.info;
+  info.patch_size = o.patch_size;
   info.count = training.size(0);
   info.pixel_mean = training.mean().item<double>();
   info.pixel_std = training.std().item<double>();
@@ -198,9 +206,15 @@ nlohmann::json run_prior_training(const PriorTrainingOptions& o, const std::file
   const auto dp = job_data_parallel();
   tr->set_data_parallel(dp);
   const auto& cfg = tr->config();
+  const auto& trained = tr->data_info();
+  const int side_y = trained.patch_size > 0 ? trained.patch_size : trained.height;
+  const int side_x = trained.patch_size > 0 ? trained.patch_size : trained.width;
   log().info("score network: {} parameters, {:.3f} GFLOP per {}×{} evaluation; SDE {} σ_VE ∈ [{:.4g}, {:.4g}]",
-             tr->network().parameter_count(), tr->network().flops_per_image(info.height, info.width) / 1e9,
-             info.height, info.width, cfg.sde.kind_name(), cfg.sde.ve_sigma_min(), cfg.sde.ve_sigma_max());
+             tr->network().parameter_count(), tr->network().flops_per_image(side_y, side_x) / 1e9, side_y, side_x,
+             cfg.sde.kind_name(), cfg.sde.ve_sigma_min(), cfg.sde.ve_sigma_max());
+  if (trained.patch_size > 0)
+    log().info("patch prior: random {}² crops of {}×{} images with their positions", trained.patch_size,
+               trained.height, trained.width);
   log().info("training on {} images ({} held out), batch {}, lr {}, steps {} → {}", training.size(0), held, cfg.batch,
              cfg.lr, tr->steps_done(), o.steps);
   if (dp.active())
@@ -213,7 +227,7 @@ nlohmann::json run_prior_training(const PriorTrainingOptions& o, const std::file
                          {"network", cfg.net.to_json()},    {"data", tr->data_info().to_json()}};
   if (!tr->history().empty()) results["final_train_loss"] = tr->history().back().loss;
   if (held > 0 && dp.rank == 0) {
-    double hl = evaluate_dsm_loss(tr->ema_network(), cfg.sde, test, 6, 32, 0x4E1Dull);
+    double hl = evaluate_dsm_loss(tr->ema_network(), cfg.sde, test, 6, 32, 0x4E1Dull, tr->data_info().patch_size);
     results["held_out_dsm_loss"] = hl;
     results["held_out_images"] = held;
     log().info("held-out DSM loss (EMA weights, {} images, 6 levels): {:.5f}", held, hl);

@@ -19,6 +19,10 @@ struct PriorTrainingOptions {
   int size = 64;
   double psf_fwhm = 0, noise = 0;
   std::int64_t held_out = -1;  // -1: 256 when there are ≥ 2560 images, else 0
+  // > 0: a patch prior (priors/patch_prior.hpp): every step trains on one random
+  // patch_size² crop of each batch image, with its position; a new run's network
+  // gets the two position channels. 0: whole images.
+  int patch_size = 0;
   // Network and SDE of a new run (a resumed run keeps its checkpoint's).
   std::string sde = "ve";
   int width = 16, res_blocks = 1, patch = 2;

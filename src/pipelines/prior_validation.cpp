@@ -1,6 +1,7 @@
 #include "src/pipelines/prior_validation.hpp"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <fmt/format.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -113,11 +114,11 @@ torch::Tensor read_stack(const std::string& path, const std::string& dataset, in
   return torch::from_blob(a.data.data(), {std::int64_t(a.shape[0]), h, w}, torch::kFloat32).clone();
 }
 
-torch::Tensor prior_samples(std::shared_ptr<const DiffusionPrior> prior, const PriorValidationOptions& o) {
+torch::Tensor prior_samples(std::shared_ptr<const Prior> prior, double start_mean, const PriorValidationOptions& o) {
   if (!o.samples_file.empty()) return read_stack(o.samples_file, "/samples", prior->height(), prior->width());
   auto sampler = make_prior_sampler(prior, o.sampling);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(derive_seed(o.seed, kSamplingStream));
-  PriorDraws d{o.n, kSamplingBatch, prior->height(), prior->width(), prior->data_info().pixel_mean};
+  PriorDraws d{o.n, kSamplingBatch, prior->height(), prior->width(), start_mean};
   return draw_prior_samples(*sampler, d, gen, "prior-validate sampling");
 }
 
@@ -200,7 +201,48 @@ nlohmann::json sample_and_reference(double samples, double reference) {
   return {{"samples", samples}, {"reference", reference}};
 }
 
+// Mean power on the axes at ±k (4 points) over the mean power of the ring |k| ∈ [k − ½, k + ½).
+double axis_to_ring(const torch::Tensor& x, int k) {
+  const auto n = x.size(1);
+  auto p = torch::fft::fft2(x.to(torch::kFloat64)).abs().square().mean(0);
+  auto f = torch::fft::fftfreq(n, torch::TensorOptions().dtype(torch::kFloat64)) * double(n);
+  auto r = torch::sqrt(f.reshape({-1, 1}).square() + f.reshape({1, -1}).square());
+  auto ring = (r >= k - 0.5).logical_and(r < k + 0.5);
+  const double ring_mean = p.masked_select(ring).mean().item<double>();
+  const auto m = (n - k) % n;
+  const double axis = (p[0][k] + p[0][m] + p[k][0] + p[m][0]).item<double>() / 4;
+  return axis / ring_mean;
+}
+
+nlohmann::json seams_json(const TilePeriodPower& t) {
+  return {{"tile_period_px", t.period_px},
+          {"tile_frequency_cycles_per_image", t.frequency},
+          {"axis_to_ring_power", sample_and_reference(t.axis_to_ring_samples, t.axis_to_ring_reference)},
+          {"excess_at_tile_period", t.excess},
+          {"radial_ratio_excess_at_tile_period", t.radial_ratio_excess}};
+}
+
 }  // namespace prior_validation_impl
+
+TilePeriodPower tile_period_power(const at::Tensor& samples, const at::Tensor& references, int period_px) {
+  using namespace prior_validation_impl;
+  const auto n = samples.size(1);
+  require_positive("tile period", period_px);
+  if (samples.size(2) != n || references.size(1) != n || references.size(2) != n || n % period_px != 0 ||
+      n / period_px < 2)
+    throw UsageError(fmt::format("seam check: square images of the same side with ≥ 2 tiles of {} px needed", period_px));
+  TilePeriodPower t;
+  t.period_px = period_px;
+  t.frequency = int(n / period_px);
+  t.axis_to_ring_samples = axis_to_ring(samples, t.frequency);
+  t.axis_to_ring_reference = axis_to_ring(references, t.frequency);
+  t.excess = t.axis_to_ring_samples / t.axis_to_ring_reference;
+  auto ps = radial_power(samples), pr = radial_power(references);
+  const auto k = std::size_t(t.frequency);
+  const double around = k + 1 < ps.size() ? 0.5 * (ps[k - 1] / pr[k - 1] + ps[k + 1] / pr[k + 1]) : ps[k - 1] / pr[k - 1];
+  t.radial_ratio_excess = (ps[k] / pr[k]) / around;
+  return t;
+}
 
 void PriorValidationOptions::validate() const {
   if (samples_file.empty()) {
@@ -208,6 +250,7 @@ void PriorValidationOptions::validate() const {
     sampling.validate();
   }
   require_at_least<std::int64_t>("reference images", reference, 1);
+  tiling.validate();
   if (reference_file.empty()) parse_training_kind(kind);
 }
 
@@ -215,9 +258,10 @@ nlohmann::json run_prior_validation(std::shared_ptr<const DiffusionPrior> prior,
                                     const PriorValidationOptions& o, RunFolder& run) {
   using namespace prior_validation_impl;
   o.validate();
-  const int h = prior->height(), w = prior->width();
+  auto drawn_from = checkpoint_sampling_prior(prior, o.size, o.tiling);
+  const int h = drawn_from->height(), w = drawn_from->width();
   if (h != w) throw DataError(checkpoint.string() + ": prior validation needs square images");
-  auto samples = prior_samples(prior, o);
+  auto samples = prior_samples(drawn_from, prior->data_info().pixel_mean, o);
   auto ref = held_out_references(o, h, w);
   samples = samples / prior->physical_scale();
 
@@ -229,8 +273,14 @@ nlohmann::json run_prior_validation(std::shared_ptr<const DiffusionPrior> prior,
   plot_cdfs(s.size, r.size, ref, "size distribution (CDF)", "flux-weighted RMS radius (pixels)",
             run.path("size_cdf.png"));
   auto dsm_images = ref.images.slice(0, 0, std::min<std::int64_t>(256, ref.images.size(0)));
-  double dsm = evaluate_dsm_loss(prior->network(), prior->sde(), dsm_images, 6, 32, 0x4E1Dull);
+  double dsm =
+      evaluate_dsm_loss(prior->network(), prior->sde(), dsm_images, 6, 32, 0x4E1Dull, prior->data_info().patch_size);
+  nlohmann::json seams;  // null for a whole-image prior: it has no tiles
+  const int tile = prior->data_info().patch_size;
+  if (tile > 0 && h / tile >= 2) seams = seams_json(tile_period_power(samples, ref.images, tile));
   return {{"prior", checkpoint.string()},
+          {"size", h},
+          {"seams", seams},
           {"training_steps", prior->training_steps()},
           {"samples", samples.size(0)},
           {"reference_images", ref.images.size(0)},

@@ -8,7 +8,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include <ATen/core/Tensor.h>
+
 #include "priors/diffusion_prior.hpp"
+#include "priors/patch_prior.hpp"
 #include "src/core/run_folder.hpp"
 #include "src/pipelines/prior_sampling.hpp"
 
@@ -22,8 +25,21 @@ struct PriorValidationOptions {
   std::string reference_file;         // or an HDF5 stack (/images [N,H,W]); the first `reference` are used
   std::int64_t reference = 512;       // held-out images
   std::uint64_t seed = 0;             // the run's seed: sampling and reference streams derive from it
+  int size = 0;                       // image side of a patch prior's samples (0: its training images')
+  PatchTilingOptions tiling;          // how a patch prior assembles its score
   void validate() const;              // UsageError naming the quantity
 };
+
+// The seam check of a patch prior: power at the tile frequency k₀ = N/P (cycles
+// per image) on the two frequency axes, where fixed tile edges put theirs,
+// against the mean power of the ring |k| = k₀, for samples and references, both
+// [n, N, N]; excess = samples' ratio / references' ratio (1: no seams).
+struct TilePeriodPower {
+  int period_px = 0, frequency = 0;
+  double axis_to_ring_samples = 0, axis_to_ring_reference = 0, excess = 0;
+  double radial_ratio_excess = 0;  // P_s/P_r at k₀ over its mean at k₀ ± 1 (1: no bump in the radial spectrum)
+};
+TilePeriodPower tile_period_power(const at::Tensor& samples, const at::Tensor& references, int period_px);
 
 // Writes power_spectrum.png, pixel_histogram.png, flux_cdf.png and size_cdf.png
 // into `run` and returns the numbers of run.json. `checkpoint` names the prior in them.
