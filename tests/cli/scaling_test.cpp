@@ -92,3 +92,31 @@ TEST(ScalingCommand, BadOptionsAreOneLine) {
     EXPECT_FALSE(fs::exists(dir / "out" / "study.json")) << c.args;
   }
 }
+
+// Cells dealt over 2 ranks give the one-rank table and fits (seeds depend on the cell alone).
+TEST(ScalingCommand, TwoRanksGiveTheOneRankResults) {
+  if (run_command("command -v mpirun") != 0) GTEST_SKIP() << "no mpirun on PATH";
+  auto dir = scratch_dir("scaling_cmd_mpi");
+  auto data = tiny_votes(dir);
+  const std::string grid = "--data-sizes 10,20,30 --model-sizes 4,8 --steps 2";
+  std::string log;
+  ASSERT_EQ(run_command(scaling(dir / "one", data, grid), &log), 0) << log;
+  ASSERT_EQ(run_command("OMP_NUM_THREADS=1 mpirun --oversubscribe --allow-run-as-root -n 2 " +
+                            scaling(dir / "two", data, grid),
+                        &log),
+            0)
+      << log;
+  auto table = [](const fs::path& csv) {  // without the wall-time column
+    std::string s = penumbra::read_text(csv), out;
+    for (std::size_t at = 0, end; at < s.size(); at = end + 1) {
+      end = s.find('\n', at);
+      auto line = s.substr(at, end - at);
+      out += line.substr(0, line.rfind(',')) + "\n";
+    }
+    return out;
+  };
+  EXPECT_EQ(table(dir / "one" / "scaling.csv"), table(dir / "two" / "scaling.csv"));
+  auto one = nlohmann::json::parse(penumbra::read_text(dir / "one" / "fits.json"));
+  auto two = nlohmann::json::parse(penumbra::read_text(dir / "two" / "fits.json"));
+  EXPECT_EQ(one["loss_vs_data"], two["loss_vs_data"]);
+}
