@@ -28,27 +28,6 @@ struct LabelVolumeCliOptions {
   std::vector<std::string> labels = {"50", "100", "200"};
 };
 
-std::vector<int> parse_labels(const std::vector<std::string>& list) {
-  std::vector<int> out;
-  for (const auto& item : list) {
-    if (item == "all") {
-      out.push_back(0);
-      continue;
-    }
-    std::size_t used = 0;
-    int n = -1;
-    try {
-      n = std::stoi(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != item.size() || n < 1)
-      throw UsageError(fmt::format("--labels: '{}' is not a whole number ≥ 1 or 'all'", item));
-    out.push_back(n);
-  }
-  return out;
-}
-
 void add_options(CLI::App* c, LabelVolumeCliOptions& o) {
   auto& d = o.data;
   auto& t = o.train;
@@ -116,7 +95,8 @@ void print_summary(const nlohmann::json& summary) {
 }
 
 void run_label_volume(LabelVolumeCliOptions& o, Context& ctx) {
-  o.study.labels = parse_labels(o.labels);
+  o.study.labels.clear();
+  for (const auto& n : o.labels) o.study.labels.push_back(parse_label_count(n));
   validate_train_options(o.train);
   validate_data_options(o.data);
   validate(o.study, o.data);

@@ -29,16 +29,21 @@ namespace {
 
 bool is_mirabest(const ClassifierDataOptions& d) { return d.data.rfind("mirabest:", 0) == 0; }
 
-int parse_ratio_part(const std::string& text, const std::string& spec) {
+// A whole number ≥ 1, or −1 for anything else.
+int whole_number(const std::string& text) {
   std::size_t used = 0;
-  int v = 0;
+  int v = -1;
   try {
     v = std::stoi(text, &used);
   } catch (const std::exception&) {
-    used = 0;
+    return -1;
   }
-  if (used != text.size() || v < 1)
-    throw UsageError(fmt::format("unlabelled pool '{}': expected imbalanced:A:B with whole A, B ≥ 1", spec));
+  return used == text.size() && v >= 1 ? v : -1;
+}
+
+int parse_ratio_part(const std::string& text, const std::string& spec) {
+  const int v = whole_number(text);
+  if (v < 1) throw UsageError(fmt::format("unlabelled pool '{}': expected imbalanced:A:B with whole A, B ≥ 1", spec));
   return v;
 }
 
@@ -50,6 +55,13 @@ std::uint64_t name_stream(const std::string& s) {
 }
 
 }  // namespace
+
+int parse_label_count(const std::string& text) {
+  if (text == "all") return 0;
+  const int n = whole_number(text);
+  if (n < 1) throw UsageError(fmt::format("labels: '{}' is not a whole number ≥ 1 or 'all'", text));
+  return n;
+}
 
 UnlabelledPoolSpec parse_unlabelled_pool(const std::string& spec) {
   using K = UnlabelledPoolSpec::Kind;

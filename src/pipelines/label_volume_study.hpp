@@ -60,6 +60,9 @@ struct UnlabelledPoolSpec {
 // "rest", "imbalanced:1:4", "degraded", "synthetic", "uncertain", ...; UsageError otherwise.
 UnlabelledPoolSpec parse_unlabelled_pool(const std::string& spec);
 
+// "all" → 0 (every training image of the fold), "50" → 50; UsageError otherwise.
+int parse_label_count(const std::string& text);
+
 struct LabelVolumeOptions {
   std::vector<int> labels = {50, 100, 200};  // 0: all the fold's training images
   std::vector<std::string> methods = {"supervised", "fixmatch"};
