@@ -36,10 +36,12 @@ DiskOrientation as209_orientation() {
   return {d.inclination, d.position_angle, 0, 0};
 }
 
-// The preset at 0.1 of its integrations (6 of 30 s per block), made once for the suite.
+// The preset at 0.1 of its integrations (6 of 30 s per block), made once per process, in a
+// folder named after the first test that asks (ctest runs each test in its own process, in parallel).
 const std::filesystem::path& small_preset() {
   static const std::filesystem::path dir = [] {
-    auto d = scratch_dir("dsharp-preset") / "sim";
+    const std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    auto d = scratch_dir("dsharp-preset-" + test) / "sim";
     std::string log;
     EXPECT_EQ(penumbra_run("--seed 3 --out " + d.string() + " simulate --preset dsharp-as209 --preset-fraction 0.1",
                            &log),
