@@ -80,19 +80,22 @@ std::vector<IdealQuestion> ideal_answers(const MorphologyLatents& m) {
   double merger = m.companion_ratio * std::exp(-m.companion_separation / 0.3);
   q.push_back({"merging",
                {"merger", "major-disturbance", "minor-disturbance", "none"},
-               ordinal(merger, {0.4, 0.2, 0.08, 0.0}, 0.04)});
+               ordinal(merger, {0.4, 0.2, 0.1, 0.0}, 0.04)});
   return q;
 }
 
-// The answer a volunteer confuses `a` with: a neighbour on ordered questions, any other otherwise.
-int confused_answer(int a, int k, bool ordered, Rng& rng) {
+// The answer a volunteer confuses `a` with: a neighbour on ordered questions;
+// otherwise another answer, the more plausible ones (by the ideal probabilities
+// `p` of the question's k answers) more often, so rare answers (artifact) stay rare.
+int confused_answer(int a, const double* p, int k, bool ordered, Rng& rng) {
   if (ordered) {
     if (a == 0) return 1;
     if (a == k - 1) return k - 2;
     return std::uniform_int_distribution<int>(0, 1)(rng) ? a + 1 : a - 1;
   }
-  int b = std::uniform_int_distribution<int>(0, k - 2)(rng);
-  return b >= a ? b + 1 : b;
+  std::vector<double> w(k);
+  for (int j = 0; j < k; ++j) w[j] = j == a ? 0.0 : p[j] + 0.05;
+  return std::discrete_distribution<int>(w.begin(), w.end())(rng);
 }
 
 }  // namespace
@@ -179,7 +182,8 @@ VolunteerVotes simulate_votes(const std::vector<double>& probs, const VoteTree& 
       std::discrete_distribution<int> pick(probs.begin() + question.first_answer,
                                            probs.begin() + question.first_answer + k);
       int a = pick(rng);
-      if (unit(rng) < opt.confusion * (1 - skill)) a = confused_answer(a, k, question.ordered, rng);
+      if (unit(rng) < opt.confusion * (1 - skill))
+        a = confused_answer(a, probs.data() + question.first_answer, k, question.ordered, rng);
       ++out.counts[question.first_answer + a];
       q = question.answers[a].next_question;
     }

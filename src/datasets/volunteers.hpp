@@ -10,7 +10,9 @@
 // smooth). Real volunteers are noisier: volunteer v has a skill s_v ~ Beta(a, b);
 // with probability confusion·(1 − s_v) they pick a confused answer instead: a
 // neighbour of the intended one on ordered questions (bar strength, bulge size),
-// any other answer on unordered ones. Questions no volunteer reaches get 0 votes.
+// another answer on unordered ones, chosen in proportion to its probability + 0.05
+// (so a rare answer such as "artifact" stays rare). Questions no volunteer reaches
+// get 0 votes.
 //
 // The model knows the questions and answers of the GZ DECaLS tree
 // (data/gz/decals_tree.json) by name; a tree with other names is a UsageError
