@@ -239,3 +239,112 @@ TEST_F(PatchPriorTest, GaussianFieldPatchPriorReproducesTheCovarianceAt128) {
   EXPECT_LT(fixed, 0.3 * field->covariance(0, 1));
 }
 
+
+namespace {
+
+ScoreNetConfig patch_net(int coords) {
+  ScoreNetConfig c;
+  c.width = 8;
+  c.multipliers = {1, 2};
+  c.sigma_data = 0.1;
+  c.init_seed = 5;
+  c.coord_channels = coords;
+  return c;
+}
+
+TrainConfig patch_training() {
+  TrainConfig c;
+  c.net = patch_net(2);
+  c.sde.sigma_min = 0.01;
+  c.sde.sigma_max = 5;
+  c.sde.t_eps = 1e-5;
+  c.batch = 4;
+  c.lr = 2e-3;
+  c.warmup = 2;
+  c.seed = 23;
+  return c;
+}
+
+at::Tensor disk_images(int n, int size) {
+  GalaxyOptions o;
+  o.size = size;
+  TrainingSetGenerator g(TrainingKind::kDisks, n, o, 4);
+  auto t = torch::empty({n, size, size});
+  g.write_images(0, n, t.data_ptr<float>());
+  return t;
+}
+
+DataInfo patch_info(int size, int patch) {
+  DataInfo d;
+  d.height = d.width = size;
+  d.patch_size = patch;
+  d.source = "test disks";
+  return d;
+}
+
+}  // namespace
+
+TEST_F(PatchPriorTest, PositionChannelsAreInputsAndOptionalInTheCheckpoint) {
+  ScoreNetwork plain(patch_net(0)), located(patch_net(2));
+  auto x = torch::randn({2, 16, 16});
+  auto s = torch::tensor({0.5f, 1.f});
+  auto pos = patch_position_maps({0, 16}, {0, 0}, 16, 32, 32, 32, 32);
+  EXPECT_EQ(pos.sizes(), (std::vector<int64_t>{2, 2, 16, 16}));
+  auto y = located.raw(x, torch::log(s), torch::ones({2}), pos);
+  EXPECT_EQ(y.sizes(), x.sizes());  // one output channel
+  // The position changes the output: the same patch at the top and the bottom of the image.
+  auto same_x = torch::cat({x.slice(0, 0, 1), x.slice(0, 0, 1)});
+  auto two = located.raw(same_x, torch::log(s), torch::ones({2}), pos);
+  EXPECT_GT((two[0] - two[1]).abs().max().item<double>(), 0.0);
+  EXPECT_THROW(located.raw(x, torch::log(s), torch::ones({2})), UsageError);
+  EXPECT_THROW(plain.raw(x, torch::log(s), torch::ones({2}), pos), UsageError);
+  EXPECT_GT(located.flops_per_image(16, 16), plain.flops_per_image(16, 16));
+  // Written only when used: a whole-image network's header is what it always was.
+  EXPECT_FALSE(patch_net(0).to_json().contains("coord_channels"));
+  EXPECT_EQ(ScoreNetConfig::from_json(patch_net(2).to_json()).coord_channels, 2);
+  auto old = patch_net(0).to_json();
+  EXPECT_EQ(ScoreNetConfig::from_json(old).coord_channels, 0);
+  auto bad = patch_net(3);
+  EXPECT_THROW(ScoreNetwork{bad}, UsageError);
+}
+
+TEST_F(PatchPriorTest, TrainsOnCropsResumesExactlyAndTilesAnyMultipleOfItsPatch) {
+  auto dir = test::scratch_dir("patch_prior_training");
+  auto data = disk_images(6, 32);
+  PriorTrainer straight(patch_training(), patch_info(32, 16), data);
+  for (int i = 0; i < 6; ++i) EXPECT_TRUE(std::isfinite(straight.step()));
+  PriorTrainer first(patch_training(), patch_info(32, 16), data);
+  for (int i = 0; i < 3; ++i) first.step();
+  first.save(dir / "half.ckpt");
+  auto resumed = PriorTrainer::resume(dir / "half.ckpt", data);
+  EXPECT_EQ(resumed.data_info().patch_size, 16);
+  for (int i = 0; i < 3; ++i) resumed.step();
+  auto a = straight.network().named_parameters(), b = resumed.network().named_parameters();
+  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i].second, b[i].second)) << a[i].first;
+  straight.save(dir / "patch.ckpt");
+  // A patch the network cannot halve (levels 2: divisible by 2), one larger than the images.
+  EXPECT_THROW(PriorTrainer(patch_training(), patch_info(32, 15), data), UsageError);
+  EXPECT_THROW(PriorTrainer(patch_training(), patch_info(32, 48), data), UsageError);
+
+  auto dp = DiffusionPrior::load(dir / "patch.ckpt");
+  ASSERT_TRUE(dp->is_patch_prior());
+  EXPECT_THROW(dp->score(torch::zeros({1, 32, 32}), torch::ones({1})), UsageError);
+  for (int side : {32, 64, 96}) {
+    auto prior = make_patch_prior(dp, side, side);
+    auto sc = prior->score(torch::zeros({2, side, side}), torch::tensor({0.1f, 1.f}));
+    EXPECT_EQ(sc.sizes(), (std::vector<int64_t>{2, side, side}));
+    EXPECT_TRUE(torch::isfinite(sc).all().item<bool>());
+    EXPECT_DOUBLE_EQ(prior->flops_per_score_call(1),
+                     double(prior->max_tiles_per_image()) * dp->network().flops_per_image(16, 16));
+  }
+  try {
+    make_patch_prior(dp, 40, 40);
+    FAIL() << "40 is not a multiple of 16";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("40"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("16"), std::string::npos) << e.what();
+  }
+  const double l1 = evaluate_dsm_loss(dp->network(), dp->sde(), data, 2, 8, 1, 16);
+  EXPECT_TRUE(std::isfinite(l1));
+  EXPECT_EQ(l1, evaluate_dsm_loss(dp->network(), dp->sde(), data, 2, 8, 1, 16));
+}
