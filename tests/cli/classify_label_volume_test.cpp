@@ -53,6 +53,15 @@ TEST(ClassifyDoubtCli, ConfidentVsUncertainOnATinyMiraBestModel) {
   EXPECT_LE(ci[0].get<double>(), j["entropy_ratio"].get<double>());
   EXPECT_GE(ci[1].get<double>(), j["entropy_ratio"].get<double>());
   EXPECT_NE(out.find("entropy ratio Uncertain/Confident"), std::string::npos) << out;
+  // A model that trained on Uncertain images too is refused, in one line.
+  std::filesystem::copy(dir / "m", dir / "m-all", std::filesystem::copy_options::recursive);
+  auto cfg = nlohmann::json::parse(read_text(dir / "m-all" / "config.json"));
+  cfg["extra"]["subset"] = "all";
+  write_text_atomic(dir / "m-all" / "config.json", cfg.dump());
+  EXPECT_EQ(test::run_command(p + (dir / "d2").string() + " classify doubt --model " + (dir / "m-all").string(), &out),
+            64);
+  EXPECT_NE(out.find("trained on subset 'all': its Uncertain images are not held out"), std::string::npos) << out;
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
 }
 
 TEST(ClassifyLabelVolumeCli, BadOptionsAreOneLine) {
