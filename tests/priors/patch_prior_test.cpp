@@ -348,3 +348,19 @@ TEST_F(PatchPriorTest, TrainsOnCropsResumesExactlyAndTilesAnyMultipleOfItsPatch)
   EXPECT_TRUE(std::isfinite(l1));
   EXPECT_EQ(l1, evaluate_dsm_loss(dp->network(), dp->sde(), data, 2, 8, 1, 16));
 }
+
+// The margin sweep of docs/prior.md ("Patch priors"): the covariance test at margins 0, 2, 4
+// and 6 px (about a minute): build/tests/test_priors --gtest_also_run_disabled_tests
+// --gtest_filter='*PatchMarginSweep*'
+TEST_F(PatchPriorTest, DISABLED_PatchMarginSweep) {
+  auto field = std::make_shared<GaussianFieldPatchScore>(32, 1.0, 2.0, "exponential", 30.0, 0.02);
+  for (int margin : {0, 2, 4, 6}) {
+    PatchTilingOptions o;
+    o.margin = margin;
+    auto prior = std::make_shared<PatchPrior>(field, 128, 128, o);
+    auto x = draw(prior, 6, 150, 11);
+    std::cout << "margin " << margin << " tiles/image " << prior->max_tiles_per_image() << " covariance at lags 0,1,2,4:";
+    for (int lag : {0, 1, 2, 4}) std::cout << " " << lag_covariance(x, 0, lag) << " (" << field->covariance(0, lag) << ")";
+    std::cout << std::endl;
+  }
+}
