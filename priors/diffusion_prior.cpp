@@ -77,7 +77,6 @@ class NetworkPatchScore final : public PatchScore {
   int reference_height() const override { return p_->data_info().height; }
   int reference_width() const override { return p_->data_info().width; }
   at::Tensor score(const at::Tensor& patches, const at::Tensor& sigma, const at::Tensor& positions) const override {
-    torch::NoGradGuard ng;
     return p_->score_at(patches, sigma, positions);
   }
   double flops_per_patch() const override { return p_->network().flops_per_image(patch_size(), patch_size()); }
