@@ -121,11 +121,25 @@ void write_gz_votes(RunFolder& run, std::uint64_t run_seed, const DatasetOptions
                                    g.count, g.galaxy.size, g.grey ? " --grey" : "", g.galaxy.psf_fwhm, g.galaxy.noise,
                                    g.volunteers.min_volunteers, g.volunteers.max_volunteers,
                                    o.tree.empty() ? "decals" : o.tree, run_seed);
+  std::vector<QuestionSummary> summary;
   write_atomic(path, [&](const std::filesystem::path& tmp) {
-    write_vote_dataset(tmp, g, tree, derive_seed(run_seed, 0x6A707E5ull), source);
+    summary = write_vote_dataset(tmp, g, tree, derive_seed(run_seed, 0x6A707E5ull), source);
   });
+  nlohmann::json questions;  // what the crowd said, also in run.json
+  for (std::size_t k = 0; k < summary.size(); ++k) {
+    const auto& s = summary[k];
+    std::string line;
+    for (std::size_t a = 0; a < s.mean_fractions.size(); ++a) {
+      const auto& name = tree.questions()[k].answers[a].name;
+      questions[s.name]["mean_fractions"][name] = s.mean_fractions[a];
+      line += fmt::format(" {} {:.2f}", name, s.mean_fractions[a]);
+    }
+    questions[s.name]["reached"] = s.reached;
+    questions[s.name]["mean_votes"] = s.mean_votes;
+    log().info("{:<18} reached {:.2f}, {:4.1f} votes:{}", s.name, s.reached, s.mean_votes, line);
+  }
   run.finish({{"file", path.string()}, {"images", g.count}, {"size", g.galaxy.size}, {"kind", "gz-votes"},
-              {"answers", tree.answer_count()}});
+              {"answers", tree.answer_count()}, {"questions", questions}});
   fmt::print("{}\n", path.string());
 }
 

@@ -29,7 +29,7 @@ std::string join(const std::vector<std::string>& v) {
 
 // Items [first, first+n) on `threads` threads into the chunk buffers.
 void make_chunk(const GzVoteOptions& opt, const VoteTree& tree, std::uint64_t seed, std::int64_t first,
-                std::int64_t n, int threads, std::vector<float>& images, Array<std::int64_t>& votes,
+                std::int64_t n, int threads, std::vector<float>& images, std::vector<std::int32_t>& votes,
                 Array<double>& params) {
   const std::size_t pixels = std::size_t(opt.grey ? 1 : kColourBands) * opt.galaxy.size * opt.galaxy.size;
   const std::size_t answers = tree.answer_count(), np = params.shape[1];
@@ -38,7 +38,7 @@ void make_chunk(const GzVoteOptions& opt, const VoteTree& tree, std::uint64_t se
     for (std::int64_t i = t; i < n; i += threads) {
       auto item = make_gz_vote_item(opt, tree, seed, first + i);
       std::copy(item.image.begin(), item.image.end(), images.begin() + i * pixels);
-      std::copy(item.votes.begin(), item.votes.end(), votes.data.begin() + (first + i) * answers);
+      std::copy(item.votes.begin(), item.votes.end(), votes.begin() + (first + i) * answers);
       std::copy(item.params.begin(), item.params.end(), params.data.begin() + (first + i) * np);
     }
   };
@@ -77,14 +77,15 @@ GzVoteItem make_gz_vote_item(const GzVoteOptions& opt, const VoteTree& tree, std
   return item;
 }
 
-void write_vote_dataset(const std::filesystem::path& path, const GzVoteOptions& opt, const VoteTree& tree,
-                        std::uint64_t seed, const std::string& source, int threads) {
+std::vector<QuestionSummary> write_vote_dataset(const std::filesystem::path& path, const GzVoteOptions& opt,
+                                                const VoteTree& tree, std::uint64_t seed, const std::string& source,
+                                                int threads) {
   opt.validate();
   answer_probabilities(MorphologyLatents{}, tree);  // a tree the volunteers cannot answer fails before any work
   if (threads <= 0) threads = thread_count();
   const int channels = opt.grey ? 1 : kColourBands, n = opt.galaxy.size;
-  const std::size_t count = std::size_t(opt.count);
-  Array<std::int64_t> votes{std::vector<std::int64_t>(count * tree.answer_count()), {count, std::size_t(tree.answer_count())}};
+  const std::size_t count = std::size_t(opt.count), answers = tree.answer_count();
+  std::vector<std::int32_t> votes(count * answers);
   const auto names = gz_vote_param_names();
   Array<double> params{std::vector<double>(count * names.size()), {count, names.size()}};
   Hdf5Store store(path, Hdf5Store::Mode::kCreate);
@@ -101,13 +102,42 @@ void write_vote_dataset(const std::filesystem::path& path, const GzVoteOptions& 
   bar.finish();
   store.set_attr("/images", "bands", opt.grey ? std::string("grey") : std::string(kColourBandNames));
   store.set_attr("/images", "normalisation", "peak");
-  store.write("/votes", votes);
+  store.write("/votes", Array<std::int64_t>{{votes.begin(), votes.end()}, {count, answers}});
   store.set_attr("/votes", "columns", join(tree.answer_names()));
   store.write("/params", params);
   store.set_attr("/params", "columns", join(names));
   store.set_attr("/", "tree", tree.to_json().dump());
   store.set_attr("/", "kind", "gz-votes");
   store.set_attr("/", "source", source);
+  return summarise_votes(votes, opt.count, tree);
+}
+
+std::vector<QuestionSummary> summarise_votes(const std::vector<std::int32_t>& votes, std::int64_t count,
+                                             const VoteTree& tree) {
+  const int answers = tree.answer_count();
+  if (std::int64_t(votes.size()) != count * answers)
+    throw InternalError(fmt::format("summarise_votes: {} counts for {} galaxies of {} answers", votes.size(), count,
+                                    answers));
+  std::vector<QuestionSummary> out;
+  for (const auto& q : tree.questions()) {
+    QuestionSummary s{q.name, 0, 0, std::vector<double>(q.answers.size(), 0.0)};
+    for (std::int64_t i = 0; i < count; ++i) {
+      const std::int32_t* v = votes.data() + i * answers + q.first_answer;
+      double n = 0;
+      for (std::size_t a = 0; a < q.answers.size(); ++a) n += v[a];
+      if (n == 0) continue;
+      s.reached += 1;
+      s.mean_votes += n;
+      for (std::size_t a = 0; a < q.answers.size(); ++a) s.mean_fractions[a] += v[a] / n;
+    }
+    if (s.reached > 0) {
+      s.mean_votes /= s.reached;
+      for (auto& f : s.mean_fractions) f /= s.reached;
+    }
+    s.reached /= double(std::max<std::int64_t>(count, 1));
+    out.push_back(s);
+  }
+  return out;
 }
 
 namespace {

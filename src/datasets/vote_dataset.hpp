@@ -37,10 +37,23 @@ struct GzVoteItem {
 GzVoteItem make_gz_vote_item(const GzVoteOptions& opt, const VoteTree& tree, std::uint64_t seed, std::int64_t i);
 std::vector<std::string> gz_vote_param_names();
 
+// What the crowd said, per question: the fraction of galaxies whose question got
+// any votes, the mean number of votes there, and the mean vote fraction of each
+// answer over those galaxies.
+struct QuestionSummary {
+  std::string name;
+  double reached = 0, mean_votes = 0;
+  std::vector<double> mean_fractions;
+};
+std::vector<QuestionSummary> summarise_votes(const std::vector<std::int32_t>& votes, std::int64_t count,
+                                             const VoteTree& tree);
+
 // Writes the whole set to `path` (truncating it) on `threads` threads (≤ 0:
 // penumbra::thread_count()), with a progress bar; `source` is stored as provenance.
-void write_vote_dataset(const std::filesystem::path& path, const GzVoteOptions& opt, const VoteTree& tree,
-                        std::uint64_t seed, const std::string& source, int threads = 0);
+// Returns the summary of the votes written.
+std::vector<QuestionSummary> write_vote_dataset(const std::filesystem::path& path, const GzVoteOptions& opt,
+                                                const VoteTree& tree, std::uint64_t seed, const std::string& source,
+                                                int threads = 0);
 
 struct VoteDataset {
   std::vector<float> images;          // [count][channels][size][size]

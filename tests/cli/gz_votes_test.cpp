@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "src/datasets/vote_dataset.hpp"
 #include "tests/support/paths.hpp"
@@ -18,6 +19,8 @@ TEST(GzVotesCommand, WritesAFileTheReaderTakes) {
             0)
       << out;
   auto d = penumbra::read_vote_dataset(dir / "run" / "gz-votes.h5");
+  auto run = nlohmann::json::parse(std::ifstream(dir / "run" / "run.json"));
+  EXPECT_EQ(run["results"]["questions"]["smooth-or-featured"]["reached"], 1.0) << run.dump();
   EXPECT_EQ(d.count, 20);
   EXPECT_EQ(d.channels, 3);
   EXPECT_EQ(d.size, 24);

@@ -38,7 +38,18 @@ TEST(VoteDataset, RoundTripMatchesTheItemsAndAnyThreadCount) {
   auto tree = VoteTree::decals();
   write_vote_dataset(dir / "a.h5", tiny(), tree, 9, "test", 1);
   write_vote_dataset(dir / "b.h5", tiny(), tree, 9, "test", 3);
+  auto summary = write_vote_dataset(dir / "c.h5", tiny(), tree, 9, "test", 2);
   auto a = read_vote_dataset(dir / "a.h5"), b = read_vote_dataset(dir / "b.h5");
+  // The summary returned is the summary of the votes written.
+  auto again = summarise_votes(a.votes, a.count, tree);
+  ASSERT_EQ(summary.size(), std::size_t(tree.question_count()));
+  EXPECT_EQ(summary[0].reached, 1.0);  // everyone answers the first question
+  for (std::size_t q = 0; q < summary.size(); ++q) {
+    EXPECT_EQ(summary[q].mean_fractions, again[q].mean_fractions);
+    double sum = 0;
+    for (double f : summary[q].mean_fractions) sum += f;
+    EXPECT_NEAR(sum, summary[q].reached > 0 ? 1.0 : 0.0, 1e-12) << summary[q].name;
+  }
   EXPECT_EQ(a.images, b.images);
   EXPECT_EQ(a.votes, b.votes);
   ASSERT_EQ(a.count, 12);
