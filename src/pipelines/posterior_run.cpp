@@ -170,6 +170,10 @@ void PosteriorRunRequest::validate() const {
   validate_units();
   grid.validate();
   if (grid.nx != grid.ny) throw UsageError(fmt::format("square images only, got {}x{}", grid.nx, grid.ny));
+  if (prior.prior && prior.prior->height() > 0 &&
+      (prior.prior->height() != grid.ny || prior.prior->width() != grid.nx))
+    throw UsageError(fmt::format("prior {} is defined on {}x{} images but the grid is {}x{}", prior.spec,
+                                 prior.prior->width(), prior.prior->height(), grid.nx, grid.ny));
   if (!truth.empty() && truth.size() != grid.size())
     throw UsageError(fmt::format("truth image {} has {} pixels for a {}x{} grid", truth_path, truth.size(), grid.nx,
                                  grid.ny));
