@@ -7,6 +7,7 @@
 
 #include "priors/checkpoint.hpp"
 #include "src/core/errors.hpp"
+#include "src/core/shipped_data.hpp"
 
 namespace penumbra {
 
@@ -108,23 +109,12 @@ void DiffusionPrior::set_physical_scale(double s) {
 }
 
 std::filesystem::path DiffusionPrior::default_checkpoint_path() {
-  std::vector<std::filesystem::path> tried;
-  std::error_code ec;
-  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    auto dir = exe.parent_path();
-    tried.push_back(dir / ".." / "data" / "prior" / "default.ckpt");
-    tried.push_back(dir / ".." / "share" / "penumbra" / "prior" / "default.ckpt");
-    tried.push_back(dir / "data" / "prior" / "default.ckpt");
-  }
 #ifdef PENUMBRA_SOURCE_DIR
-  tried.push_back(std::filesystem::path(PENUMBRA_SOURCE_DIR) / "data" / "prior" / "default.ckpt");
+  const std::string source_dir = PENUMBRA_SOURCE_DIR;
+#else
+  const std::string source_dir;
 #endif
-  for (auto& p : tried)
-    if (std::filesystem::exists(p)) return std::filesystem::weakly_canonical(p);
-  std::string list;
-  for (auto& p : tried) list += (list.empty() ? "" : ", ") + p.string();
-  throw MissingInputError("default prior data/prior/default.ckpt not found (tried " + list + "); give a prior checkpoint explicitly");
+  return find_shipped_data("prior/default.ckpt", "default prior", source_dir, "give a prior checkpoint explicitly");
 }
 
 }  // namespace penumbra
