@@ -397,7 +397,7 @@ TEST(ClassifyCli, BadOptionsAreUsageErrors) {
   };
   refused("a", "train --prior cauchy" + kTiny, "weight prior 'cauchy' unknown");
   refused("b", "train --tempering cold" + kTiny, "tempering 'cold' unknown");
-  refused("b2", "train --backbone resnet" + kTiny, "--backbone must be lenet, attention, equivariant or ge-attention, got 'resnet'");
+  refused("b2", "train --backbone no-such-backbone" + kTiny, "--backbone must be lenet, attention, equivariant, ge-attention or resnet, got 'no-such-backbone'");
   refused("b3", "train --backbone equivariant --group E4" + kTiny, "group 'E4' unknown");
   refused("b4", "train --temperature 0" + kTiny, "--temperature 0 must be > 0");
   refused("b6", "train --tta d8" + kTiny, "--tta d8: expected none or d4");
