@@ -133,6 +133,7 @@ struct ReadState {
   std::size_t uv_dropped = 0, nfreq = 0;
   double freq_sum = 0;
   std::vector<std::string> skipped;  // windows flagged everywhere
+  std::vector<std::string> dead;     // "<window>: channels …" flagged in every row of a window with data
 };
 
 // Inputs are combined only on one phase centre: the first MS's.
@@ -169,6 +170,24 @@ void track_longest(LoadedVisibilities& d, const Observation& obs, const std::str
     }
 }
 
+// The channels flagged in every row of a window that has data in others ("" when
+// none, or when the whole window is flagged: that case has its own message). They
+// drop out like any flagged sample, but a channel dead in every row is usually a
+// correlator or RFI fault the user should hear about.
+std::string dead_channel_list(const Observation& obs) {
+  std::string list;
+  std::size_t dead = 0;
+  for (std::size_t ch = 0; ch < obs.nchan; ++ch) {
+    bool any = false;
+    for (std::size_t r = 0; r < obs.nrow && !any; ++r)
+      for (std::size_t c = 0; c < obs.ncorr; ++c) any |= !obs.flag[obs.index(r, ch, c)];
+    if (any) continue;
+    list += (list.empty() ? "" : ",") + std::to_string(ch);
+    ++dead;
+  }
+  return dead == obs.nchan ? "" : list;
+}
+
 std::size_t count_flagged(const Observation& obs) {
   return static_cast<std::size_t>(std::count_if(obs.flag.begin(), obs.flag.end(), [](std::uint8_t f) { return f; }));
 }
@@ -195,6 +214,10 @@ void add_window(LoadedVisibilities& d, MsWindow&& w, ReadState& st, const std::s
   // The reference frequency: the mean over every channel read, before averaging.
   if (obs.frequency_known)
     for (double f : obs.freq) st.freq_sum += f, ++st.nfreq;
+  if (obs.nrow > 0) {
+    const std::string dead = dead_channel_list(obs);
+    if (!dead.empty()) st.dead.push_back(fmt::format("{}: channel(s) {} flagged in every row; dropped", where, dead));
+  }
   average_window(d, obs, st.plan, where);
   if (obs.nrow > 0 && count_flagged(obs) == obs.flag.size()) {
     if (!st.plan.spws.empty())
@@ -259,7 +282,7 @@ void log_smearing(const LoadedVisibilities& d) {
 LoadedVisibilities read_visibilities(const VisibilityInput& in) {
   const ReadPlan plan = read_plan(in);
   LoadedVisibilities d;
-  ReadState st{plan, {}, 0, 0, 0, {}};
+  ReadState st{plan, {}, 0, 0, 0, {}, {}};
   for (const std::string& path : in.inputs())
     read_input(in, plan, path, [&](MsWindow&& w) { add_window(d, std::move(w), st, path); });
   if (st.nfreq > 0) d.freq_hz = st.freq_sum / static_cast<double>(st.nfreq);
@@ -268,6 +291,7 @@ LoadedVisibilities read_visibilities(const VisibilityInput& in) {
   require_samples(d, in, plan, st.uv_dropped);
   // Said only when something else is left: otherwise the error above is the one line.
   for (const auto& w : st.skipped) log().warn("{}: every channel is flagged in every row; skipped", w);
+  for (const auto& line : st.dead) log().warn("{}", line);
   d.vis.validate(in.label());
   if (st.nfreq == 0 && !in.freq.empty()) d.freq_hz = parse_frequency(in.freq, "GHz");
   return d;

@@ -208,6 +208,14 @@ TEST(MultiInput, BadInputGivesOneLine) {
   EXPECT_EQ(image((dir / "flag.ms").string() + " --scale 0.1asec --spw 1", dir / "r4", &log), 65) << log;
   EXPECT_NE(log.find("every channel is flagged in every row; choose other windows with --spw"), std::string::npos)
       << log;
+  // One channel flagged in every row of a window with data: dropped, and said.
+  Observation dead = t.windows[1];
+  for (std::size_t r = 0; r < dead.nrow; ++r)
+    for (std::size_t c = 0; c < dead.ncorr; ++c) dead.flag[dead.index(r, 1, c)] = 1;
+  write_measurement_set(dir / "dead.ms", std::vector<Observation>{t.windows[0], dead});
+  EXPECT_EQ(image((dir / "dead.ms").string() + " --scale 0.1asec", dir / "r3b", &log), 0) << log;
+  EXPECT_NE(log.find("spw 1: channel(s) 1 flagged in every row; dropped"), std::string::npos) << log;
+  EXPECT_EQ(log.find("spw 0: channel(s)"), std::string::npos) << log;
   // Every window flagged: the one error line, no warnings before it.
   Observation flagged0 = t.windows[0];
   for (auto& f : flagged0.flag) f = 1;
