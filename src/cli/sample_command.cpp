@@ -100,7 +100,6 @@ PosteriorRunRequest make_request(SampleOptions& o, std::uint64_t seed) {
   r.settings.validate();  // bad settings fail before any input is read
   batch_count(r.nsamples, r.batch);
   resolve_defaults(o);
-  LoadedVisibilities data = read_visibilities(o.in);
   std::optional<FitsImage> truth;
   if (!o.truth.empty()) {
     require_exists(o.truth, "truth image");
@@ -120,6 +119,8 @@ PosteriorRunRequest make_request(SampleOptions& o, std::uint64_t seed) {
   if (truth && std::abs(truth->grid.cell - cell) > 1e-6 * cell)
     throw UsageError(fmt::format("the truth image {} has pixels of {} but --scale is {}", o.truth,
                                  format_angle(truth->grid.cell), format_angle(cell)));
+  // Read last: a prior, truth or size that cannot work is refused before millions of rows are.
+  LoadedVisibilities data = read_visibilities(o.in);
   fit_grid(data, o.in, ImageGrid{size, size, cell, 0, 0});
   r.input = o.in.label();
   r.vis = std::move(data.vis);
