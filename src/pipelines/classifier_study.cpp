@@ -163,6 +163,9 @@ ClassifierConfig member_config(const ClassifierTrainOptions& t, const Classifier
                {"n_train", train.size()},
                {"n_val", val.size()}};
   if (d.folds > 0) cfg.extra.update({{"folds", d.folds}, {"fold", d.fold}});
+  // A catalogue is loaded at --image-size before --crop/--bin: eval needs both to rebuild the input.
+  if (d.data.rfind("catalogue:", 0) == 0)
+    cfg.extra.update({{"label_column", d.label_column}, {"image_size", d.image_size}});
   return cfg;
 }
 

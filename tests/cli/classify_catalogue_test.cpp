@@ -70,6 +70,24 @@ TEST(ClassifyCatalogueCli, TrainEvalAndCrossValidateOnACatalogue) {
             0)
       << out;
   EXPECT_TRUE(std::filesystem::exists(dir / "cv" / "fold-1" / "weights.pt"));
+  // A cropped model: eval must load at the training's --image-size, then crop.
+  ASSERT_EQ(test::run_command(bin + " --threads 1 --out " + (dir / "cropped").string() +
+                                  " classify train --val-fraction 0.34 --crop 16 --data catalogue:" + csv.string() +
+                                  kTrain,
+                              &out),
+            0)
+      << out;
+  auto mc = nlohmann::json::parse(read_text(dir / "cropped" / "metrics.json"));
+  EXPECT_EQ(mc["model"]["image_size"], 16);
+  ASSERT_EQ(test::run_command(bin + " --threads 1 --out " + (dir / "eval-cropped").string() +
+                                  " classify eval --samples 2 --model " + (dir / "cropped").string(),
+                              &out),
+            0)
+      << out;
+  // The same validation images through the same crop: the training's own numbers.
+  auto ec = nlohmann::json::parse(read_text(dir / "eval-cropped" / "metrics.json"));
+  EXPECT_EQ(ec["n"], mc["n"]);
+  EXPECT_NEAR(ec["nll"].get<double>(), mc["nll"].get<double>(), 1e-9) << ec.dump();
 }
 
 TEST(ClassifyCatalogueCli, BadRowsStopWithOneLineNamingTheRow) {
