@@ -112,11 +112,18 @@ std::string PatchPrior::name() const {
                      height_, patch_->patch_size(), options_.shifts, options_.shifts == 1 ? "" : "s");
 }
 
-std::pair<int, int> PatchPrior::shift_for(const at::Tensor& x, const at::Tensor& sigma, int k) const {
-  std::uint64_t h = derive_seed(options_.seed, static_cast<std::uint64_t>(k));
-  h = hash_bytes(sigma.to(torch::kFloat64), hash_bytes(x, h));
+std::uint64_t PatchPrior::call_hash(const at::Tensor& x, const at::Tensor& sigma) const {
+  return hash_bytes(sigma.to(torch::kFloat64), hash_bytes(x, options_.seed));
+}
+
+std::pair<int, int> PatchPrior::shift_for(std::uint64_t call_hash, int k) const {
+  const std::uint64_t h = derive_seed(call_hash, static_cast<std::uint64_t>(k));
   const auto q = static_cast<std::uint64_t>(stride());
   return {static_cast<int>(h % q), static_cast<int>(splitmix64(h) % q)};
+}
+
+std::pair<int, int> PatchPrior::shift_for(const at::Tensor& x, const at::Tensor& sigma, int k) const {
+  return shift_for(call_hash(x, sigma), k);
 }
 
 int PatchPrior::stride() const { return patch_->patch_size() - 2 * options_.margin; }
@@ -197,8 +204,9 @@ at::Tensor PatchPrior::score_with_shift(const at::Tensor& x, const at::Tensor& s
 
 at::Tensor PatchPrior::score(const at::Tensor& x, const at::Tensor& sigma) const {
   torch::Tensor acc;
+  const std::uint64_t h = call_hash(x, sigma);
   for (int k = 0; k < options_.shifts; ++k) {
-    auto [dy, dx] = shift_for(x, sigma, k);
+    auto [dy, dx] = shift_for(h, k);
     auto s = score_with_shift(x, sigma, dy, dx);
     acc = acc.defined() ? acc + s : s;
   }

@@ -98,6 +98,9 @@ class PatchPrior final : public Prior {
   at::Tensor score_with_shift(const at::Tensor& x, const at::Tensor& sigma, int dy, int dx) const;
   // The shift of tiling k of a call on (x, σ): the one score() uses.
   std::pair<int, int> shift_for(const at::Tensor& x, const at::Tensor& sigma, int k) const;
+  // The same from the call's hash (call_hash), so K tilings hash x once.
+  std::uint64_t call_hash(const at::Tensor& x, const at::Tensor& sigma) const;
+  std::pair<int, int> shift_for(std::uint64_t call_hash, int k) const;
   // Tiles per image of one tiling with shift (dy, dx), and the most over all shifts.
   std::int64_t tiles_per_image(int dy, int dx) const;
   std::int64_t max_tiles_per_image() const;

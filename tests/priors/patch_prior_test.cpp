@@ -134,6 +134,9 @@ TEST_F(PatchPriorTest, ShiftsAreAPureFunctionOfTheInputAndVary) {
   auto x = torch::randn({2, 64, 64});
   auto s = torch::tensor({1.f, 1.f});
   EXPECT_EQ(prior.shift_for(x, s, 0), prior.shift_for(x.clone(), s.clone(), 0));
+  // The K tilings of one call differ, and come from one hash of the call.
+  EXPECT_NE(prior.shift_for(x, s, 0), prior.shift_for(x, s, 1));
+  EXPECT_EQ(prior.shift_for(x, s, 1), prior.shift_for(prior.call_hash(x, s), 1));
   std::set<std::pair<int, int>> seen;
   for (int i = 0; i < 20; ++i) {
     auto [dy, dx] = prior.shift_for(x, s * (1 + 0.1 * i), 0);
