@@ -144,8 +144,19 @@ std::int64_t PatchPrior::max_tiles_per_image() const {
   return static_cast<std::int64_t>(rows * cols);
 }
 
+double PatchPrior::mean_tiles_per_image() const {
+  // Rows depend on dy alone and columns on dx alone, and dy, dx are independent.
+  const int p = patch_->patch_size(), m = options_.margin;
+  double rows = 0, cols = 0;
+  for (int s = 0; s < stride(); ++s) {
+    rows += double(axis_tiling(height_, p, m, s, options_.boundary).origins.size());
+    cols += double(axis_tiling(width_, p, m, s, options_.boundary).origins.size());
+  }
+  return rows * cols / (double(stride()) * double(stride()));
+}
+
 double PatchPrior::flops_per_score_call(std::int64_t batch) const {
-  return double(batch) * double(max_tiles_per_image()) * double(options_.shifts) * patch_->flops_per_patch();
+  return double(batch) * mean_tiles_per_image() * double(options_.shifts) * patch_->flops_per_patch();
 }
 
 at::Tensor PatchPrior::score_with_shift(const at::Tensor& x, const at::Tensor& sigma, int dy, int dx) const {

@@ -24,9 +24,12 @@
 // and concurrent calls need no lock.
 //
 // Cost: one tiling scores about (H/q + 1)·(W/q + 1) tiles per image, q = P − 2·margin
-// the stride (H/P·W/P when margin and shift are 0; max_tiles_per_image() is the
-// exact worst case); `shifts` tilings per call cost that many times more.
-// flops_per_score_call() is the patch score's FLOPs times that tile count.
+// the stride (H/P·W/P when margin and shift are 0); the count depends on the shift
+// (25 to 36 for 256² from 64² tiles with margin 4), so the cost of a call is the
+// mean over the equally likely shifts (mean_tiles_per_image(), 29.3 there) and
+// max_tiles_per_image() bounds its memory. `shifts` tilings per call cost that
+// many times more; splitting the tiles into max_batch chunks costs nothing extra.
+// flops_per_score_call() is the patch score's FLOPs times the mean tile count.
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
@@ -104,8 +107,10 @@ class PatchPrior final : public Prior {
   // Tiles per image of one tiling with shift (dy, dx), and the most over all shifts.
   std::int64_t tiles_per_image(int dy, int dx) const;
   std::int64_t max_tiles_per_image() const;
+  // The mean of tiles_per_image over the stride² shifts (the shift of a call is uniform on them).
+  double mean_tiles_per_image() const;
   int stride() const;  // P − 2·margin: the period of one tiling
-  // FLOPs of one score call on `batch` images (the worst-case tiling, all `shifts`).
+  // FLOPs of one score call on `batch` images (the mean tiling, all `shifts`).
   double flops_per_score_call(std::int64_t batch) const;
   const PatchScore& patch_score() const { return *patch_; }
   const PatchTilingOptions& options() const { return options_; }

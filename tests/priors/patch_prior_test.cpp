@@ -158,7 +158,9 @@ TEST_F(PatchPriorTest, CostModelAndBadSizes) {
   EXPECT_EQ(prior.tiles_per_image(0, 0), 4 * 2);
   EXPECT_EQ(prior.tiles_per_image(3, 9), 5 * 3);
   EXPECT_EQ(prior.max_tiles_per_image(), 15);
-  EXPECT_DOUBLE_EQ(prior.flops_per_score_call(4), 4.0 * 15 * 2 * (2.0 * 32 * 32));
+  // Mean over the 32² shifts: 4 rows at dy = 0, else 5; 2 columns at dx = 0, else 3.
+  EXPECT_DOUBLE_EQ(prior.mean_tiles_per_image(), (159.0 / 32) * (95.0 / 32));
+  EXPECT_DOUBLE_EQ(prior.flops_per_score_call(4), 4.0 * prior.mean_tiles_per_image() * 2 * (2.0 * 32 * 32));
   PatchTilingOptions m4;
   m4.margin = 4;  // stride 24: 6 tiles on 128 px (0, 20, 44, 68, 92, 96 at shift 0), 4 on 64 px
   PatchPrior overlapping(std::make_shared<PointwisePatchScore>(32), 128, 64, m4);
@@ -338,7 +340,7 @@ TEST_F(PatchPriorTest, TrainsOnCropsResumesExactlyAndTilesAnyMultipleOfItsPatch)
     EXPECT_EQ(sc.sizes(), (std::vector<int64_t>{2, side, side}));
     EXPECT_TRUE(torch::isfinite(sc).all().item<bool>());
     EXPECT_DOUBLE_EQ(prior->flops_per_score_call(1),
-                     double(prior->max_tiles_per_image()) * dp->network().flops_per_image(16, 16));
+                     prior->mean_tiles_per_image() * dp->network().flops_per_image(16, 16));
   }
   try {
     make_patch_prior(dp, 40, 40);
