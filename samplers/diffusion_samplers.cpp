@@ -179,7 +179,9 @@ StepInfo PredictorCorrector::step(SamplerState& st, at::Generator& gen) const {
       ExactFinalDrawOptions fo;
       fo.probes = opt_.final_probes;
       fo.cg = opt_.final_cg;
-      st.aux[0] = exact_final_draw(posterior_->prior(), *opt_.final_likelihood, st.x, s_i, fo, gen);
+      st.aux[0] = posterior_->timing().final_draw.time(
+          [&] { return exact_final_draw(posterior_->prior(), *opt_.final_likelihood, st.x, s_i, fo, gen); },
+          st.x.size(0));
     }
     st.x = st.aux[0] + std::sqrt(dvar) * z;
     info.step_size = dvar;

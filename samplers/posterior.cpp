@@ -21,9 +21,9 @@ Posterior::Posterior(std::shared_ptr<const Prior> prior, std::shared_ptr<const L
 }
 
 at::Tensor Posterior::score(const at::Tensor& x, const at::Tensor& sigma) const {
-  auto s = prior_->score(x, sigma);
+  auto s = timing_->prior.time([&] { return prior_->score(x, sigma); }, x.size(0));
   if (likelihood_ && tempering_.likelihood_weight > 0) {
-    auto l = likelihood_->score(x, sigma);
+    auto l = timing_->likelihood.time([&] { return likelihood_->score(x, sigma); }, x.size(0));
     s = tempering_.likelihood_weight == 1.0 ? s + l : s + tempering_.likelihood_weight * l;
   }
   return tempering_.temperature == 1.0 ? s : s / tempering_.temperature;

@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "samplers/score_timing.hpp"
 #include "src/model/model.hpp"
 
 namespace penumbra {
@@ -45,11 +46,14 @@ class Posterior {
   const Tempering& tempering() const { return tempering_; }
   // "prior=<name> likelihood=<name> weight=λ temperature=T"
   std::string describe() const;
+  // Time spent in the prior's and the likelihood's scores (shared by copies).
+  ScoreTiming& timing() const { return *timing_; }
 
  private:
   std::shared_ptr<const Prior> prior_;
   std::shared_ptr<const Likelihood> likelihood_;
   Tempering tempering_;
+  std::shared_ptr<ScoreTiming> timing_ = std::make_shared<ScoreTiming>();
 };
 
 }  // namespace penumbra
