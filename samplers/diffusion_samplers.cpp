@@ -51,6 +51,14 @@ double mean_norm(const at::Tensor& s) { return s.flatten(1).norm(2, 1).mean().it
 
 void check_steps(std::int64_t n, const char* what) { require_at_least<std::int64_t>(what, n, 1); }
 
+// An annealed likelihood weight must be full at the sampler's last level, or the
+// chains end on a tempered posterior.
+void require_full_likelihood_weight(const Posterior& p, double sigma_min) {
+  const LikelihoodAnneal& a = p.tempering().anneal;
+  if (a.factor(sigma_min) != 1.0)
+    fail_check("likelihood anneal sigma", fmt::format(">= the smallest noise level {}", sigma_min), a.sigma_full);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- annealed Langevin
@@ -62,6 +70,7 @@ AnnealedLangevin::AnnealedLangevin(std::shared_ptr<const Posterior> posterior, A
   require_positive("step size", opt_.epsilon);
   auto [hi, lo] = resolve(opt_.noise, *posterior_);
   sigmas_ = geometric_sigmas(hi, lo, opt_.levels);
+  require_full_likelihood_weight(*posterior_, lo);
 }
 
 std::string AnnealedLangevin::describe() const {
@@ -126,6 +135,7 @@ PredictorCorrector::PredictorCorrector(std::shared_ptr<const Posterior> posterio
   }
   auto [hi, lo] = resolve(opt_.noise, *posterior_);
   sigmas_ = geometric_sigmas(hi, lo, opt_.levels);
+  require_full_likelihood_weight(*posterior_, lo);
 }
 
 std::string PredictorCorrector::describe() const {
@@ -214,6 +224,7 @@ EulerMaruyama::EulerMaruyama(std::shared_ptr<const Posterior> posterior, EulerMa
   if (!(hi > lo)) fail_check("em sigma_max", fmt::format("> sigma_min = {}", lo), hi);
   smax_ = hi;
   smin_ = lo;
+  require_full_likelihood_weight(*posterior_, lo);
 }
 
 double EulerMaruyama::sigma_at(double t) const { return smin_ * std::pow(smax_ / smin_, t); }

@@ -2,8 +2,10 @@
 // Posterior = prior ⊕ likelihood ⊕ tempering, the one object samplers see.
 //
 //   log p_T(x | y) = [log p(x) + λ · log p(y | x)] / T
-//   score(x, σ)    = [s_prior(x, σ) + λ · ∇ log p_σ(y | x)] / T
+//   score(x, σ)    = [s_prior(x, σ) + λ · a(σ) · ∇ log p_σ(y | x)] / T
 //
+// a(σ) anneals the likelihood weight over the noise levels (samplers/likelihood_anneal.hpp);
+// it is 1 by default and at every σ ≤ σ_full, so log_prob (σ = 0) never sees it.
 // λ (likelihood_weight) and T (temperature) are explicit and default to 1 (the
 // Bayesian posterior). The noise-level-aware likelihood score is whatever the
 // Likelihood implements (convolved approximation, exact, ...); its name is
@@ -14,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "samplers/likelihood_anneal.hpp"
 #include "samplers/score_timing.hpp"
 #include "src/model/model.hpp"
 
@@ -22,6 +25,7 @@ namespace penumbra {
 struct Tempering {
   double likelihood_weight = 1.0;  // λ ≥ 0
   double temperature = 1.0;        // T > 0 (T < 1: "cold")
+  LikelihoodAnneal anneal;         // a(σ); zeros in its range are the prior's
 };
 
 class Posterior {
@@ -44,7 +48,7 @@ class Posterior {
   const Prior& prior() const { return *prior_; }
   const Likelihood* likelihood() const { return likelihood_.get(); }
   const Tempering& tempering() const { return tempering_; }
-  // "prior=<name> likelihood=<name> weight=λ temperature=T"
+  // "prior=<name> likelihood=<name> weight=λ temperature=T[ anneal=<schedule>]"
   std::string describe() const;
   // Time spent in the prior's and the likelihood's scores (shared by copies).
   ScoreTiming& timing() const { return *timing_; }

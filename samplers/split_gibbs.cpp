@@ -17,8 +17,8 @@ SplitGibbs::SplitGibbs(std::shared_ptr<const Posterior> posterior, SplitGibbsOpt
   if (!like || !like->can_perturb_data())
     throw UsageError(fmt::format("split-gibbs needs an exact likelihood, got {}", like ? like->name() : "none"));
   const auto& t = posterior_->tempering();
-  if (t.likelihood_weight != 1.0 || t.temperature != 1.0)
-    throw UsageError("split-gibbs samples the untempered posterior (likelihood weight 1, temperature 1)");
+  if (t.likelihood_weight != 1.0 || t.temperature != 1.0 || t.anneal.active())
+    throw UsageError("split-gibbs samples the untempered posterior (likelihood weight 1, temperature 1, no anneal)");
   require_at_least<std::int64_t>("iterations", opt_.iterations, 1);
   require_at_least<std::int64_t>("prior steps", opt_.prior_steps, 1);
   opt_.cg.validate();

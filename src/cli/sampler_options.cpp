@@ -46,6 +46,21 @@ void add_split_gibbs_options(CLI::App* app, SamplerSettings& s) {
       ->capture_default_str();
 }
 
+void add_anneal_options(CLI::App* app, LikelihoodAnneal& a) {
+  app->add_option_function<std::string>(
+         "--likelihood-anneal", [&a](const std::string& name) { a.kind = parse_anneal_kind(name); },
+         "pc/ald/em: likelihood weight over the noise levels: none (constant), linear (in log sigma, from "
+         "--likelihood-anneal-start x lambda at sigma_max to lambda at --likelihood-anneal-sigma) or sigma "
+         "(lambda x min(1, (sigma_full/sigma)^2)); full lambda at sigma_min either way")
+      ->check(CLI::IsMember({"none", "linear", "sigma"}))
+      ->default_str("none");
+  app->add_option("--likelihood-anneal-start", a.start, "linear anneal: share of lambda at sigma_max, in [0, 1]")
+      ->capture_default_str();
+  app->add_option("--likelihood-anneal-sigma", a.sigma_full,
+                  "Noise level (prior units) at and below which the annealed weight is full (0 = --sigma-min)")
+      ->capture_default_str();
+}
+
 }  // namespace
 
 void add_posterior_options(CLI::App* app, PosteriorSettings& s) {
@@ -60,6 +75,7 @@ void add_posterior_options(CLI::App* app, PosteriorSettings& s) {
   app->add_option("--likelihood-weight", s.tempering.likelihood_weight, "Likelihood weight lambda (tempering)")
       ->capture_default_str();
   app->add_option("--temperature", s.tempering.temperature, "Posterior temperature T")->capture_default_str();
+  add_anneal_options(app, s.tempering.anneal);
 }
 
 void add_study_options(CLI::App* app, const StudyOptions& o) {

@@ -67,7 +67,8 @@ PosteriorModel make_posterior_model(const PlannedObservation& obs, const Pipelin
     m.likelihood = built.likelihood;
     m.gridded_cells = built.gridded_cells;
   }
-  auto post = std::make_shared<Posterior>(lp.prior, m.likelihood, s.tempering);
+  auto post = std::make_shared<Posterior>(lp.prior, m.likelihood,
+                                          s.resolved_tempering(lp.prior->sigma_min(), lp.prior->sigma_max()));
   m.sampler = sampler_registry()
                   .get(s.sampler.sampler)
                   .make(kernel, post, kernel.final_step == "exact" ? exact : nullptr);

@@ -23,6 +23,17 @@ void validate_sampler(const SamplerSettings& s, const SamplerEntry& entry) {
   require_non_negative("step size", s.step_size);
 }
 
+void validate_anneal(const SamplerSettings& s, const LikelihoodAnneal& a) {
+  if (!a.active()) return;
+  // Only the diffusion samplers evaluate the score at σ > 0, where the anneal acts.
+  require_in("sampler with a likelihood anneal", s.sampler, {"pc", "ald", "em"});
+  require_in_range("likelihood anneal start", a.start, 0.0, 1.0);
+  require_non_negative("likelihood anneal sigma", a.sigma_full);
+  // λ must be full at the last noise level (checked again by the sampler, which knows it).
+  if (a.sigma_full > 0 && a.sigma_full < s.sigma_min)
+    fail_check("likelihood anneal sigma", fmt::format(">= the smallest noise level {}", s.sigma_min), a.sigma_full);
+}
+
 }  // namespace
 
 void PosteriorSettings::validate() const {
@@ -33,6 +44,7 @@ void PosteriorSettings::validate() const {
   require_in_range("nufft epsilon", likelihood.nufft_epsilon, 1e-10, 1e-1);
   require_non_negative("likelihood weight", tempering.likelihood_weight);
   require_positive("temperature", tempering.temperature);
+  validate_anneal(sampler, tempering.anneal);
   const bool tempered = tempering.likelihood_weight != 1.0 || tempering.temperature != 1.0;
   if (entry.exact_likelihood_only && tempered)
     throw UsageError(fmt::format("sampler {} samples the untempered posterior: drop the likelihood weight and "
@@ -47,6 +59,15 @@ std::string PosteriorSettings::resolved_final_step() const {
   const bool tempered = tempering.likelihood_weight != 1.0 || tempering.temperature != 1.0;
   const bool applies = sampler_registry().get(sampler.sampler).has_final_step && likelihood.likelihood == "convolved";
   return applies && !tempered ? "exact" : "mean";
+}
+
+Tempering PosteriorSettings::resolved_tempering(double prior_sigma_min, double prior_sigma_max) const {
+  Tempering t = tempering;
+  if (!t.anneal.active()) return t;
+  if (t.anneal.sigma_full == 0) t.anneal.sigma_full = sampler.sigma_min > 0 ? sampler.sigma_min : prior_sigma_min;
+  if (t.anneal.sigma_max == 0) t.anneal.sigma_max = sampler.sigma_max > 0 ? sampler.sigma_max : prior_sigma_max;
+  t.anneal = t.anneal.resolved(prior_sigma_min, prior_sigma_max);
+  return t;
 }
 
 bool PosteriorSettings::exact_sampling() const {
@@ -80,6 +101,11 @@ void PosteriorSettings::add_to_fingerprint(nlohmann::json& j) const {
   if (tempering.likelihood_weight != 1.0 || tempering.temperature != 1.0) {
     j["likelihood_weight"] = tempering.likelihood_weight;
     j["temperature"] = tempering.temperature;
+  }
+  if (const LikelihoodAnneal& a = tempering.anneal; a.active()) {
+    j["likelihood_anneal"] = anneal_kind_name(a.kind);
+    j["likelihood_anneal_start"] = a.start;
+    j["likelihood_anneal_sigma"] = a.sigma_full;
   }
   if (likelihood.nufft_epsilon != LikelihoodSettings{}.nufft_epsilon) j["nufft_epsilon"] = likelihood.nufft_epsilon;
 }

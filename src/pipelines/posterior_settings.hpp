@@ -40,9 +40,16 @@ struct LikelihoodSettings {
 struct PosteriorSettings {
   SamplerSettings sampler;
   LikelihoodSettings likelihood;
-  Tempering tempering;  // likelihood weight λ and temperature T (1, 1: the Bayesian posterior)
+  // Likelihood weight λ and temperature T (1, 1: the Bayesian posterior), and the
+  // annealing of λ over the noise levels (pc, ald, em only; none by default).
+  Tempering tempering;
 
   void validate() const;  // UsageError naming the quantity
+  // `tempering` with the likelihood anneal's range resolved for this run: full weight
+  // at and below --sigma-min (the prior's σ_min when 0), ramped from --sigma-max
+  // (the prior's σ_max when 0). The sampler refuses a full-weight σ below its σ_min,
+  // where λ would never reach its full value.
+  Tempering resolved_tempering(double prior_sigma_min, double prior_sigma_max) const;
   // Whether the sampler runs on the exact NUFFT likelihood (asked for, or the sampler needs it).
   bool exact_sampling() const;
   // The final step a run uses: `sampler.final_step` unless it is "auto", which is

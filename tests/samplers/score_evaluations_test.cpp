@@ -13,6 +13,7 @@
 #include "samplers/driver.hpp"
 #include "samplers/mcmc.hpp"
 #include "samplers/split_gibbs.hpp"
+#include "tests/samplers/identity_likelihood.hpp"
 
 namespace penumbra {
 namespace {
@@ -33,28 +34,6 @@ class CountingPrior final : public Prior {
 
  private:
   GaussianPrior inner_{0.0, 1.0, NoiseRange{0.01, 10}};
-};
-
-// y = x + n, n ~ N(0, v I): an exact linear-Gaussian likelihood (H = I/v).
-class IdentityLikelihood final : public Likelihood {
- public:
-  IdentityLikelihood(at::Tensor y, double v) : y_(std::move(y)), v_(v) {}
-  at::Tensor score(const at::Tensor& x, const at::Tensor& sigma) const override {
-    return (y_.to(x.scalar_type()) - x) / (v_ + sigma.square().view({-1, 1, 1}));
-  }
-  at::Tensor energy(const at::Tensor& x) const override {
-    return (x - y_.to(x.scalar_type())).square().flatten(1).sum(1) / (2 * v_);
-  }
-  std::string name() const override { return "identity"; }
-  bool can_perturb_data() const override { return true; }
-  at::Tensor perturbed_score(const at::Tensor& x, at::Generator& gen) const override {
-    auto n = at::normal(0.0, std::sqrt(v_), x.sizes(), gen, x.options());
-    return (y_.to(x.scalar_type()) + n - x) / v_;
-  }
-
- private:
-  at::Tensor y_;
-  double v_;
 };
 
 constexpr std::int64_t kSide = 4;
