@@ -20,6 +20,7 @@
 #include "src/pipelines/planned_observation.hpp"
 #include "src/pipelines/posterior_model.hpp"
 #include "src/pipelines/posterior_outputs.hpp"
+#include "src/pipelines/sampling_time.hpp"
 
 namespace fs = std::filesystem;
 
@@ -105,6 +106,7 @@ struct DrawResult {
   bool interrupted = false;
   std::int64_t finished_before = 0;    // batches a previous run had drawn (resume)
   std::int64_t solver_iterations = 0;  // this run's batches only (not those before a resume)
+  std::int64_t steps = 0;              // sampler steps of this rank's batches
   double seconds = 0;
 };
 
@@ -132,6 +134,7 @@ DrawResult draw_with_checkpoints(const PosteriorModel& model, const PosteriorRun
   std::unique_ptr<Progress> bar;  // rank 0's batches
   if (parallel::is_root()) bar = std::make_unique<Progress>("sample", std::ssize(mine) * steps_per_batch, "step");
   std::int64_t drawn = 0;
+  model.posterior->timing().reset();
   for (std::int64_t b : mine) {
     if (r.stop_after > 0 && drawn >= r.stop_after) {
       d.interrupted = true;
@@ -147,6 +150,7 @@ DrawResult draw_with_checkpoints(const PosteriorModel& model, const PosteriorRun
     };
     sample_batches(model, r.nsamples, r.batch, r.seed, hooks);
     ++drawn;
+    d.steps += steps_per_batch;
   }
   // Every rank has written its files here; the counts are the job's.
   std::vector<double> counts = {d.interrupted ? 1.0 : 0.0, static_cast<double>(d.solver_iterations)};
@@ -222,6 +226,9 @@ PosteriorRunReport run_posterior(const PosteriorRunRequest& r, const fs::path& d
       nbatch > drawn.finished_before
           ? static_cast<double>(drawn.solver_iterations) / static_cast<double>(nbatch - drawn.finished_before)
           : 0.0;
+  const SamplingTime time = sampling_time(*model.posterior, drawn.seconds, drawn.steps);
+  report.summary["timing"] = time.to_json();  // rank 0's batches
+  log().info("sample: {}", time.describe());
   write_text_atomic(dir / "summary.json", report.summary.dump(2) + "\n");
   return report;
 }
