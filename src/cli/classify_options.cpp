@@ -43,6 +43,11 @@ void add_train_options(CLI::App* c, ClassifierTrainOptions& t) {
   c->add_option("--backbone", t.backbone, backbone_help())->capture_default_str();
   c->add_option("--group", t.group, "Equivariant backbone: C<N> or D<N> (C4, D4 exact; C8, D8, C16, D16 interpolated)")
       ->capture_default_str();
+  c->add_option("--attention-gate", t.attention_gate,
+                "Attention backbone: gate normalisation, sigmoid (default) or softmax (each map sums to 1)");
+  c->add_option("--attention-aggregation", t.attention_aggregation,
+                "Attention backbone: concat (default; one head on the gated descriptors) or mean (a head per "
+                "descriptor, logits averaged)");
   c->add_flag("--deterministic", t.deterministic, "Plain (MAP) network instead of a Bayesian one");
   c->add_option("--prior", t.prior, "Weight prior: " + weight_prior_help())->capture_default_str();
   c->add_option("--temperature", t.temperature, "Posterior temperature T (T < 1: cold)")->capture_default_str();

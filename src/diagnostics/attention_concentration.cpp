@@ -25,11 +25,13 @@ std::vector<std::uint8_t> source_mask(std::span<const double> image, double k_si
   std::transform(image.begin(), image.end(), dev.begin(), [med](double v) { return std::abs(v - med); });
   const double threshold = med + k_sigma * 1.4826 * median_of(std::move(dev));
   std::vector<std::uint8_t> mask(image.size());
-  std::transform(image.begin(), image.end(), mask.begin(), [threshold](double v) { return v > threshold ? 1 : 0; });
+  std::transform(image.begin(), image.end(), mask.begin(),
+                 [threshold](double v) { return v > threshold ? 1 : 0; });
   return mask;
 }
 
-AttentionConcentration attention_concentration(std::span<const double> map, std::span<const std::uint8_t> mask) {
+AttentionConcentration attention_concentration(std::span<const double> map,
+                                               std::span<const std::uint8_t> mask) {
   if (map.size() != mask.size())
     throw UsageError(fmt::format("attention map has {} pixels, the source mask {}", map.size(), mask.size()));
   double total = 0, inside = 0;

@@ -22,6 +22,7 @@ struct AttentionConcentration {
 
 // UsageError when the sizes differ, a map value is negative or not finite, or
 // the map has no mass.
-AttentionConcentration attention_concentration(std::span<const double> map, std::span<const std::uint8_t> mask);
+AttentionConcentration attention_concentration(std::span<const double> map,
+                                               std::span<const std::uint8_t> mask);
 
 }  // namespace penumbra

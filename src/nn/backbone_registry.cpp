@@ -11,7 +11,9 @@ std::shared_ptr<nn::BackboneImpl> make_lenet(const BackboneShape& s, const nn::L
   return std::make_shared<nn::LeNetImpl>(s.image_size, s.classes, o);
 }
 std::shared_ptr<nn::BackboneImpl> make_attention(const BackboneShape& s, const nn::LayerOptions& o) {
-  return std::make_shared<nn::AttentionNetImpl>(s.image_size, s.classes, o);
+  return std::make_shared<nn::AttentionNetImpl>(s.image_size, s.classes, o,
+                                                nn::parse_gate_normalisation(s.attention_gate),
+                                                nn::parse_gate_aggregation(s.attention_aggregation));
 }
 std::shared_ptr<nn::BackboneImpl> make_equivariant(const BackboneShape& s, const nn::LayerOptions& o) {
   return std::make_shared<nn::EquivariantNetImpl>(s.image_size, s.classes, nn::Group::parse(s.group), o);

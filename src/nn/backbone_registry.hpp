@@ -17,6 +17,8 @@ struct BackboneShape {
   std::string group;   // symmetry group of equivariant backbones ("C4", "D8", ...)
   int channels = 1;    // input channels (resnet: 1 or 3; the others take 1)
   int width = 16, depth = 1;  // resnet: first-stage width, blocks per stage (src/nn/resnet.hpp)
+  // attention: gate normalisation and aggregation ("" = sigmoid, concat; src/nn/attention_options.hpp)
+  std::string attention_gate, attention_aggregation;
 };
 
 struct BackboneEntry {

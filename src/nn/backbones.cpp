@@ -39,7 +39,9 @@ torch::Tensor LeNetImpl::forward(const torch::Tensor& x) {
   return f3->forward(features);
 }
 
-AttentionGateImpl::AttentionGateImpl(std::int64_t xc, std::int64_t gc, std::int64_t inter, const LayerOptions& opt) {
+AttentionGateImpl::AttentionGateImpl(std::int64_t xc, std::int64_t gc, std::int64_t inter,
+                                     const LayerOptions& opt, GateNormalisation norm)
+    : normalisation(norm) {
   theta = register_module("theta", BayesConv2d(xc, inter, 1, 0, opt));
   phi = register_module("phi", BayesConv2d(gc, inter, 1, 0, opt));
   psi = register_module("psi", BayesConv2d(inter, 1, 1, 0, opt));
@@ -50,19 +52,31 @@ torch::Tensor AttentionGateImpl::forward(const torch::Tensor& x, const torch::Te
                                                 .size(std::vector<std::int64_t>{x.size(2), x.size(3)})
                                                 .mode(torch::kBilinear)
                                                 .align_corners(false));
-  return torch::sigmoid(psi->forward(torch::relu(theta->forward(x) + gu)));
+  auto e = psi->forward(torch::relu(theta->forward(x) + gu));
+  if (normalisation == GateNormalisation::kSigmoid) return torch::sigmoid(e);
+  return torch::softmax(e.flatten(1), 1).view_as(e);
 }
 
-AttentionNetImpl::AttentionNetImpl(int size, int classes, const LayerOptions& opt) {
+AttentionNetImpl::AttentionNetImpl(int size, int classes, const LayerOptions& opt, GateNormalisation gate,
+                                   GateAggregation agg)
+    : aggregation(agg) {
   if (size < 16) throw UsageError("image size too small for the attention backbone (needs at least 16 px)");
   c1a = register_module("c1a", BayesConv2d(1, 8, 3, 1, opt));
   c1b = register_module("c1b", BayesConv2d(8, 16, 3, 1, opt));
   c2 = register_module("c2", BayesConv2d(16, 32, 3, 1, opt));
   c3 = register_module("c3", BayesConv2d(32, 64, 3, 1, opt));
-  g1 = register_module("g1", AttentionGate(16, 64, 16, opt));
-  g2 = register_module("g2", AttentionGate(32, 64, 16, opt));
-  f1 = register_module("f1", BayesLinear(16 + 32 + 64, 64, opt));
-  f2 = register_module("f2", BayesLinear(64, classes, opt));
+  g1 = register_module("g1", AttentionGate(16, 64, 16, opt, gate));
+  g2 = register_module("g2", AttentionGate(32, 64, 16, opt, gate));
+  if (aggregation == GateAggregation::kConcat) {
+    f1 = register_module("f1", BayesLinear(16 + 32 + 64, 64, opt));
+    f2 = register_module("f2", BayesLinear(64, classes, opt));
+    return;
+  }
+  for (std::int64_t k = 0; std::int64_t in : {16, 32, 64}) {
+    heads.emplace_back(register_module(fmt::format("h{}a", k), BayesLinear(in, 64, opt)),
+                       register_module(fmt::format("h{}b", k), BayesLinear(64, classes, opt)));
+    ++k;
+  }
 }
 
 torch::Tensor AttentionNetImpl::forward(const torch::Tensor& x) {
@@ -75,12 +89,22 @@ torch::Tensor AttentionNetImpl::forward(const torch::Tensor& x) {
   auto pool = [](const torch::Tensor& f, const torch::Tensor& a) {
     return (f * a).sum({2, 3}) / (a.sum({2, 3}) + 1e-6);
   };
-  auto h = torch::cat({pool(x1, a1), pool(x2, a2), g.mean({2, 3})}, 1);
-  features = torch::relu(f1->forward(h));
-  return f2->forward(features);
+  std::vector<torch::Tensor> d = {pool(x1, a1), pool(x2, a2), g.mean({2, 3})};
+  if (aggregation == GateAggregation::kConcat) {
+    features = torch::relu(f1->forward(torch::cat(d, 1)));
+    return f2->forward(features);
+  }
+  std::vector<torch::Tensor> hidden, logits;
+  for (std::size_t k = 0; k < heads.size(); ++k) {
+    hidden.push_back(torch::relu(heads[k].first->forward(d[k])));
+    logits.push_back(heads[k].second->forward(hidden.back()));
+  }
+  features = torch::cat(hidden, 1);
+  return torch::stack(logits).mean(0);
 }
 
-EquivariantNetImpl::EquivariantNetImpl(int size, int classes, const Group& g, const LayerOptions& opt) : group(g) {
+EquivariantNetImpl::EquivariantNetImpl(int size, int classes, const Group& g, const LayerOptions& opt)
+    : group(g) {
   if (size < 8) throw UsageError("image size too small for the equivariant backbone (needs at least 8 px)");
   l1 = register_module("l1", LiftingConv(1, 6, 5, group, opt));
   l2 = register_module("l2", GroupConv(6, 12, 5, group, opt));

@@ -7,10 +7,12 @@
 //                channels, ReLU, pool) + 3 dense (120, 84, C).
 //   attention    Bowles et al. (2021) style attention-gated CNN: three conv blocks
 //                (3×3; 8→16, 32, 64 channels); the deepest features gate the two
-//                shallower ones through additive attention (1×1 convs, sigmoid) —
-//                the attention maps are kept; attention-weighted averages of the
-//                gated features and the mean of the deepest features feed a dense
-//                head (64, C).
+//                shallower ones through additive attention (1×1 convs, then
+//                sigmoid or a softmax over positions) — the attention maps are
+//                kept; attention-weighted averages of the gated features and the
+//                mean of the deepest features feed one dense head (64, C) on
+//                their concatenation, or one head each with the logits averaged
+//                (src/nn/attention_options.hpp).
 //   equivariant  G-CNN for C_N / D_N: a lifting conv and two group convs (5×5;
 //                6, 12, 16 channels per group element), ReLU and pooling, a max
 //                over the group (invariance), a global spatial mean and a dense
@@ -22,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "src/nn/attention_options.hpp"
 #include "src/nn/bayesian_layers.hpp"
 
 namespace penumbra::nn {
@@ -46,21 +49,29 @@ class LeNetImpl : public BackboneImpl {
 
 class AttentionGateImpl : public torch::nn::Module {
  public:
-  AttentionGateImpl(std::int64_t x_channels, std::int64_t g_channels, std::int64_t inter, const LayerOptions& opt);
-  // Returns the attention map [B, 1, h, w] for features x [B, Cx, h, w] and gate g.
+  AttentionGateImpl(std::int64_t x_channels, std::int64_t g_channels, std::int64_t inter,
+                    const LayerOptions& opt, GateNormalisation normalisation = GateNormalisation::kSigmoid);
+  // Returns the attention map [B, 1, h, w] for features x [B, Cx, h, w] and gate g
+  // (softmax: each image's map sums to 1).
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& g);
   BayesConv2d theta{nullptr}, phi{nullptr}, psi{nullptr};
+  GateNormalisation normalisation;
 };
 TORCH_MODULE(AttentionGate);
 
 class AttentionNetImpl : public BackboneImpl {
  public:
-  AttentionNetImpl(int size, int classes, const LayerOptions& opt);
+  AttentionNetImpl(int size, int classes, const LayerOptions& opt,
+                   GateNormalisation gate = GateNormalisation::kSigmoid,
+                   GateAggregation aggregation = GateAggregation::kConcat);
   torch::Tensor forward(const torch::Tensor& x) override;
   std::vector<torch::Tensor> attention_maps() const override { return maps_; }
   BayesConv2d c1a{nullptr}, c1b{nullptr}, c2{nullptr}, c3{nullptr};
   AttentionGate g1{nullptr}, g2{nullptr};
-  BayesLinear f1{nullptr}, f2{nullptr};
+  BayesLinear f1{nullptr}, f2{nullptr};  // concat: the one head
+  // mean: a head (hidden, output) per descriptor: gate 1, gate 2, deepest mean.
+  std::vector<std::pair<BayesLinear, BayesLinear>> heads;
+  GateAggregation aggregation;
 
  private:
   std::vector<torch::Tensor> maps_;

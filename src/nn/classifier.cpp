@@ -8,17 +8,23 @@
 #include "src/core/errors.hpp"
 #include "src/core/rng.hpp"
 #include "src/core/run_folder.hpp"
+#include "src/nn/attention_options.hpp"
 #include "src/nn/backbone_registry.hpp"
 #include "src/nn/backbones.hpp"
 
 namespace penumbra {
 
 nlohmann::json ClassifierConfig::to_json() const {
-  return {{"backbone", backbone},   {"bayesian", bayesian},     {"image_size", image_size},
-          {"n_classes", n_classes}, {"class_names", class_names}, {"group", group},
-          {"rho_init", rho_init},   {"input_mean", input_mean}, {"input_std", input_std},
-          {"extra", extra},          {"channels", channels},     {"width", width},
-          {"depth", depth}};
+  nlohmann::json j = {{"backbone", backbone},   {"bayesian", bayesian},       {"image_size", image_size},
+                      {"n_classes", n_classes}, {"class_names", class_names}, {"group", group},
+                      {"rho_init", rho_init},   {"input_mean", input_mean},   {"input_std", input_std},
+                      {"extra", extra},         {"channels", channels},       {"width", width},
+                      {"depth", depth}};
+  if (backbone == "attention") {
+    j["attention_gate"] = nn::gate_normalisation_name(nn::parse_gate_normalisation(attention_gate));
+    j["attention_aggregation"] = nn::gate_aggregation_name(nn::parse_gate_aggregation(attention_aggregation));
+  }
+  return j;
 }
 
 ClassifierConfig ClassifierConfig::from_json(const nlohmann::json& j, const std::string& where) {
@@ -37,6 +43,10 @@ ClassifierConfig ClassifierConfig::from_json(const nlohmann::json& j, const std:
     c.channels = j.value("channels", 1);
     c.width = j.value("width", c.width);
     c.depth = j.value("depth", c.depth);
+    if (c.backbone == "attention") {  // folders saved before the choices existed: sigmoid, concat
+      c.attention_gate = j.value("attention_gate", c.attention_gate);
+      c.attention_aggregation = j.value("attention_aggregation", c.attention_aggregation);
+    }
   } catch (const nlohmann::json::exception& e) {
     throw DataError(fmt::format("{}: not a classifier config ({})", where, e.what()));
   }
@@ -56,10 +66,13 @@ namespace {
 std::shared_ptr<nn::BackboneImpl> make_backbone(const ClassifierConfig& c) {
   if (c.n_classes < 2) throw UsageError(fmt::format("classifier needs at least 2 classes, got {}", c.n_classes));
   check_backbone_options(c.backbone, c.group);
+  nn::check_attention_options(c.backbone, c.attention_gate, c.attention_aggregation);
   if (c.channels != 1 && c.backbone != "resnet")
     throw UsageError(fmt::format("the {} backbone takes 1 channel, got {} (resnet takes 3)", c.backbone, c.channels));
-  return backbone_registry().get(c.backbone).make(BackboneShape{c.image_size, c.n_classes, c.group, c.channels, c.width, c.depth},
-                                                   nn::LayerOptions{c.bayesian, c.rho_init});
+  BackboneShape shape{c.image_size, c.n_classes, c.group, c.channels, c.width, c.depth};
+  shape.attention_gate = c.attention_gate;
+  shape.attention_aggregation = c.attention_aggregation;
+  return backbone_registry().get(c.backbone).make(shape, nn::LayerOptions{c.bayesian, c.rho_init});
 }
 }  // namespace
 

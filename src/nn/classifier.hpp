@@ -27,6 +27,9 @@ struct ClassifierConfig {
   std::string group = "D4";        // equivariant only: C<N> or D<N>
   int channels = 1;                // input channels (resnet: 1 or 3)
   int width = 16, depth = 1;       // resnet only: first-stage width, blocks per stage
+  // attention only: gate normalisation (sigmoid | softmax) and aggregation
+  // (concat | mean); "" is sigmoid, concat (src/nn/attention_options.hpp).
+  std::string attention_gate, attention_aggregation;
   double rho_init = -5.0;          // σ = softplus(ρ) at initialisation
   double input_mean = 0.0, input_std = 1.0;  // x ↦ (x − mean)/std before the network
   nlohmann::json extra;            // training settings recorded with the model (prior, T, ...)

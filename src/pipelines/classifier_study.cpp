@@ -13,6 +13,7 @@
 #include "src/core/rng.hpp"
 #include "src/core/run_folder.hpp"
 #include "src/io/png.hpp"
+#include "src/nn/attention_options.hpp"
 #include "src/nn/ensemble.hpp"
 #include "src/pipelines/classifier_evaluation.hpp"
 #include "src/pipelines/data_parallel.hpp"
@@ -24,6 +25,7 @@ namespace fs = std::filesystem;
 
 void validate(const ClassifierTrainOptions& t) {
   check_backbone_options(t.backbone, t.group);
+  nn::check_attention_options(t.backbone, t.attention_gate, t.attention_aggregation);
   validate(training_settings(t));
   require_at_least("posterior samples of the validation metrics", t.eval_samples, 1);
   require_at_least("ensemble members", t.ensemble, 1);
@@ -51,6 +53,10 @@ nlohmann::json train_settings(const ClassifierTrainOptions& t, const ClassifierD
                       {"augment", t.augment},   {"tta", t.tta},             {"ensemble", t.ensemble}};
   // Recorded only when used, so that folds saved before the option existed still match.
   if (!d.extra_train.empty()) j["extra_train"] = d.extra_train;
+  if (nn::parse_gate_normalisation(t.attention_gate) != nn::GateNormalisation::kSigmoid)
+    j["attention_gate"] = t.attention_gate;
+  if (nn::parse_gate_aggregation(t.attention_aggregation) != nn::GateAggregation::kConcat)
+    j["attention_aggregation"] = t.attention_aggregation;
   return j;
 }
 
@@ -139,6 +145,8 @@ ClassifierConfig member_config(const ClassifierTrainOptions& t, const Classifier
   cfg.n_classes = static_cast<int>(train.class_names.size());
   cfg.class_names = train.class_names;
   cfg.group = t.group;
+  cfg.attention_gate = t.attention_gate;
+  cfg.attention_aggregation = t.attention_aggregation;
   cfg.rho_init = t.rho_init;
   set_input_normalisation(cfg, train);
   cfg.extra = {{"prior", make_weight_prior(t.prior)->name()},

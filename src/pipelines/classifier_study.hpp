@@ -32,6 +32,8 @@ struct ClassifierTrainOptions {
   int epochs = 10, batch = 16, mc_kl = 1, eval_samples = 20;
   int ensemble = 1;          // members of a deep ensemble (src/nn/ensemble.hpp)
   std::string tta = "none";  // test-time augmentation of the final validation metrics
+  // attention backbone: gate normalisation and aggregation ("" = sigmoid, concat)
+  std::string attention_gate, attention_aggregation;
 };
 
 // UsageError naming the quantity for every option that can be checked

@@ -62,7 +62,8 @@ TEST(AttentionConcentration, SourceMaskIsAboveThreeRobustSigmas) {
 
 TEST(AttentionConcentration, BadInputIsOneLine) {
   std::vector<std::uint8_t> mask(4, 1);
-  for (const std::vector<double>& bad : {std::vector<double>{1, 1, 1}, {1, -1, 1, 1}, {0, 0, 0, 0}, {1, NAN, 1, 1}}) {
+  for (const std::vector<double>& bad :
+       {std::vector<double>{1, 1, 1}, {1, -1, 1, 1}, {0, 0, 0, 0}, {1, NAN, 1, 1}}) {
     try {
       attention_concentration(bad, mask);
       FAIL() << "accepted a bad map";
