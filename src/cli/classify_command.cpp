@@ -8,6 +8,7 @@
 //                    [--targets tags.csv|synthetic] → a multi-label tag model, tag_metrics.csv (per-tag AUC, F1)
 //                    [--labels N [--ssl fixmatch --unlabelled train,uncertain,synthetic --tau --mu --lambda-u --ema]]
 //   classify eval    --model DIR --data ... [--split val|train|all] --samples K → metrics.json, reliability.png
+//                    (+ attention_concentration.csv: how much of each attention map lies on the source)
 //   classify predict --model DIR IMAGE... (FITS or PNG) → predictions.json (+ attention_<i>.png)
 //   classify temperature-sweep ... --temperatures 1,1e-1,...  → temperature_sweep.csv/.png, one model per T
 //   classify prune   --model DIR --data ... --fractions ... --rankings snr,fisher → pruning.csv/.png
@@ -37,6 +38,7 @@
 #include "src/core/units.hpp"
 #include "src/nn/ensemble.hpp"
 #include "src/parallel/communicator.hpp"
+#include "src/pipelines/attention_concentration_report.hpp"
 #include "src/pipelines/classifier_evaluation.hpp"
 #include "src/pipelines/classifier_prediction.hpp"
 #include "src/pipelines/classifier_tags.hpp"
@@ -85,13 +87,19 @@ void run_eval_or_prune(const ClassifyOptions& s, CLI::App* app, bool prune, Cont
   auto data = evaluation_images(cfg, d, ctx.seed(), s.model);
   if (!prune) {
     auto& run = ctx.run("classify-eval");
-    auto e = evaluate_classifier(model, data, s.samples, s.train.tta, ctx.seed(), run.dir(),
-                                 {{"split", d.split}, {"model", s.model}, {"data", d.data}, {"tta", s.train.tta},
-                                  {"ensemble", model.size()}},
+    nlohmann::json extra = {{"split", d.split}, {"model", s.model}, {"data", d.data}, {"tta", s.train.tta},
+                            {"ensemble", model.size()}};
+    // Member 0's maps, as predict draws them (members attend each in their own way).
+    auto att = attention_concentration_report(*model.members[0], data, run.dir() / "attention_concentration.csv");
+    if (att.maps > 0) extra["attention_concentration"] = att.to_json();
+    auto e = evaluate_classifier(model, data, s.samples, s.train.tta, ctx.seed(), run.dir(), extra,
                                  fmt::format("{} {}", cfg.backbone, d.split));
     const auto& r = e.report;
     fmt::print("accuracy {:.4f}  ece {:.4f}  uce {:.4f}  nll {:.4f}  brier {:.4f}  ({} images, K = {})\n",
                r.accuracy, r.ece, r.uce, r.nll, r.brier, r.n, e.samples);
+    for (int m = 0; m < att.maps; ++m)
+      fmt::print("attention map {}: {:.3f} of its mass on the source ({:.3f} of the pixels), entropy {:.3f}\n", m + 1,
+                 att.mass_in_source[m], att.source_fraction, att.entropy[m]);
     run.finish({{"accuracy", r.accuracy}, {"ece", r.ece}, {"uce", r.uce}});
     return;
   }
