@@ -25,7 +25,10 @@
 #include "src/pipelines/comparison.hpp"
 #include "src/pipelines/planned_observation.hpp"
 #include "src/pipelines/posterior_model.hpp"
+#include "src/pipelines/posterior_outputs.hpp"
+#include "src/pipelines/profile_comparison.hpp"
 #include "src/pipelines/prior_registry.hpp"
+#include "src/pipelines/truth_image.hpp"
 #include "src/pipelines/wsclean_baseline.hpp"
 #include "src/diagnostics/posterior_summary.hpp"
 #include "src/io/fits_image.hpp"
@@ -40,6 +43,7 @@ struct Options {
   WeightingInput weighting;
   BaselineOptions base;
   std::string truth, posterior_dir, prior;
+  std::string disk;  // "INC,PA" of the radial profiles (empty: none)
   PosteriorSettings posterior;
   std::int64_t nsamples = 16, batch = 16;
   std::string wsclean = "auto";  // auto | off
@@ -53,8 +57,7 @@ ImageGrid validated_grid(Options& o, const FitsImage& truth) {
   if (o.grid.size <= 0) o.grid.size = truth.grid.nx;
   require_in("wsclean", o.wsclean, {"auto", "off"});
   ImageGrid grid = o.grid.grid();
-  if (truth.grid.nx != grid.nx || truth.grid.ny != grid.ny)
-    throw UsageError(fmt::format("truth {} is {}x{} but --size is {}", o.truth, truth.grid.nx, truth.grid.ny, grid.nx));
+  check_truth_cell(truth, o.truth, grid.cell);
   o.base.weighting = o.weighting.options();
   require_in("algorithm", o.algorithm, {"hogbom", "cotton-schwab"});
   o.base.clean.cotton_schwab = o.algorithm == "cotton-schwab";
@@ -63,6 +66,7 @@ ImageGrid validated_grid(Options& o, const FitsImage& truth) {
   o.base.map.nufft_epsilon = o.posterior.likelihood.nufft_epsilon;  // one ε for the whole comparison
   o.base.map.validate();
   if (o.posterior_dir.empty() && !o.prior.empty()) o.posterior.validate();
+  if (!o.disk.empty()) parse_disk_orientation(o.disk);
   return grid;
 }
 
@@ -75,31 +79,56 @@ FitsImage read_truth(const std::string& path) {
   return truth;
 }
 
-// The posterior mean's row: from a `penumbra sample` folder, or sampled here with --prior.
-void add_posterior_row(const Options& o, const PlannedObservation& obs, const std::vector<double>& truth,
-                       std::uint64_t seed, std::vector<ComparisonRow>& rows, nlohmann::json& extra) {
+// The posterior mean's row: from a `penumbra sample` folder, or sampled here with
+// --prior. Returns the samples (for the radial profile's band), [K][ny·nx] Jy/pixel.
+std::vector<std::vector<double>> add_posterior_row(const Options& o, const PlannedObservation& obs,
+                                                   const std::vector<double>& truth, std::uint64_t seed,
+                                                   std::vector<ComparisonRow>& rows, nlohmann::json& extra) {
   if (!o.posterior_dir.empty()) {
     auto mean = read_image_on((fs::path(o.posterior_dir) / "mean.fits").string(), obs.grid(), "posterior mean");
     rows.push_back(score_image("posterior mean", mean, truth, obs, {}, "from " + o.posterior_dir));
-  } else if (!o.prior.empty()) {
-    PipelinePrior lp = load_pipeline_prior(o.prior, obs.grid().nx);
-    auto pr = sample_observation(obs, lp, o.posterior, o.nsamples, o.batch, seed);
-    rows.push_back(score_image("posterior mean", to_vector(summarize_posterior(pr.samples).mean), truth, obs, {},
-                               fmt::format("{} samples, {} {} steps", o.nsamples, o.posterior.sampler.sampler,
-                                           o.posterior.sampler.steps)));
-    extra["posterior"] = pr.describe;
-  } else {
-    extra["posterior"] = "not run (give --posterior DIR or --prior)";
+    const fs::path h5 = fs::path(o.posterior_dir) / "samples.h5";
+    return fs::exists(h5) ? read_posterior_samples(h5, obs.grid()) : std::vector<std::vector<double>>{};
   }
+  if (o.prior.empty()) {
+    extra["posterior"] = "not run (give --posterior DIR or --prior)";
+    return {};
+  }
+  PipelinePrior lp = load_pipeline_prior(o.prior, obs.grid().nx);
+  auto pr = sample_observation(obs, lp, o.posterior, o.nsamples, o.batch, seed);
+  rows.push_back(score_image("posterior mean", to_vector(summarize_posterior(pr.samples).mean), truth, obs, {},
+                             fmt::format("{} samples, {} {} steps", o.nsamples, o.posterior.sampler.sampler,
+                                         o.posterior.sampler.steps)));
+  extra["posterior"] = pr.describe;
+  std::vector<std::vector<double>> samples;
+  for (std::int64_t k = 0; k < pr.samples.size(0); ++k) samples.push_back(to_vector(pr.samples[k]));
+  return samples;
+}
+
+// Rings and gaps against the truth's (--disk): the beam is the CLEAN row's.
+void add_radial_profiles(const Options& o, const std::vector<ComparisonRow>& rows, const std::vector<double>& truth,
+                         const std::vector<std::vector<double>>& samples, const ImageGrid& grid,
+                         const fs::path& dir, nlohmann::json& extra) {
+  if (o.disk.empty()) return;
+  ProfileRequest req;
+  req.disk = parse_disk_orientation(o.disk);
+  for (const auto& r : rows)
+    if (r.beam && req.beam_fwhm == 0) req.beam_fwhm = std::sqrt(r.beam->bmaj * r.beam->bmin);
+  std::vector<NamedImage> images;
+  for (const auto& r : rows) images.push_back({r.method, r.image});
+  extra["radial_profile"] = write_profile_comparison(dir, compare_profiles(truth, images, samples, grid, req));
 }
 
 void add_wsclean_row(const Options& o, const PlannedObservation& obs, const std::vector<double>& truth,
                      const fs::path& dir, std::vector<ComparisonRow>& rows, nlohmann::json& extra) {
   WscleanOutcome w;
-  if (o.wsclean == "off") w.skipped = "--wsclean off";
-  else if (!o.in.more_inputs.empty() || o.in.spw != "all" || !o.in.uv_min.empty() || !o.in.uv_max.empty())
-    w.skipped = "several inputs, --spw or a uv range (the wsclean baseline reads one whole MS)";
-  else w = wsclean_baseline({o.in.input, dir, o.base.weighting, o.base.clean}, obs, truth);
+  if (o.wsclean == "off") {
+    w.skipped = "--wsclean off";
+  } else {
+    const ReadPlan plan = read_plan(o.in);  // time/channel averaging aside, wsclean reads what Penumbra read
+    w = wsclean_baseline({o.in.inputs(), dir, o.base.weighting, o.base.clean, o.in.column, plan.spws, plan.uv}, obs,
+                         truth);
+  }
   if (w.row) {
     rows.push_back(*w.row);
     extra["wsclean_command"] = w.command;
@@ -114,16 +143,18 @@ void run(Context& ctx, Options& o) {
   ImageGrid grid = validated_grid(o, truth);
   LoadedVisibilities data = load_visibilities(o.in, grid);
   PlannedObservation obs(data.vis, data.grid, o.posterior.likelihood.nufft_epsilon, o.posterior.likelihood.threads);
-  std::vector<ComparisonRow> rows = compare_baselines(obs, truth.pixels, o.base);
+  const std::vector<double> truth_pixels = truth_on_grid(truth, o.truth, obs.grid());
+  std::vector<ComparisonRow> rows = compare_baselines(obs, truth_pixels, o.base);
 
   RunFolder& run = ctx.run("compare");
   nlohmann::json extra = {{"input", o.in.label()}, {"truth", o.truth}, {"size", grid.nx},
                           {"cell_arcsec", grid.cell / kArcsec}};
-  add_posterior_row(o, obs, truth.pixels, ctx.seed(), rows, extra);
-  add_wsclean_row(o, obs, truth.pixels, run.path("wsclean"), rows, extra);
-  nlohmann::json table = write_comparison(run.dir(), rows, truth.pixels, grid, extra);
+  const auto samples = add_posterior_row(o, obs, truth_pixels, ctx.seed(), rows, extra);
+  add_wsclean_row(o, obs, truth_pixels, run.path("wsclean"), rows, extra);
+  add_radial_profiles(o, rows, truth_pixels, samples, obs.grid(), run.dir(), extra);
+  nlohmann::json table = write_comparison(run.dir(), rows, truth_pixels, obs.grid(), extra);
   run.finish({{"rows", table}});
-  fmt::print("{}", comparison_markdown(rows, truth_peak(truth.pixels)));
+  fmt::print("{}", comparison_markdown(rows, truth_peak(truth_pixels)));
   fmt::print("outputs in {}\n", run.dir().string());
 }
 
@@ -158,6 +189,11 @@ Runner add_compare(CLI::App& root) {
       ->capture_default_str();
   app->add_option("--lambda", o->base.map.lambda, "MAP regularisation weight")->capture_default_str();
   app->add_flag("--positive", o->base.map.positive, "Non-negative MAP image");
+  app->add_option("--map-iterations", o->base.map.max_iterations, "Most L-BFGS iterations of the MAP image")
+      ->capture_default_str();
+  app->add_option("--disk", o->disk,
+                  "Inclination,PA of a disk (e.g. 35deg,86deg; bare numbers: degrees): deprojected radial profiles, "
+                  "posterior 68% band and ring/gap radii against the truth's (radial_profile.csv/png)");
   app->add_option("--wsclean", o->wsclean, "auto (run wsclean's CLEAN on an MS when installed) or off")
       ->capture_default_str();
   return [o](Context& ctx) { compare_impl::run(ctx, *o); };

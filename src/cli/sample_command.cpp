@@ -34,6 +34,7 @@
 #include "src/parallel/communicator.hpp"
 #include "src/pipelines/posterior_model.hpp"
 #include "src/pipelines/posterior_run.hpp"
+#include "src/pipelines/truth_image.hpp"
 
 namespace fs = std::filesystem;
 
@@ -113,12 +114,7 @@ PosteriorRunRequest make_request(SampleOptions& o, std::uint64_t seed) {
   if (size <= 0) throw UsageError("--size is required (the prior does not fix the image size)");
   double cell = !o.scale.empty() ? parse_angle(o.scale, "asec") : truth ? truth->grid.cell : 0.0;
   if (!(cell > 0)) throw UsageError("--scale is required (pixel size, e.g. 0.01asec)");
-  if (truth && (truth->grid.nx != size || truth->grid.ny != size))
-    throw UsageError(fmt::format("the truth image {} is {}x{} but --size is {}", o.truth, truth->grid.nx,
-                                 truth->grid.ny, size));
-  if (truth && std::abs(truth->grid.cell - cell) > 1e-6 * cell)
-    throw UsageError(fmt::format("the truth image {} has pixels of {} but --scale is {}", o.truth,
-                                 format_angle(truth->grid.cell), format_angle(cell)));
+  if (truth) check_truth_cell(*truth, o.truth, cell);
   // Read last: a prior, truth or size that cannot work is refused before millions of rows are.
   LoadedVisibilities data = read_visibilities(o.in);
   fit_grid(data, o.in, ImageGrid{size, size, cell, 0, 0});
@@ -128,7 +124,7 @@ PosteriorRunRequest make_request(SampleOptions& o, std::uint64_t seed) {
   r.freq_hz = data.freq_hz;
   r.scale_spec = o.scale;
   r.seed = seed;
-  if (truth) r.truth = truth->pixels;
+  if (truth) r.truth = truth_on_grid(*truth, o.truth, r.grid);
   r.truth_path = o.truth;
   r.resume = o.resume;
   r.stop_after = o.stop_after;

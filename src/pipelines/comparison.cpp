@@ -60,6 +60,7 @@ std::vector<ComparisonRow> compare_baselines(const PlannedObservation& obs, cons
                              fmt::format("{}{}{} iterations, restored / clean-beam area {:.2f} px; χ² of the components",
                                          o.clean.multiscale ? "multiscale, " : "", o.clean.cotton_schwab ? "" : "Högbom, ",
                                          c.iterations, area)));
+  rows.back().beam = c.beam;
 
   MapImagingResult m = map_image(obs, o.map);
   rows.push_back(score_image("map", m.image, truth, obs, {},

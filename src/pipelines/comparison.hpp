@@ -32,6 +32,7 @@ struct ComparisonRow {
   std::vector<double> image;  // [ny][nx] Jy/pixel (what RMSE/SSIM/flux are computed on)
   double rmse = 0, ssim = 0, flux_error = 0, chi2 = 0;
   std::string note;
+  std::optional<Beam> beam;  // the restoring beam of a restored (CLEAN) image
 };
 
 // Scores `image` (Jy/pixel) against `truth`; χ² from `model` (Jy/pixel; empty: the image).

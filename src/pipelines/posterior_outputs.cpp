@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include "src/core/errors.hpp"
 #include "src/core/run_folder.hpp"
 #include "src/core/units.hpp"
 #include "src/io/fits_image.hpp"
@@ -53,6 +54,22 @@ void PosteriorOutputs::write_samples(const fs::path& path) const {
     s.set_attr("/samples", "ra_rad", r_.grid.ra);
     s.set_attr("/samples", "dec_rad", r_.grid.dec);
   });
+}
+
+std::vector<std::vector<double>> read_posterior_samples(const fs::path& path, const ImageGrid& grid) {
+  Hdf5Store s(path, Hdf5Store::Mode::kRead);
+  const auto shape = s.shape("/samples");
+  const double cell = s.has_attr("/samples", "cell_rad") ? s.attr_double("/samples", "cell_rad") : grid.cell;
+  if (shape.size() != 3 || shape[1] != static_cast<std::size_t>(grid.ny) || shape[2] != static_cast<std::size_t>(grid.nx) ||
+      std::abs(cell - grid.cell) > 1e-6 * grid.cell)
+    throw DataError(fmt::format("{}: samples are not {}x{} images of {} pixels", path.string(), grid.nx, grid.ny,
+                                format_angle(grid.cell)));
+  const Array<float> all = s.read_rows("/samples", 0, shape[0]);
+  std::vector<std::vector<double>> out(shape[0]);
+  for (std::size_t k = 0; k < shape[0]; ++k)
+    out[k].assign(all.data.begin() + static_cast<std::ptrdiff_t>(k * grid.size()),
+                  all.data.begin() + static_cast<std::ptrdiff_t>((k + 1) * grid.size()));
+  return out;
 }
 
 void PosteriorOutputs::write_images(const fs::path& dir) const {

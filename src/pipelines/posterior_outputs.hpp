@@ -9,8 +9,10 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "instruments/dirty_image.hpp"
+#include "src/core/image_grid.hpp"
 #include "src/diagnostics/posterior_summary.hpp"
 #include "src/pipelines/posterior_checks.hpp"
 
@@ -46,5 +48,9 @@ class PosteriorOutputs {
   std::vector<double> mean_;
   PosteriorChecks checks_;
 };
+
+// The samples of a run's samples.h5, [K][N·N] Jy/pixel. DataError when the file's
+// images are not `grid`'s size and cell (a sample run at another --size or --scale).
+std::vector<std::vector<double>> read_posterior_samples(const std::filesystem::path& path, const ImageGrid& grid);
 
 }  // namespace penumbra

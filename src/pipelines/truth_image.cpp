@@ -1,5 +1,13 @@
 #include "src/pipelines/truth_image.hpp"
 
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "src/core/errors.hpp"
+#include "src/core/image_regrid.hpp"
+#include "src/core/log.hpp"
+#include "src/core/units.hpp"
 #include "src/io/fits_image.hpp"
 #include "src/io/png.hpp"
 
@@ -21,6 +29,27 @@ void write_truth_image(const std::filesystem::path& dir, const SkyModel& sky, do
   panel.title = "truth";
   panel.colorbar_label = "Jy/pixel";
   write_image_png(dir / "truth.png", panel);
+}
+
+void check_truth_cell(const FitsImage& truth, const std::string& path, double cell) {
+  if (truth.grid.cell > cell * (1 + 1e-6))
+    throw UsageError(fmt::format("the truth image {} has pixels of {}, coarser than the images' {}: make the truth at "
+                                 "the imaging cell or finer",
+                                 path, format_angle(truth.grid.cell), format_angle(cell)));
+}
+
+std::vector<double> truth_on_grid(const FitsImage& truth, const std::string& path, const ImageGrid& grid) {
+  check_truth_cell(truth, path, grid.cell);
+  // Small-angle offset of the two phase centres (the truth of a simulation shares the data's).
+  const double dl = (truth.grid.ra - grid.ra) * std::cos(grid.dec), dm = truth.grid.dec - grid.dec;
+  if (std::hypot(dl, dm) > 0.5 * grid.cell)
+    throw DataError(fmt::format("the truth image {} is centred {} from the data's phase centre", path,
+                                format_angle(std::hypot(dl, dm))));
+  if (truth.grid.nx == grid.nx && truth.grid.ny == grid.ny && std::abs(truth.grid.cell - grid.cell) <= 1e-6 * grid.cell)
+    return truth.pixels;
+  log().info("truth {}: {}x{} at {} resampled (flux-conserving) onto {}x{} at {}", path, truth.grid.nx, truth.grid.ny,
+             format_angle(truth.grid.cell), grid.nx, grid.ny, format_angle(grid.cell));
+  return regrid_conserving_flux(truth.pixels, truth.grid, grid);
 }
 
 }  // namespace penumbra

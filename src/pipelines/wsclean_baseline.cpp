@@ -1,6 +1,7 @@
 #include "src/pipelines/wsclean_baseline.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <array>
 #include <cmath>
@@ -44,14 +45,29 @@ std::string wsclean_launcher(std::string& why) {
   return "";
 }
 
+// The selection options that make wsclean read what Penumbra read.
+std::string selection_flags(const WscleanRequest& r) {
+  std::string f = fmt::format("-data-column {} ", r.column);
+  if (!r.spws.empty()) f += fmt::format("-spws {} ", fmt::join(r.spws, ","));
+  auto limit = [&](const std::optional<UvDistance>& d, const char* name) {
+    if (d) f += fmt::format("-{}uv{} {} ", name, d->wavelengths ? "-l" : "w-m", d->value);
+  };
+  limit(r.uv.min, "min");
+  limit(r.uv.max, "max");
+  if (r.weighting.taper_fwhm > 0) f += fmt::format("-taper-gaussian {}asec ", r.weighting.taper_fwhm / kArcsec);
+  return f;
+}
+
 std::string wsclean_command(const std::string& launcher, const WscleanRequest& r, const ImageGrid& grid) {
   std::string weight = weighting_name(r.weighting.scheme);
   if (weight == "briggs") weight = fmt::format("briggs {}", r.weighting.robust);
+  std::string inputs;
+  for (const auto& ms : r.ms) inputs += fmt::format(" '{}'", ms);
   return fmt::format("{}wsclean -quiet -j 1 -size {} {} -scale {}asec -weight {} -niter {} -gain {} -mgain {} "
-                     "-threshold {} {}-no-update-model-required -name '{}' '{}'",
+                     "-threshold {} {}{}-no-update-model-required -name '{}'{}",
                      launcher, grid.nx, grid.ny, grid.cell / kArcsec, weight, r.clean.niter, r.clean.gain,
                      r.clean.major_gain, r.clean.threshold, r.clean.multiscale ? "-multiscale " : "",
-                     (r.dir / "ws").string(), r.ms);
+                     selection_flags(r), (r.dir / "ws").string(), inputs);
 }
 
 }  // namespace
@@ -71,7 +87,8 @@ std::vector<double> read_image_on(const std::string& path, const ImageGrid& grid
 WscleanOutcome wsclean_baseline(const WscleanRequest& r, const PlannedObservation& obs,
                                 const std::vector<double>& truth) {
   WscleanOutcome w;
-  if (!fs::is_directory(r.ms)) w.skipped = "input is not a MeasurementSet";
+  for (const auto& ms : r.ms)
+    if (!fs::is_directory(ms)) w.skipped = fmt::format("{} is not a MeasurementSet", ms);
   const std::string launcher = w.skipped.empty() ? wsclean_launcher(w.skipped) : "";
   if (!w.skipped.empty()) return w;
   fs::create_directories(r.dir);
@@ -95,6 +112,7 @@ WscleanOutcome wsclean_baseline(const WscleanRequest& r, const PlannedObservatio
   auto model = read_image_on(prefix + "-model.fits", grid, "wsclean model");
   w.row = score_image("wsclean", px, truth, obs, model,
                       fmt::format("restored / clean-beam area {:.2f} px; χ² of the components", area));
+  w.row->beam = f.beam;
   return w;
 }
 

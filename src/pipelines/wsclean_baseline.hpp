@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "instruments/weighting.hpp"
+#include "src/io/visibility_selection.hpp"
 #include "src/pipelines/comparison.hpp"
 
 namespace penumbra {
@@ -16,10 +17,13 @@ namespace penumbra {
 class PlannedObservation;
 
 struct WscleanRequest {
-  std::string ms;                 // the MeasurementSet
+  std::vector<std::string> ms;    // the MeasurementSets, imaged together (wsclean's MFS of all channels)
   std::filesystem::path dir;      // where wsclean writes (created)
   WeightingOptions weighting;
   CleanOptions clean;             // niter, gain, major gain, threshold, multiscale
+  std::string column = "DATA";
+  std::vector<int> spws;          // empty: all
+  UvRange uv;                     // the same uv range as Penumbra's read
 };
 
 struct WscleanOutcome {

@@ -45,7 +45,7 @@ TEST(CompareCommand, TableAndFigureOnATinySimulation) {
   std::string log;
   ASSERT_EQ(compare(c.ms.string() + " --truth " + c.truth.string() +
                         " --niter 200 --map-prior l1 --lambda 0.1 --positive --prior gaussian:0,0.05 --sampler mala"
-                        " --likelihood exact --steps 100 --nsamples 8",
+                        " --likelihood exact --steps 100 --nsamples 8 --disk 30deg,40deg",
                     dir / "run", &log),
             0)
       << log;
@@ -61,6 +61,12 @@ TEST(CompareCommand, TableAndFigureOnATinySimulation) {
   // Point sources, noise-free data: the sparsity MAP is closer to the truth than the dirty image.
   EXPECT_LT(rows[2]["rmse"].get<double>(), rows[0]["rmse"].get<double>());
   EXPECT_LT(rows[2]["chi2_reduced"].get<double>(), rows[0]["chi2_reduced"].get<double>());
+  // --disk: profiles of every method and the band of the 8 samples.
+  EXPECT_TRUE(std::filesystem::exists(dir / "run" / "radial_profile.png"));
+  const double band = j["radial_profile"]["band_coverage_68"].get<double>();
+  EXPECT_GE(band, 0.0);
+  EXPECT_LE(band, 1.0);
+  EXPECT_NE(read_text(dir / "run" / "radial_profile.csv").find("posterior mean_jy_sr"), std::string::npos);
   if (rows.size() == 5) EXPECT_EQ(rows[4]["method"], "wsclean");
   else EXPECT_NE(j["wsclean"].get<std::string>().find("skipped"), std::string::npos);
 }
@@ -68,8 +74,9 @@ TEST(CompareCommand, TableAndFigureOnATinySimulation) {
 TEST(CompareCommand, BadInput) {
   auto dir = scratch_dir("compare_cli_bad");
   auto c = tiny_case(dir);
-  // Truth of another size.
-  EXPECT_EQ(compare(c.ms.string() + " --truth " + c.truth.string() + " --size 16 --wsclean off", dir / "a"), 64);
+  // A truth coarser than the images (a finer one is resampled), and a --disk that is no orientation.
+  EXPECT_EQ(compare(c.ms.string() + " --truth " + c.truth.string() + " --scale 0.05asec --wsclean off", dir / "a"), 64);
+  EXPECT_EQ(compare(c.ms.string() + " --truth " + c.truth.string() + " --disk 95,0 --wsclean off", dir / "a2"), 64);
   // Missing truth file and missing --truth.
   EXPECT_EQ(compare(c.ms.string() + " --truth " + (dir / "none.fits").string(), dir / "b"), 66);
   EXPECT_EQ(compare(c.ms.string(), dir / "c"), 64);

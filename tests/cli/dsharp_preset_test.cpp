@@ -132,6 +132,47 @@ TEST(DsharpPreset, DirtyImageOfAllMsShowsTheDiskAndItsRings) {
   EXPECT_NE(log.find("--uv-max"), std::string::npos) << log;
 }
 
+TEST(DsharpPreset, CompareFindsTheRingsAndGapsAgainstTheThreeMasTruth) {
+  // compare on all three MSs at 12 mas (uv ≤ 4000 kλ): the 3 mas truth resampled onto the grid, and
+  // the radial profiles of --disk: AS 209's outer rings and gaps found in the truth
+  // and placed by CLEAN within a quarter beam.
+  const auto& dir = small_preset();
+  const auto out = dir.parent_path() / "compare";
+  std::string inputs, log;
+  for (const char* b : kBlocks) inputs += (dir / (std::string(b) + ".ms")).string() + " ";
+  ASSERT_EQ(penumbra_run("--out " + out.string() + " compare " + inputs + "--truth " + (dir / "truth.fits").string() +
+                             " --size 224 --scale 12mas --uv-max 4000klambda --weighting briggs --robust 0.5"
+                             " --niter 2000 --map-iterations 10 --wsclean off --disk 35deg,86deg",
+                         &log),
+            0)
+      << log;
+  EXPECT_NE(log.find("resampled (flux-conserving) onto 224x224"), std::string::npos) << log;
+  const auto j = nlohmann::json::parse(read_text(out / "compare.json"));
+  const auto& rp = j["radial_profile"];
+  const double beam = rp["beam_fwhm_arcsec"].get<double>();
+  EXPECT_GT(beam, 0.04);
+  EXPECT_LT(beam, 0.12);
+  // Each of the truth's outer features (gaps 0.501″ and 0.865″, rings 0.618″ and 0.997″), the
+  // bright rings placed by CLEAN within a quarter beam.
+  for (double r : {0.501, 0.618, 0.865, 0.997}) {
+    bool found = false;
+    for (const auto& f : rp["features"]) {
+      if (std::abs(f["truth_radius_arcsec"].get<double>() - r) > 0.5 * beam) continue;
+      found = true;
+      EXPECT_EQ(f["kind"], r == 0.618 || r == 0.997 ? "ring" : "gap");
+      if (f["kind"] == "ring") EXPECT_LT(std::abs(f["clean"]["error_beams"].get<double>()), 0.25) << f.dump();
+    }
+    EXPECT_TRUE(found) << r << " in " << rp.dump();
+  }
+  EXPECT_TRUE(std::filesystem::exists(out / "radial_profile.png"));
+  // A truth coarser than the images cannot be compared pixel by pixel: one line, before reading.
+  ASSERT_EQ(penumbra_run("--out " + (out.string() + "-fine") + " compare " + inputs + "--truth " +
+                             (dir / "truth.fits").string() + " --size 512 --scale 2mas --wsclean off",
+                         &log),
+            64);
+  EXPECT_NE(log.find("coarser than the images"), std::string::npos) << log;
+}
+
 TEST(DsharpPreset, RealCycle4LayoutsReplaceTheBuiltInLongBaselineOnes) {
   PENUMBRA_REQUIRE_SHARED(c8, "alma/alma.cycle4.8.layout.txt");
   PENUMBRA_REQUIRE_SHARED(c9, "alma/alma.cycle4.9.layout.txt");

@@ -205,10 +205,12 @@ TEST(SampleCommand, BadInputGivesOneClearLine) {
   std::string wrong_size = base_cmd(dir, "priorsize");
   wrong_size.replace(wrong_size.find(" --prior gaussian:0,0.1"), 23, "");
   expect_one_line(wrong_size, {64}, "64x64 images but the image size is 16");
-  // Truth size different from --size.
-  std::string small = base_cmd(dir, "size") + " --truth " + (dir / "truth.fits").string();
-  small.replace(small.find("--size 16"), 9, "--size 32");
-  expect_one_line(small, {64}, "truth image");
+  // A truth at a finer cell than --scale is resampled onto the grid (flux-conserving).
+  std::string coarser_grid = base_cmd(dir, "resampled") + " --truth " + (dir / "truth.fits").string();
+  coarser_grid.replace(coarser_grid.find("0.05asec"), 8, "0.06asec --uv-max 1000klambda");
+  EXPECT_EQ(run_command(coarser_grid, &out), 0) << out;
+  EXPECT_NE(out.find("resampled (flux-conserving) onto 16x16"), std::string::npos) << out;
+  EXPECT_NE(out.find("coverage 68%"), std::string::npos) << out;
   // Non-finite data.
   auto nan_dir = scratch_dir("sample_nan");
   make_inputs(nan_dir, true);
@@ -221,10 +223,10 @@ TEST(SampleCommand, BadInputGivesOneClearLine) {
   // Every argument is checked before any work or log line; the message names the flag.
   expect_one_line(base_cmd(dir, "cold") + " --temperature -1", {64}, "--temperature must be > 0, got -1");
   expect_one_line(base_cmd(dir, "zeroflux") + " --flux-scale 0", {64}, "--flux-scale must be > 0, got 0");
-  // A truth image on other pixels than --scale.
+  // A truth image on coarser pixels than --scale.
   std::string cell = base_cmd(dir, "cell") + " --truth " + (dir / "truth.fits").string();
   cell.replace(cell.find("0.05asec"), 8, "0.04asec");
-  expect_one_line(cell, {64}, "has pixels of");
+  expect_one_line(cell, {64}, "coarser than the images");
   std::string gibbs = base_cmd(dir, "sampler");
   gibbs.replace(gibbs.find("--sampler pc"), 12, "--sampler gibbs");
   expect_one_line(gibbs, {64}, "--sampler must be pc, ald, em, mala, hmc or");
