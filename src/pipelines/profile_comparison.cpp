@@ -211,9 +211,18 @@ nlohmann::json write_profile_comparison(const std::filesystem::path& dir, const 
     plot.push_back(series(c.band_lo, "posterior 16%", true));
     plot.push_back(series(c.band_hi, "posterior 84%", true));
   }
-  write_line_plot_png(dir / "radial_profile.png", plot,
-                      {fmt::format("deprojected radial profile (beam {:.0f} mas)", c.beam_fwhm / kArcsec * 1e3),
-                       "radius (arcsec)", "mJy / arcsec^2"});
+  // The y range follows the truth, so an image far off (the dirty image, in Jy/pixel by its
+  // beam area) leaves the frame instead of flattening the others.
+  double top = 0, bottom = 0;
+  for (double v : c.truth.mean)
+    if (!std::isnan(v)) top = std::max(top, v * to_mjy_arcsec2), bottom = std::min(bottom, v * to_mjy_arcsec2);
+  LinePlot frame{fmt::format("deprojected radial profile (beam {:.0f} mas)", c.beam_fwhm / kArcsec * 1e3),
+                 "radius (arcsec)", "mJy / arcsec^2"};
+  if (top > bottom) {
+    frame.ymin = bottom - 0.1 * (top - bottom);
+    frame.ymax = top + 0.3 * (top - bottom);
+  }
+  write_line_plot_png(dir / "radial_profile.png", plot, frame);
   nlohmann::json j = {{"beam_fwhm_arcsec", c.beam_fwhm / kArcsec}, {"features", features}};
   if (band) j["band_coverage_68"] = c.band_coverage;
   return j;
