@@ -171,7 +171,8 @@ void write_attention_maps(Classifier& net, const LabelledImages& imgs, const std
                                                           .align_corners(false));
       auto pn = to_panel(up[0][0], fmt::format("attention {}", li++), ColorMap::kViridis);
       pn.vmin = 0;
-      pn.vmax = 1;
+      // A softmax gate's map sums to 1 over its positions: on a 0–1 scale it would be black.
+      pn.vmax = net.config().attention_gate == "softmax" ? std::max(1e-12, up.max().item<double>()) : 1.0;
       panels.push_back(pn);
     }
     write_panels_png(dir / fmt::format("attention_{}.png", n), panels, static_cast<int>(panels.size()));

@@ -2,10 +2,12 @@
 // end to end: the choices reach config.json, eval rebuilds the same network
 // and reports how concentrated its maps are on the source; bad flags are one line.
 #include <gtest/gtest.h>
+#include <png.h>
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "src/core/run_folder.hpp"
 #include "tests/support/paths.hpp"
@@ -52,6 +54,37 @@ TEST(ClassifyAttentionGates, SoftmaxMeanTrainsAndEvalReportsConcentration) {
   const auto csv = read_text(dir / "eval" / "attention_concentration.csv");
   EXPECT_EQ(csv.rfind("id,label,map,mass_in_source,source_fraction,entropy\n", 0), 0u);
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 2 * 4);  // 4 validation images × 2 maps
+
+  // predict draws a softmax map on its own scale (on 0–1 it would be black):
+  // the top of viridis (yellow) fills the map panels' bright parts.
+  {
+    std::vector<unsigned char> px(24 * 24, 0);
+    for (int y = 9; y < 15; ++y)
+      for (int x = 4; x < 20; ++x) px[y * 24 + x] = static_cast<unsigned char>(255 - 10 * std::abs(x - 12));
+    png_image img{};
+    img.version = PNG_IMAGE_VERSION;
+    img.width = img.height = 24;
+    img.format = PNG_FORMAT_GRAY;
+    ASSERT_TRUE(png_image_write_to_file(&img, (dir / "src.png").c_str(), 0, px.data(), 0, nullptr));
+  }
+  ASSERT_EQ(
+      test::run_command(bin + " --threads 1 --out " + (dir / "p").string() + " classify predict --model " +
+                            (dir / "model").string() + " " + (dir / "src.png").string(),
+                        &out),
+      0)
+      << out;
+  {
+    png_image img{};
+    img.version = PNG_IMAGE_VERSION;
+    ASSERT_TRUE(png_image_begin_read_from_file(&img, (dir / "p" / "attention_0.png").c_str()));
+    img.format = PNG_FORMAT_RGB;
+    std::vector<unsigned char> rgb(PNG_IMAGE_SIZE(img));
+    ASSERT_TRUE(png_image_finish_read(&img, nullptr, rgb.data(), 0, nullptr));
+    int yellow = 0;
+    for (std::size_t i = 0; i + 2 < rgb.size(); i += 3)
+      yellow += rgb[i] > 230 && rgb[i + 1] > 215 && rgb[i + 2] < 60;
+    EXPECT_GT(yellow, 2000);  // 13,020 here; 320 when the map was drawn on 0–1
+  }
 
   // A backbone without attention maps: no concentration in metrics.json, no CSV.
   ASSERT_EQ(test::run_command(bin + " --threads 1 --seed 3 --out " + (dir / "eq").string() +
