@@ -49,7 +49,6 @@ TEST(ScoreTiming, PosteriorChargesEachPartToItsClock) {
   EXPECT_EQ(t.likelihood.calls(), 5);
   EXPECT_GE(t.prior.seconds(), 5 * 0.006);
   EXPECT_GE(t.likelihood.seconds(), 5 * 0.002);
-  EXPECT_LT(t.likelihood.seconds(), t.prior.seconds());
   EXPECT_EQ(t.final_draw.calls(), 0);
 
   Posterior copy = post;  // the sampler's copy reports to the same account
