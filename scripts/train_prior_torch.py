@@ -8,11 +8,14 @@ that `penumbra` reads like its own (`--prior FILE`, `train-prior --resume FILE`)
 
 It mirrors, and must be kept in step with:
   priors/score_network.cpp   the U-Net (module names = the checkpoint's tensor names)
-  priors/training.cpp        DSM loss, Adam with global-norm clipping, EMA, dihedral flips
+  priors/training.cpp        DSM loss, Adam with global-norm clipping, EMA, dihedral flips,
+                             a patch prior's random crops (after the flips) and held-out tiles
+  priors/patch_prior.cpp     the position maps a patch prior's network takes (coord_channels 2)
   priors/checkpoint.cpp      the one-file format (magic, JSON header, tensors, FNV-1a)
 tests/cli/torch_script_test.cpp (TorchTrainerScript, in build/tests/test_cli) checks the
-mirror: a checkpoint written here is read by `penumbra prior-validate`, and its held-out
-DSM loss agrees with the one computed here (within 5 %: the noise draws differ).
+mirror, for a whole-image and a patch prior: a checkpoint written here is read by
+`penumbra prior-validate`, and its held-out DSM loss agrees with the one computed here
+(within 5 %: the noise draws differ; with `loss --penumbra-noise`, to float rounding).
 
 Differences from train-prior, all recorded in the checkpoint header (training.gpu_runs):
 the random stream is torch's (not derive_seed per step), so a run is not bit-exact
@@ -24,7 +27,8 @@ Commands:
   pack IN.h5 OUT.h5            repack a `penumbra dataset` stack as uint16 + gzip
                                 (peak-normalised images in [0, 1]: step 1.5e-5, 4–9× smaller)
   train --init CKPT --data A.h5[,B.h5] --out CKPT --seconds S [--batch 512 ...]
-  loss --ckpt CKPT --data A.h5  held-out DSM loss (the measure prior-validate reports)
+  loss --ckpt CKPT --data A.h5  held-out DSM loss (the measure prior-validate reports;
+                                a patch prior's over every non-overlapping tile)
 """
 import argparse
 import json
@@ -222,7 +226,7 @@ def build_network(cfg):
             self.emb0 = nn.Linear(nf, emb)
             self.emb1 = nn.Linear(emb, emb)
             cio = cfg["in_channels"] * cfg["patch"] ** 2
-            self.conv_in = conv(cio, width, 3)
+            self.conv_in = conv(cio + cfg.get("coord_channels", 0) * cfg["patch"] ** 2, width, 3)
             skip_ch, ch = [width], width
             self.down = nn.ModuleList()
             for i, m in enumerate(mult):
@@ -247,9 +251,11 @@ def build_network(cfg):
             self.norm_out = nn.GroupNorm(groups(ch), ch)
             self.conv_out = conv(ch, cio, 3)
 
-        def forward(self, x, cond, in_scale):  # x [B,H,W] → raw output F [B,H,W]
+        def forward(self, x, cond, in_scale, coords=None):  # x [B,H,W], coords [B,2,H,W] → raw output F [B,H,W]
             cfg = self.cfg
             x = x[:, None] * in_scale.reshape(-1, 1, 1, 1)
+            if cfg.get("coord_channels", 0) > 0:  # the position maps carry no noise: after the input scaling
+                x = torch.cat([x, coords.to(x.dtype)], 1)
             if cfg["patch"] > 1:
                 x = F.pixel_unshuffle(x, cfg["patch"])
             proj = cond[:, None] * self.fourier_w[None, :] * (2 * math.pi)
@@ -292,14 +298,14 @@ def ve_sigma(sde, t):
     return sde["sigma_min"] * (sde["sigma_max"] / sde["sigma_min"]) ** t
 
 
-def dsm_loss(net, header, x0, t, z):
+def dsm_loss(net, header, x0, t, z, positions=None):
     import torch
 
     sig = ve_sigma(header["sde"], t.double()).float()
     xt = x0 + sig[:, None, None] * z
     n = header["network"]
     a = torch.rsqrt(sig * sig + n["sigma_data"] ** 2) if n["input_scaling"] else torch.ones_like(sig)
-    f = net(xt, torch.log(sig), a)
+    f = net(xt, torch.log(sig), a, positions)
     return (f + z).square().mean()
 
 
@@ -307,7 +313,79 @@ def dihedral(x, code):
     c = code.reshape(-1, 1, 1)
     y = x.flip(2).where((c & 1).bool(), x)
     y = y.flip(1).where((c & 2).bool(), y)
+    if x.shape[1] != x.shape[2]:  # as train-prior: a transposed non-square image is not an image of the data
+        return y
     return y.transpose(1, 2).where((c & 4).bool(), y)
+
+
+# ---------------------------------------------------------------- patch priors (priors/patch_prior.cpp, training.cpp)
+def patch_size_of(header):
+    """The tile side P of a patch prior (data.patch_size), 0 for a whole-image prior."""
+    return int(header["data"].get("patch_size", 0))
+
+
+def uses_positions(header):
+    return int(header["network"].get("coord_channels", 0)) > 0
+
+
+def position_maps(oy, ox, patch, image_h, image_w, ref_h, ref_w):
+    """patch_position_maps: [N, 2, P, P] float32 for patches with top-left pixels (oy, ox): channel 0 the
+    column (x), channel 1 the row (y) of each pixel centre from the image centre, in units of half the
+    reference image's side, clamped to [−1, 1]. The same float32 operations in the same order as the C++,
+    so the maps are bit-identical."""
+    import torch
+
+    n = oy.numel()
+    oy = oy.to(torch.float32).reshape(n, 1, 1)
+    ox = ox.to(torch.float32).reshape(n, 1, 1)
+    j = torch.arange(patch, dtype=torch.float32, device=oy.device) + 0.5
+    ys = ((oy + j.reshape(1, -1, 1) - 0.5 * image_h) / (0.5 * ref_h)).clamp(-1, 1)
+    xs = ((ox + j.reshape(1, 1, -1) - 0.5 * image_w) / (0.5 * ref_w)).clamp(-1, 1)
+    return torch.stack([xs.expand(n, patch, patch), ys.expand(n, patch, patch)], 1).contiguous()
+
+
+def tile_crops(images, patch, positions):
+    """Every non-overlapping patch² tile of images [N,H,W], image by image, row by row, and their position
+    maps (the images' own size is the reference); patch 0: the whole images at their positions."""
+    import torch
+
+    n, h, w = images.shape
+    dev = images.device
+    if patch <= 0:
+        zero = torch.zeros(n, dtype=torch.int64, device=dev)
+        return images, (position_maps(zero, zero, h, h, w, h, w) if positions else None)
+    ny, nx = h // patch, w // patch
+    tiles = images[:, : ny * patch, : nx * patch].reshape(n, ny, patch, nx, patch).permute(0, 1, 3, 2, 4)
+    tiles = tiles.reshape(-1, patch, patch)
+    if not positions:
+        return tiles, None
+    oy = (torch.arange(ny, device=dev) * patch).repeat_interleave(nx).repeat(n)
+    ox = (torch.arange(nx, device=dev) * patch).repeat(ny * n)
+    return tiles, position_maps(oy, ox, patch, h, w, h, w)
+
+
+def random_crops(images, patch, positions):
+    """One patch² crop of each image at an origin uniform over the image, and its position maps."""
+    import torch
+
+    n, h, w = images.shape
+    dev = images.device
+    ry = torch.randint(h - patch + 1, (n,), device=dev)
+    rx = torch.randint(w - patch + 1, (n,), device=dev)
+    r = torch.arange(patch, device=dev)
+    rows = (ry[:, None] + r)[:, :, None]
+    cols = (rx[:, None] + r)[:, None, :]
+    crops = images[torch.arange(n, device=dev)[:, None, None], rows, cols]
+    return crops, (position_maps(ry, rx, patch, h, w, h, w) if positions else None)
+
+
+def training_crops(header, x0):
+    """What one training step shows the network of (flipped) batch images x0: a patch prior's random crops with
+    their positions, or the whole images (with their positions if the network takes them)."""
+    p, pos = patch_size_of(header), uses_positions(header)
+    if p > 0:
+        return random_crops(x0, p, pos)
+    return tile_crops(x0, 0, True) if pos else (x0, None)
 
 
 def load_network(header, tensors, prefix, device):
@@ -324,11 +402,34 @@ def load_network(header, tensors, prefix, device):
     return net
 
 
-def held_out_loss(net, header, data, levels=6, batch=256, seed=0):
-    """Mean over `levels` evenly spaced t ∈ [t_eps, 1] of the DSM loss on all of `data`."""
+_MASK64 = (1 << 64) - 1
+
+
+def splitmix64(x):
+    x = (x + 0x9E3779B97F4A7C15) & _MASK64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return x ^ (x >> 31)
+
+
+def derive_seed(seed, stream):
+    """src/core/rng.hpp: the seed of stream `stream` of a run seeded with `seed`."""
+    return splitmix64(splitmix64(seed) ^ splitmix64((stream + 0x5851F42D4C957F2D) & _MASK64))
+
+
+def held_out_loss(net, header, data, levels=6, batch=256, seed=0, penumbra_noise=False):
+    """Mean over `levels` evenly spaced t ∈ [t_eps, 1] of the DSM loss on all of `data` (a patch prior's: on
+    every non-overlapping tile, at its position). penumbra_noise: the noise draws of evaluate_dsm_loss as
+    prior-validate and train-prior call it (CPU generator, seed derive_seed(0x4E1D, 0xE7A1), batches of 32),
+    so the loss is penumbra's up to float rounding: a check of the forward pass, not only of the measure."""
     import torch
 
-    g = torch.Generator(device=data.device).manual_seed(seed)
+    if penumbra_noise:
+        g, batch = torch.Generator().manual_seed(derive_seed(0x4E1D, 0xE7A1)), 32
+    else:
+        g = torch.Generator(device=data.device).manual_seed(seed)
+    p, pos = patch_size_of(header), uses_positions(header)
+    data, positions = tile_crops(data, p, pos) if p > 0 or pos else (data, None)
     t_eps = header["sde"]["t_eps"]
     total = 0.0
     with torch.no_grad():
@@ -337,8 +438,10 @@ def held_out_loss(net, header, data, levels=6, batch=256, seed=0):
             acc = 0.0
             for b in range(0, len(data), batch):
                 x0 = data[b : b + batch]
-                z = torch.randn(x0.shape, generator=g, device=data.device)
-                acc += dsm_loss(net, header, x0, torch.full((len(x0),), tl, device=data.device), z).item() * len(x0)
+                z = torch.randn(x0.shape, generator=g, device=g.device).to(data.device)
+                pb = positions[b : b + batch] if positions is not None else None
+                t = torch.full((len(x0),), tl, device=data.device)
+                acc += dsm_loss(net, header, x0, t, z, pb).item() * len(x0)
             total += acc / len(data)
     return total / levels
 
@@ -360,7 +463,8 @@ def loss_command(args):
     data = torch.from_numpy(x[: args.n]).to(dev)
     for prefix in [w + "/" for w in args.weights.split(",")]:
         net = load_network(header, tensors, prefix, dev).eval()
-        print(json.dumps({"weights": prefix[:-1], "held_out_dsm_loss": held_out_loss(net, header, data, args.levels),
+        loss = held_out_loss(net, header, data, args.levels, penumbra_noise=args.penumbra_noise)
+        print(json.dumps({"weights": prefix[:-1], "held_out_dsm_loss": loss,
                           "images": len(data), "step": header["training"]["step"]}))
 
 
@@ -395,9 +499,16 @@ def train_command(args):
     rng = np.random.default_rng(args.seed)
     perm = rng.permutation(len(x))
     held, train = x[perm[: args.hold_out]], x[perm[args.hold_out :]]
-    if source != info["source"]:  # fine-tuning on new data, as PriorTrainer::resume does
+    # train-prior records a file's source as "PATH:DATASET (SOURCE)": the same stack (or its `pack` copy) is not
+    # new data.
+    if source != info["source"] and not info["source"].endswith(f" ({source})"):
+        # Fine-tuning on new data, as PriorTrainer::resume does. σ_max must drown what the network sees:
+        # a patch prior's tiles, as train-prior sets it for a new patch prior.
         entry = {"source": info["source"], "count": info["count"], "until_step": header["training"]["step"]}
-        d = max_pairwise_distance(train, 1000, args.seed)
+        seen = train
+        if patch_size_of(header) > 0:
+            seen = tile_crops(torch.from_numpy(train), patch_size_of(header), False)[0].numpy()
+        d = max_pairwise_distance(seen, 1000, args.seed)
         if d > header["sde"]["sigma_max"]:
             entry["sigma_max"] = header["sde"]["sigma_max"]
             header["sde"]["sigma_max"] = d
@@ -422,6 +533,7 @@ def train_command(args):
           f"σ_max {header['sde']['sigma_max']:.4g}, held-out DSM loss (EMA) {before:.5f}", flush=True)
 
     t_eps, n, b = header["sde"]["t_eps"], len(data), args.batch
+    augment = bool(header["training"].get("augment", True))
 
     def save(after, elapsed, final):
         """Writes the state after k steps (a copy of the header: the run record grows each save)."""
@@ -452,10 +564,12 @@ def train_command(args):
             g["lr"] = lr
         idx = torch.randint(n, (b,), device=dev)
         x0 = data[idx]
-        x0 = dihedral(x0, torch.randint(8, (b,), device=dev))
+        if augment:
+            x0 = dihedral(x0, torch.randint(8, (b,), device=dev))
+        x0, positions = training_crops(header, x0)  # crops of the flipped images, as train-prior
         t = torch.rand(b, device=dev, dtype=torch.float64) * (1 - t_eps) + t_eps
         z = torch.randn_like(x0)
-        loss = dsm_loss(net, header, x0, t.float(), z)
+        loss = dsm_loss(net, header, x0, t.float(), z, positions)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -514,6 +628,8 @@ def main():
     p.add_argument("--levels", type=int, default=6, help="noise levels (6, as prior-validate)")
     p.add_argument("--weights", default="ema", help="ema (what the samplers use), raw, or ema,raw")
     p.add_argument("--device", default="auto")
+    p.add_argument("--penumbra-noise", action="store_true",
+                   help="draw the noise as penumbra's prior-validate does: the same loss up to rounding")
     args = ap.parse_args()
     {"pack": pack, "train": train_command, "loss": loss_command}[args.cmd](args)
 
