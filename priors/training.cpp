@@ -437,7 +437,9 @@ PriorTrainer PriorTrainer::resume(const std::filesystem::path& checkpoint, at::T
     // disks fill the image: ≈ 18 against ≈ 8 for galaxies at 64²). Raising σ_max only adds
     // noise levels, which the network, conditioned on log σ, learns while fine-tuning.
     if (cfg.sde.kind == Sde::Kind::kVE) {
-      double d = max_pairwise_distance(data, 1000, cfg.seed);
+      // A patch prior's network sees tiles: their distances, as a fresh --patch-size run measures.
+      double d = max_pairwise_distance(info.patch_size > 0 ? tile_crops(data, info.patch_size, false).images : data,
+                                       1000, cfg.seed);
       if (d > cfg.sde.sigma_max) {
         next.lineage.back()["sigma_max"] = cfg.sde.sigma_max;
         cfg.sde.sigma_max = d;

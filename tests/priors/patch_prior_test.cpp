@@ -352,6 +352,15 @@ TEST_F(PatchPriorTest, TrainsOnCropsResumesExactlyAndTilesAnyMultipleOfItsPatch)
   const double l1 = evaluate_dsm_loss(dp->network(), dp->sde(), data, 2, 8, 1, 16);
   EXPECT_TRUE(std::isfinite(l1));
   EXPECT_EQ(l1, evaluate_dsm_loss(dp->network(), dp->sde(), data, 2, 8, 1, 16));
+  // Fine-tuning on other data raises σ_max to the largest distance between the new data's
+  // *tiles* (what the network sees, as a fresh --patch-size run measures), not whole images.
+  auto info = patch_info(32, 16);
+  info.source = "brighter disks";
+  auto brighter = 20 * disk_images(6, 32);
+  auto tuned = PriorTrainer::resume(dir / "patch.ckpt", brighter, &info);
+  EXPECT_DOUBLE_EQ(tuned.config().sde.sigma_max,
+                   max_pairwise_distance(tile_crops(brighter, 16, false).images, 1000, patch_training().seed));
+  EXPECT_LT(tuned.config().sde.sigma_max, max_pairwise_distance(brighter, 1000, patch_training().seed));
 }
 
 // The margin sweep of docs/prior.md ("Patch priors"): the covariance test at margins 0, 2, 4
