@@ -16,6 +16,7 @@
 
 #include "priors/diffusion_prior.hpp"
 #include "priors/patch_prior.hpp"
+#include "src/pipelines/sampling_time.hpp"
 
 using namespace penumbra;
 
@@ -24,32 +25,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-// Forwards to the network's patch score, adding up the time spent in it and the tiles it saw.
-class TimedPatchScore final : public PatchScore {
- public:
-  explicit TimedPatchScore(std::shared_ptr<const PatchScore> inner) : inner_(std::move(inner)) {}
-  int patch_size() const override { return inner_->patch_size(); }
-  bool uses_positions() const override { return inner_->uses_positions(); }
-  int reference_height() const override { return inner_->reference_height(); }
-  int reference_width() const override { return inner_->reference_width(); }
-  at::Tensor score(const at::Tensor& p, const at::Tensor& s, const at::Tensor& pos) const override {
-    const auto t0 = Clock::now();
-    auto out = inner_->score(p, s, pos);
-    seconds += since(t0);
-    tiles += p.size(0);
-    return out;
-  }
-  double flops_per_patch() const override { return inner_->flops_per_patch(); }
-  double sigma_max() const override { return inner_->sigma_max(); }
-  double sigma_min() const override { return inner_->sigma_min(); }
-  std::string name() const override { return inner_->name(); }
-  mutable double seconds = 0;
-  mutable std::int64_t tiles = 0;
-
- private:
-  std::shared_ptr<const PatchScore> inner_;
-};
 
 std::vector<int> parse_list(const std::string& s) {
   std::vector<int> out;
@@ -64,26 +39,24 @@ std::vector<int> parse_list(const std::string& s) {
 
 void bench_size(const std::shared_ptr<DiffusionPrior>& dp, int n, int batch, int repeats) {
   auto plain = make_patch_prior(dp, n, n);
-  // The aliasing shared_ptr keeps `plain` (the owner of the network's patch score) alive.
-  auto timed = std::make_shared<TimedPatchScore>(std::shared_ptr<const PatchScore>(plain, &plain->patch_score()));
-  PatchPrior prior(timed, n, n, plain->options());
+  auto clock = std::make_shared<CallClock>();
+  auto prior = with_network_clock(plain, clock);  // the clock sees the network's calls, not the tiling
   auto sigma = torch::full({batch}, 0.1 * dp->physical_scale());
   torch::manual_seed(1);
-  prior.score(torch::randn({batch, n, n}) * 0.1, sigma);  // warm-up
-  timed->seconds = 0;
-  timed->tiles = 0;
+  prior->score(torch::randn({batch, n, n}) * 0.1, sigma);  // warm-up
+  clock->reset();
   double total = 0;
   for (int r = 0; r < repeats; ++r) {
     auto x = torch::randn({batch, n, n}) * 0.1;  // a fresh shift per call
     const auto t0 = Clock::now();
-    prior.score(x, sigma);
+    prior->score(x, sigma);
     total += since(t0);
   }
-  const double net = timed->seconds, per_call = total / repeats;
-  const double tiles_per_image = double(timed->tiles) / (double(repeats) * batch);
+  const double net = clock->seconds(), per_call = total / repeats;
+  const double tiles_per_image = double(clock->images()) / (double(repeats) * batch);
   fmt::print("{:>4}² | {:>5.1f} (model {:>5.1f}) | {:>8.3f} s | {:>8.3f} s | {:>5.1f} % | {:>6.1f} | {:>6.1f}\n", n,
-             tiles_per_image, prior.mean_tiles_per_image(), per_call, net / repeats,
-             100 * (total - net) / net, double(timed->tiles) * timed->flops_per_patch() / net / 1e9,
+             tiles_per_image, plain->mean_tiles_per_image(), per_call, net / repeats, 100 * (total - net) / net,
+             double(clock->images()) * plain->patch_score().flops_per_patch() / net / 1e9,
              batch * repeats / total);
 }
 

@@ -201,10 +201,13 @@ PosteriorRunReport run_posterior(const PosteriorRunRequest& r, const fs::path& d
              scale_source);
   log().info("sample: {} visibilities from {}, grid {}x{} of {}, prior {} ({})", r.vis.size(), r.input, r.grid.nx,
              r.grid.ny, format_angle(r.grid.cell), prior.spec, prior.prior->name());
+  auto network_clock = std::make_shared<CallClock>();
+  prior.prior = with_network_clock(prior.prior, network_clock);
   PosteriorModel model = make_posterior_model(obs, prior, r.settings);
   log().info("sample: {}", model.describe());
 
   DrawResult drawn = draw_with_checkpoints(model, r, dir);
+  const SamplingTime time = sampling_time(*model.posterior, drawn.seconds, drawn.steps, network_clock.get());
   PosteriorRunReport report;
   report.interrupted = drawn.interrupted;
   report.written = parallel::is_root() && !drawn.interrupted;
@@ -226,7 +229,6 @@ PosteriorRunReport run_posterior(const PosteriorRunRequest& r, const fs::path& d
       nbatch > drawn.finished_before
           ? static_cast<double>(drawn.solver_iterations) / static_cast<double>(nbatch - drawn.finished_before)
           : 0.0;
-  const SamplingTime time = sampling_time(*model.posterior, drawn.seconds, drawn.steps);
   report.summary["timing"] = time.to_json();  // rank 0's batches
   log().info("sample: {}", time.describe());
   write_text_atomic(dir / "summary.json", report.summary.dump(2) + "\n");

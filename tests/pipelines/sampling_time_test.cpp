@@ -62,7 +62,43 @@ TEST(SamplingTime, RunSummarySplitsTheSamplingTime) {
                        t.at("final_draw_seconds").get<double>() + t.at("other_seconds").get<double>();
   EXPECT_NEAR(parts, t.at("seconds").get<double>(), 1e-9);
   EXPECT_NEAR(t.at("seconds").get<double>(), report.summary.at("seconds_sampling").get<double>(), 1e-9);
-  EXPECT_FALSE(t.contains("prior_gflop_per_second"));  // not a network: no FLOP rate
+  EXPECT_FALSE(t.contains("network_gflop_per_second"));  // not a network: no FLOP rate
+  EXPECT_EQ(t.at("tiling_seconds").get<double>(), 0);     // not a patch prior: nothing to split
+}
+
+TEST(SamplingTime, APatchPriorsNetworkIsClockedApartFromItsTiling) {
+  auto field = std::make_shared<GaussianFieldPatchScore>(8, 1.0, 2.0, "squared-exponential", 10, 0.01);
+  auto plain = std::make_shared<PatchPrior>(field, 32, 32);
+  auto clock = std::make_shared<CallClock>();
+  auto clocked = with_network_clock(plain, clock);
+  ASSERT_NE(dynamic_cast<const PatchPrior*>(clocked.get()), nullptr);
+  auto x = torch::randn({3, 32, 32});
+  auto sigma = torch::full({3}, 0.3);
+  EXPECT_TRUE(torch::equal(clocked->score(x, sigma), plain->score(x, sigma)));  // same tiling, same scores
+  auto [dy, dx] = plain->shift_for(x, sigma, 0);
+  EXPECT_EQ(clock->images(), 3 * plain->tiles_per_image(dy, dx));
+  EXPECT_GT(clock->seconds(), 0);
+  auto whole = std::make_shared<SlowGaussianPrior>();
+  EXPECT_EQ(with_network_clock(whole, clock), whole);  // nothing to split
+
+  // In a run: the prior's time splits into the network's and the tiling's.
+  PosteriorRunRequest r;
+  r.grid = ImageGrid{32, 32, 50e-3 * kArcsec, 0.0, -0.5};
+  r.vis.u = {2e5, -1e5, 3e5};
+  r.vis.v = {1e5, 2e5, -2e5};
+  r.vis.vis = {{1.0, 0.0}, {0.9, 0.1}, {0.8, -0.1}};
+  r.vis.weight = {1e2, 1e2, 1e2};
+  r.input = "three";
+  r.prior = PipelinePrior{plain, PixelUnits{0.1, 0.0}, "gaussian-field-patch"};
+  r.settings.sampler.steps = 10;
+  r.settings.sampler.final_step = "mean";
+  r.nsamples = 2;
+  r.batch = 2;
+  const auto t = run_posterior(r, test::scratch_dir("sampling_time_patch")).summary.at("timing");
+  EXPECT_GT(t.at("network_seconds").get<double>(), 0);
+  EXPECT_NEAR(t.at("network_seconds").get<double>() + t.at("tiling_seconds").get<double>(),
+              t.at("prior_seconds").get<double>(), 1e-9);
+  EXPECT_GT(t.at("network_gflop_per_second").get<double>(), 0);
 }
 
 TEST(SamplingTime, FlopsOfAPatchPriorAreItsMeanTiling) {
@@ -74,8 +110,9 @@ TEST(SamplingTime, FlopsOfAPatchPriorAreItsMeanTiling) {
   EXPECT_DOUBLE_EQ(s.other(), 3);
   auto j = s.to_json();
   EXPECT_DOUBLE_EQ(j.at("prior_gflop_per_step").get<double>(), 3.0 * 20 / 5);
-  EXPECT_DOUBLE_EQ(j.at("prior_gflop_per_second").get<double>(), 3.0 * 20 / 6);
+  EXPECT_DOUBLE_EQ(j.at("network_gflop_per_second").get<double>(), 3.0 * 20 / 6);
   EXPECT_DOUBLE_EQ(j.at("score_evaluations_per_second").get<double>(), 2);
-  EXPECT_DOUBLE_EQ(j.at("other_fraction_of_prior").get<double>(), 0.5);
-  EXPECT_NE(s.describe().find("other 3.0 s (30 %; 50 % of the prior's)"), std::string::npos) << s.describe();
+  EXPECT_DOUBLE_EQ(j.at("overhead_fraction_of_network").get<double>(), 0.5);
+  EXPECT_NE(s.describe().find("other 3.0 s (30 %); overhead 3.0 s = 50.0 % of the network's"), std::string::npos)
+      << s.describe();
 }
