@@ -10,6 +10,7 @@
 
 #include <CLI/CLI.hpp>
 #include <csignal>
+#include <cstdlib>
 #include <exception>
 #include <string>
 #include <string_view>
@@ -98,7 +99,25 @@ void start_job(const CLI::App& root, const GlobalOptions& g) {
 }
 }  // namespace
 
+// OpenMP threads that wait for work spin by default (libgomp: up to ~0.3 ms per barrier).
+// When other processes share the cores, every LibTorch op then waits for a descheduled
+// spinner: --threads 2 ran 2–13× slower than --threads 1 on the loaded 2-core machine
+// (docs/benchmarks.md, "True-scale sampling"). Sleeping waiters cost little when the
+// cores are idle. libgomp reads the variable when it is loaded, before main, so the
+// process starts itself again with it set (≈ 0.3–1 s of library loading, so not for
+// --threads 1, which has no waiters); a user's own OMP_WAIT_POLICY is kept.
+static void prefer_passive_openmp_waits(int argc, char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--threads=1" || (a == "--threads" && i + 1 < argc && std::string_view(argv[i + 1]) == "1")) return;
+  }
+  setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+  execv("/proc/self/exe", argv);  // returns only on failure: then run with spinning waits
+}
+
 int main(int argc, char** argv) {
+  prefer_passive_openmp_waits(argc, argv);
   keep_freed_memory_for_reuse();
   // MPI_Init_thread (MPI_THREAD_FUNNELED) when mpirun started us, MPI_Finalize on return.
   parallel::Session session(argc, argv);

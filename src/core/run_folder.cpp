@@ -1,5 +1,6 @@
 #include "src/core/run_folder.hpp"
 
+#include <cstdlib>
 #include <fmt/format.h>
 
 #include <chrono>
@@ -47,8 +48,9 @@ RunFolder::RunFolder(std::filesystem::path dir, const std::string& command, std:
   std::filesystem::create_directories(dir_, ec);
   if (ec) throw UsageError(fmt::format("cannot create output folder {}: {}", dir_.string(), ec.message()));
   write_text_atomic(path("config.toml"), config_text);
+  const char* wait = std::getenv("OMP_WAIT_POLICY");  // see main.cpp: PASSIVE unless the user chose
   nlohmann::json run = {{"command", command}, {"seed", seed},        {"version", kVersion},
-                        {"threads", threads}, {"started", now_iso()}};
+                        {"threads", threads}, {"started", now_iso()}, {"omp_wait_policy", wait ? wait : ""}};
   write_text_atomic(path("run.json"), run.dump(2) + "\n");
   log_to_file(path("run.log").string());
   log().info("penumbra {} {} → {}", kVersion, command, dir_.string());

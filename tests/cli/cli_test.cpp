@@ -59,3 +59,23 @@ TEST(RunFolder, WritesConfigSeedVersionAndLog) {
   EXPECT_TRUE(std::filesystem::exists(dir / "config.toml"));
   EXPECT_TRUE(std::filesystem::exists(dir / "run.log"));
 }
+
+// main.cpp starts itself again with OMP_WAIT_POLICY=PASSIVE (spinning OpenMP waiters make
+// --threads 2 many times slower on a shared machine); a user's own choice is kept.
+TEST(Cli, OpenMpWaitersSleepUnlessTheUserChoseOtherwise) {
+  auto dir = scratch_dir("omp_wait_policy");
+  const std::string cmd = penumbra_bin() + " --threads 2 --out ";
+  const std::string tail = " dataset disks --n 2 --size 32";
+  std::string out;
+  ASSERT_EQ(run_command("env -u OMP_WAIT_POLICY " + cmd + (dir / "default").string() + tail, &out), 0) << out;
+  EXPECT_EQ(nlohmann::json::parse(penumbra::read_text(dir / "default" / "run.json"))["omp_wait_policy"], "PASSIVE");
+  ASSERT_EQ(run_command("env OMP_WAIT_POLICY=ACTIVE " + cmd + (dir / "active").string() + tail, &out), 0) << out;
+  EXPECT_EQ(nlohmann::json::parse(penumbra::read_text(dir / "active" / "run.json"))["omp_wait_policy"], "ACTIVE");
+  // One thread has no waiters: no second start.
+  ASSERT_EQ(run_command("env -u OMP_WAIT_POLICY " + penumbra_bin() + " --threads 1 --out " + (dir / "one").string() +
+                            tail,
+                        &out),
+            0)
+      << out;
+  EXPECT_EQ(nlohmann::json::parse(penumbra::read_text(dir / "one" / "run.json"))["omp_wait_policy"], "");
+}
