@@ -22,7 +22,8 @@ void check_truth_cell(const FitsImage& truth, const std::string& path, double ce
 
 // The truth's pixels on `grid`: as they are when the grids agree, else resampled by
 // regrid_conserving_flux (the DSHARP preset's 3 mas truth for a 12 mas posterior).
-// DataError when its phase centre is more than half a pixel of `grid` from grid's.
+// DataError when its phase centre is more than half a pixel of `grid` from grid's
+// (when the data give one: a uvtable's grid is centred at 0, 0 and is not checked).
 std::vector<double> truth_on_grid(const FitsImage& truth, const std::string& path, const ImageGrid& grid);
 
 }  // namespace penumbra
