@@ -75,3 +75,18 @@ TEST(PatchPriorCommands, TrainSampleValidateAndPosteriorAtOtherSizes) {
   EXPECT_TRUE(std::filesystem::exists(dir / "post" / "mean.fits"));
   expect_refused(sample + " --size 112", {"112", "32"});
 }
+
+// The shipped true-scale patch prior (data/prior/disks-patch64.ckpt, the README's second
+// example) loads as a patch prior and draws 256² images.
+TEST(PatchPriorCommands, ShippedPatchPriorDrawsImagesOf256) {
+  auto dir = scratch_dir("patch_prior_shipped");
+  const std::string ckpt = std::string(PENUMBRA_SOURCE_DIR) + "/data/prior/disks-patch64.ckpt";
+  std::string out;
+  ASSERT_EQ(run_command(penumbra_bin() + " --threads 1 --seed 1 --out " + (dir / "ps").string() +
+                            " prior-sample --prior " + ckpt + " --size 256 --n 1 --steps 4",
+                        &out),
+            0)
+      << out;
+  penumbra::Hdf5Store s(dir / "ps" / "samples.h5", penumbra::Hdf5Store::Mode::kRead);
+  EXPECT_EQ(s.shape("/samples"), (std::vector<std::size_t>{1, 256, 256}));
+}
