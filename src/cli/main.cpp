@@ -105,12 +105,14 @@ void start_job(const CLI::App& root, const GlobalOptions& g) {
 // (docs/benchmarks.md, "True-scale sampling"). Sleeping waiters cost little when the
 // cores are idle. libgomp reads the variable when it is loaded, before main, so the
 // process starts itself again with it set (≈ 0.3–1 s of library loading, so not for
-// --threads 1, which has no waiters); a user's own OMP_WAIT_POLICY is kept.
+// --threads 1, which has no waiters, nor for help and version); a user's own
+// OMP_WAIT_POLICY is kept.
 static void prefer_passive_openmp_waits(int argc, char** argv) {
   if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
     if (a == "--threads=1" || (a == "--threads" && i + 1 < argc && std::string_view(argv[i + 1]) == "1")) return;
+    if (a == "--help" || a == "-h" || a == "--version" || a == "version") return;
   }
   setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
   execv("/proc/self/exe", argv);  // returns only on failure: then run with spinning waits
