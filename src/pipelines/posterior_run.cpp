@@ -204,6 +204,7 @@ PosteriorRunReport run_posterior(const PosteriorRunRequest& r, const fs::path& d
   auto network_clock = std::make_shared<CallClock>();
   prior.prior = with_network_clock(prior.prior, network_clock);
   PosteriorModel model = make_posterior_model(obs, prior, r.settings);
+  network_clock->set_paused_by(&model.posterior->timing().final_draw);
   log().info("sample: {}", model.describe());
 
   DrawResult drawn = draw_with_checkpoints(model, r, dir);

@@ -63,3 +63,16 @@ TEST(ScoreTiming, PosteriorChargesEachPartToItsClock) {
   EXPECT_EQ(prior_only.timing().likelihood.calls(), 0);
   EXPECT_EQ(prior_only.timing().likelihood.seconds(), 0);
 }
+
+// A clock paused by another counts nothing while the other runs (a patch prior's network
+// calls inside an exact final draw belong to the final draw's time, not to the steps').
+TEST(ScoreTiming, APausedClockSkipsCallsMadeInsideTheOther) {
+  CallClock network, final_draw;
+  network.set_paused_by(&final_draw);
+  network.time([] { return 0; }, 3);
+  final_draw.time([&] { return network.time([] { return 1; }, 5); }, 1);
+  EXPECT_EQ(network.calls(), 1);
+  EXPECT_EQ(network.images(), 3);
+  EXPECT_EQ(final_draw.calls(), 1);
+  EXPECT_FALSE(final_draw.running());
+}
