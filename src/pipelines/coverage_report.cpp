@@ -68,6 +68,7 @@ nlohmann::json write_coverage_report(const std::filesystem::path& dir, const Cov
       {"final_step", s.posterior.resolved_final_step()},
       {"likelihood_weight", s.posterior.tempering.likelihood_weight},
       {"temperature", s.posterior.tempering.temperature},
+      {"likelihood_anneal", s.posterior.tempering.anneal.describe()},
       {"final_probes", s.posterior.sampler.final_probes},
       {"prior_steps", s.posterior.sampler.prior_steps},
       {"size", s.size},

@@ -239,6 +239,7 @@ nlohmann::json write_sampling_validation_report(const fs::path& dir, const Sampl
       {"likelihood", o.posterior.likelihood.likelihood},
       {"likelihood_weight", o.posterior.tempering.likelihood_weight},
       {"temperature", o.posterior.tempering.temperature},
+      {"likelihood_anneal", o.posterior.tempering.anneal.describe()},
       {"nsamples", o.nsamples},
       {"chi2", spread(r.chi2)},
       {"coverage_68", spread(r.coverage_68)},

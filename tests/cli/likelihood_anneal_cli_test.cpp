@@ -4,11 +4,13 @@
 // that samples a posterior (sample, coverage, validate-sampling, compare) takes the
 // flag and refuses a bad value or a sampler it cannot act on in one line.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "src/core/run_folder.hpp"
 #include "src/io/hdf5_store.hpp"
 #include "tests/support/paths.hpp"
 
@@ -50,6 +52,13 @@ TEST(LikelihoodAnnealCommand, ReachesTheSamplerAndNoneChangesNothing) {
   EXPECT_EQ(plain.posterior.find(" anneal="), std::string::npos) << plain.posterior;
   EXPECT_NE(linear.posterior.find(" anneal=linear(start=0.1, sigma=["), std::string::npos) << linear.posterior;
   EXPECT_NE(plain.pixels, linear.pixels);
+  // The setting is in the study's and the case's records.
+  auto record = [](const std::filesystem::path& f) {
+    return nlohmann::json::parse(read_text(f))["likelihood_anneal"].get<std::string>();
+  };
+  EXPECT_EQ(record(dir / "plain" / "validation.json"), "none");
+  EXPECT_EQ(record(dir / "linear" / "validation.json").rfind("linear(start=0.1", 0), 0u);
+  EXPECT_EQ(record(dir / "linear" / "cases/case_00000/summary.json").rfind("linear(start=0.1", 0), 0u);
 }
 
 TEST(LikelihoodAnnealCommand, EveryPosteriorCommandTakesTheFlagAndRefusesBadValues) {
