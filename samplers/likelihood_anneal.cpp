@@ -63,11 +63,14 @@ at::Tensor LikelihoodAnneal::factor(const at::Tensor& sigma) const {
 }
 
 std::string LikelihoodAnneal::describe() const {
+  // 0: not resolved yet (a setting; the run's prior gives the value).
+  auto level = [](double s, const char* unresolved) { return s > 0 ? fmt::format("{:.4g}", s) : std::string(unresolved); };
   switch (kind) {
     case AnnealKind::kLinear:
-      return fmt::format("linear(start={}, sigma=[{:.4g}, {:.4g}])", start, sigma_full, sigma_max);
+      return fmt::format("linear(start={}, sigma=[{}, {}])", start, level(sigma_full, "sigma_min"),
+                         level(sigma_max, "sigma_max"));
     case AnnealKind::kSigma:
-      return fmt::format("sigma(full={:.4g})", sigma_full);
+      return fmt::format("sigma(full={})", level(sigma_full, "sigma_min"));
     default:
       return "none";
   }

@@ -120,7 +120,7 @@ nlohmann::json PosteriorOutputs::summary(const std::string& scale_source) const 
       {"likelihood", model_.likelihood->name()},
       {"likelihood_weight", r_.settings.tempering.likelihood_weight},
       {"temperature", r_.settings.tempering.temperature},
-      {"likelihood_anneal", r_.settings.tempering.anneal.describe()},
+      {"likelihood_anneal", model_.posterior->tempering().anneal.describe()},  // resolved for this prior
       {"gridded_cells", model_.gridded_cells},
       {"pad", ls.pad},
       {"final_step", r_.settings.resolved_final_step()},
