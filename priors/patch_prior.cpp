@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <numeric>
 #include <fmt/format.h>
 
 #include "src/core/checks.hpp"
@@ -49,6 +50,24 @@ AxisTiling axis_tiling(int n, int p, int m, int shift, PatchTilingOptions::Bound
   return a;
 }
 
+// The shifts of one axis that a call draws from (PatchTilingOptions::ShiftSet).
+std::vector<int> axis_shifts(int n, int p, int m, PatchTilingOptions::Boundary boundary,
+                             PatchTilingOptions::ShiftSet set) {
+  const int q = p - 2 * m;
+  std::vector<int> all(q);
+  std::iota(all.begin(), all.end(), 0);
+  if (set == PatchTilingOptions::ShiftSet::kAll) return all;
+  std::vector<std::size_t> count(q);
+  for (int s = 0; s < q; ++s) count[s] = axis_tiling(n, p, m, s, boundary).origins.size();
+  const auto fewest = *std::min_element(count.begin(), count.end());
+  std::vector<int> chosen;
+  for (int s = 0; s < q; ++s)
+    if (count[s] == fewest) chosen.push_back(s);
+  // Fewer than half: the seams would sit in narrow bands (at 512² from 64² tiles one
+  // shift of 56 gives the fewest), so the saving is not worth fixing them there.
+  return 2 * chosen.size() >= all.size() ? chosen : all;
+}
+
 // 64-bit mix of a tensor's bytes (word-wise SplitMix; the tail byte-wise).
 std::uint64_t hash_bytes(const at::Tensor& t, std::uint64_t h) {
   auto c = t.contiguous();
@@ -89,6 +108,13 @@ PatchTilingOptions::Boundary PatchTilingOptions::parse_boundary(const std::strin
   return s == "clamp" ? Boundary::kClamp : Boundary::kReflect;
 }
 
+PatchTilingOptions::ShiftSet PatchTilingOptions::parse_shift_set(const std::string& s) {
+  require_in("patch shift set", s, {"fewest-tiles", "all"});
+  return s == "all" ? ShiftSet::kAll : ShiftSet::kFewestTiles;
+}
+
+std::string PatchTilingOptions::shift_set_name(ShiftSet s) { return s == ShiftSet::kAll ? "all" : "fewest-tiles"; }
+
 PatchPrior::PatchPrior(std::shared_ptr<const PatchScore> patch_score, int height, int width,
                        PatchTilingOptions options)
     : patch_(std::move(patch_score)), height_(height), width_(width), options_(options) {
@@ -105,11 +131,14 @@ PatchPrior::PatchPrior(std::shared_ptr<const PatchScore> patch_score, int height
     throw UsageError(fmt::format("image size {}x{} is not a multiple of the prior's patch size {} (choose a size "
                                  "divisible by {})",
                                  width, height, p, p));
+  row_shifts_ = axis_shifts(height, p, options_.margin, options_.boundary, options_.shift_set);
+  column_shifts_ = axis_shifts(width, p, options_.margin, options_.boundary, options_.shift_set);
 }
 
 std::string PatchPrior::name() const {
-  return fmt::format("patch({}, {}x{} from {}² tiles, {} shifted tiling{} per call)", patch_->name(), width_,
-                     height_, patch_->patch_size(), options_.shifts, options_.shifts == 1 ? "" : "s");
+  return fmt::format("patch({}, {}x{} from {}² tiles, {} shifted tiling{} per call, {} shifts)", patch_->name(),
+                     width_, height_, patch_->patch_size(), options_.shifts, options_.shifts == 1 ? "" : "s",
+                     PatchTilingOptions::shift_set_name(options_.shift_set));
 }
 
 std::uint64_t PatchPrior::call_hash(const at::Tensor& x, const at::Tensor& sigma) const {
@@ -118,8 +147,7 @@ std::uint64_t PatchPrior::call_hash(const at::Tensor& x, const at::Tensor& sigma
 
 std::pair<int, int> PatchPrior::shift_for(std::uint64_t call_hash, int k) const {
   const std::uint64_t h = derive_seed(call_hash, static_cast<std::uint64_t>(k));
-  const auto q = static_cast<std::uint64_t>(stride());
-  return {static_cast<int>(h % q), static_cast<int>(splitmix64(h) % q)};
+  return {row_shifts_[h % row_shifts_.size()], column_shifts_[splitmix64(h) % column_shifts_.size()]};
 }
 
 std::pair<int, int> PatchPrior::shift_for(const at::Tensor& x, const at::Tensor& sigma, int k) const {
@@ -137,10 +165,8 @@ std::int64_t PatchPrior::tiles_per_image(int dy, int dx) const {
 std::int64_t PatchPrior::max_tiles_per_image() const {
   const int p = patch_->patch_size(), m = options_.margin;
   std::size_t rows = 0, cols = 0;
-  for (int s = 0; s < stride(); ++s) {
-    rows = std::max(rows, axis_tiling(height_, p, m, s, options_.boundary).origins.size());
-    cols = std::max(cols, axis_tiling(width_, p, m, s, options_.boundary).origins.size());
-  }
+  for (int s : row_shifts_) rows = std::max(rows, axis_tiling(height_, p, m, s, options_.boundary).origins.size());
+  for (int s : column_shifts_) cols = std::max(cols, axis_tiling(width_, p, m, s, options_.boundary).origins.size());
   return static_cast<std::int64_t>(rows * cols);
 }
 
@@ -148,11 +174,9 @@ double PatchPrior::mean_tiles_per_image() const {
   // Rows depend on dy alone and columns on dx alone, and dy, dx are independent.
   const int p = patch_->patch_size(), m = options_.margin;
   double rows = 0, cols = 0;
-  for (int s = 0; s < stride(); ++s) {
-    rows += double(axis_tiling(height_, p, m, s, options_.boundary).origins.size());
-    cols += double(axis_tiling(width_, p, m, s, options_.boundary).origins.size());
-  }
-  return rows * cols / (double(stride()) * double(stride()));
+  for (int s : row_shifts_) rows += double(axis_tiling(height_, p, m, s, options_.boundary).origins.size());
+  for (int s : column_shifts_) cols += double(axis_tiling(width_, p, m, s, options_.boundary).origins.size());
+  return rows * cols / (double(row_shifts_.size()) * double(column_shifts_.size()));
 }
 
 double PatchPrior::flops_per_score_call(std::int64_t batch) const {

@@ -25,9 +25,13 @@
 //
 // Cost: one tiling scores about (H/q + 1)·(W/q + 1) tiles per image, q = P − 2·margin
 // the stride (H/P·W/P when margin and shift are 0); the count depends on the shift
-// (25 to 36 for 256² from 64² tiles with margin 4), so the cost of a call is the
-// mean over the equally likely shifts (mean_tiles_per_image(), 29.3 there) and
-// max_tiles_per_image() bounds its memory. `shifts` tilings per call cost that
+// (25 to 36 for 256² from 64² tiles with margin 4). The network is nearly all of a
+// sampling step, so by default a call draws its shift only from the shifts that need
+// the fewest tiles per axis (ShiftSet::kFewestTiles: 25 tiles at 256², 15 % less
+// than the 29.3 of all shifts), as long as those are at least half of the stride's
+// shifts: the seams then still move at every call, over at least half of every
+// period. The cost of a call is the mean over the shifts it may draw
+// (mean_tiles_per_image()) and max_tiles_per_image() bounds its memory. `shifts` tilings per call cost that
 // many times more; splitting the tiles into max_batch chunks costs nothing extra.
 // flops_per_score_call() is the patch score's FLOPs times the mean tile count.
 #include <ATen/core/Tensor.h>
@@ -71,7 +75,11 @@ class PatchScore {
 
 struct PatchTilingOptions {
   enum class Boundary { kClamp, kReflect };
+  // The shifts a call draws from, per axis: all of [0, stride), or those whose tiling
+  // needs the fewest tiles (all of them where those are fewer than half).
+  enum class ShiftSet { kAll, kFewestTiles };
   Boundary boundary = Boundary::kClamp;
+  ShiftSet shift_set = ShiftSet::kFewestTiles;
   int shifts = 1;                  // tilings averaged per score call (K); each costs one pass over the tiles
   // Pixels of each tile's edge whose score is discarded (tiles then overlap on a
   // stride P − 2·margin): a tile's score is the patch marginal's, which near the
@@ -83,6 +91,8 @@ struct PatchTilingOptions {
   std::int64_t max_batch = 512;    // tiles per patch-score call (bounds the network's memory)
   void validate() const;           // UsageError naming the quantity
   static Boundary parse_boundary(const std::string& s);  // "clamp" | "reflect"
+  static ShiftSet parse_shift_set(const std::string& s);  // "fewest-tiles" | "all"
+  static std::string shift_set_name(ShiftSet s);
 };
 
 class PatchPrior final : public Prior {
@@ -97,19 +107,22 @@ class PatchPrior final : public Prior {
   double sigma_min() const override { return patch_->sigma_min(); }
   std::string name() const override;
 
-  // One tiling with a given shift (dy, dx) ∈ [0, stride)².
+  // One tiling with a given shift (dy, dx) ∈ [0, stride)² (any, not only those score() draws).
   at::Tensor score_with_shift(const at::Tensor& x, const at::Tensor& sigma, int dy, int dx) const;
   // The shift of tiling k of a call on (x, σ): the one score() uses.
   std::pair<int, int> shift_for(const at::Tensor& x, const at::Tensor& sigma, int k) const;
   // The same from the call's hash (call_hash), so K tilings hash x once.
   std::uint64_t call_hash(const at::Tensor& x, const at::Tensor& sigma) const;
   std::pair<int, int> shift_for(std::uint64_t call_hash, int k) const;
-  // Tiles per image of one tiling with shift (dy, dx), and the most over all shifts.
+  // Tiles per image of one tiling with shift (dy, dx), and the most over the shifts score() draws.
   std::int64_t tiles_per_image(int dy, int dx) const;
   std::int64_t max_tiles_per_image() const;
-  // The mean of tiles_per_image over the stride² shifts (the shift of a call is uniform on them).
+  // The mean of tiles_per_image over the shifts score() draws (uniformly).
   double mean_tiles_per_image() const;
   int stride() const;  // P − 2·margin: the period of one tiling
+  // The row (dy) and column (dx) shifts score() draws from, ascending.
+  const std::vector<int>& row_shifts() const { return row_shifts_; }
+  const std::vector<int>& column_shifts() const { return column_shifts_; }
   // FLOPs of one score call on `batch` images (the mean tiling, all `shifts`).
   double flops_per_score_call(std::int64_t batch) const;
   const PatchScore& patch_score() const { return *patch_; }
@@ -119,6 +132,7 @@ class PatchPrior final : public Prior {
   std::shared_ptr<const PatchScore> patch_;
   int height_, width_;
   PatchTilingOptions options_;
+  std::vector<int> row_shifts_, column_shifts_;
 };
 
 // The analytic patch score of a stationary Gaussian random field of mean 0 and

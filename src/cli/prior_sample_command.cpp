@@ -10,6 +10,7 @@
 
 #include "priors/diffusion_prior.hpp"
 #include "src/cli/commands.hpp"
+#include "src/cli/gaussian_limit_flags.hpp"
 #include "src/core/log.hpp"
 #include "src/core/rng.hpp"
 #include "src/io/hdf5_store.hpp"
@@ -24,7 +25,9 @@ struct SampleOptions {
   int size = 0;  // a patch prior's image size (0: its training images')
   int patch_shifts = 1;
   std::string patch_boundary = "clamp";
+  std::string patch_shift_set = "fewest-tiles";
   PriorSamplingSettings sampling;
+  GaussianLimitSettings gaussian;
   std::int64_t n = 16, batch = 16;
   int columns = 4;
 };
@@ -46,12 +49,15 @@ void write_samples_png(const std::filesystem::path& path, const std::vector<floa
 
 void run_prior_sample(Context& ctx, const SampleOptions& o) {
   o.sampling.validate();
+  o.gaussian.validate();
   PatchTilingOptions tiling;
   tiling.shifts = o.patch_shifts;
   tiling.boundary = PatchTilingOptions::parse_boundary(o.patch_boundary);
+  tiling.shift_set = PatchTilingOptions::parse_shift_set(o.patch_shift_set);
   tiling.validate();
   std::filesystem::path ck = o.prior.empty() ? DiffusionPrior::default_checkpoint_path() : std::filesystem::path(o.prior);
   auto prior = DiffusionPrior::load(ck);
+  apply_gaussian_limit(*prior, o.gaussian);
   auto drawn_from = checkpoint_sampling_prior(prior, o.size, tiling);
   RunFolder& run = ctx.run("prior-sample");
   const int h = drawn_from->height(), w = drawn_from->width();
@@ -62,6 +68,7 @@ void run_prior_sample(Context& ctx, const SampleOptions& o) {
   if (auto pp = std::dynamic_pointer_cast<const PatchPrior>(drawn_from)) {
     patch_cost = {{"patch_size", pp->patch_score().patch_size()},
                   {"tiles_per_image", pp->max_tiles_per_image()},
+                  {"shift_set", PatchTilingOptions::shift_set_name(pp->options().shift_set)},
                   {"gflop_per_score_call_per_image", pp->flops_per_score_call(1) / 1e9}};
     log().info("patch prior: ≤ {} tiles of {}² per image and score call, {:.3f} GFLOP", pp->max_tiles_per_image(),
                pp->patch_score().patch_size(), pp->flops_per_score_call(1) / 1e9);
@@ -86,7 +93,8 @@ void run_prior_sample(Context& ctx, const SampleOptions& o) {
   write_samples_png(run.path("samples.png"), all, o.n, h, w, o.columns);
   run.finish({{"prior", ck.string()}, {"samples", o.n}, {"sampler", s.sampler}, {"steps", s.steps},
               {"sampler_description", sampler->describe()}, {"score_evaluations_per_sample", sampler->score_evaluations()},
-              {"file", h5.string()}, {"size", h}, {"patch_prior", patch_cost}});
+              {"file", h5.string()}, {"size", h}, {"patch_prior", patch_cost},
+              {"gaussian_limit", gaussian_limit_json(o.gaussian)}});
   fmt::print("{}\n", h5.string());
 }
 }  // namespace
@@ -104,11 +112,16 @@ Runner add_prior_sample(CLI::App& root) {
       ->capture_default_str();
   app->add_option("--patch-boundary", o->patch_boundary, "Edge tiles of a patch prior: clamp or reflect")
       ->capture_default_str();
+  app->add_option("--patch-shift-set", o->patch_shift_set,
+                  "Tiling shifts a patch prior draws from: fewest-tiles (the cheapest, while they are at least half "
+                  "of them) or all")
+      ->capture_default_str();
   app->add_option("--sampler", s.sampler,
                   "em (reverse-diffusion predictor: Euler–Maruyama of the reverse VE SDE) or pc "
                   "(predictor–corrector)")
       ->capture_default_str();
   app->add_option("--steps", s.steps, "Reverse-SDE steps")->capture_default_str()->check(CLI::PositiveNumber);
+  add_gaussian_limit_flags(app, o->gaussian);
   app->add_option("--snr", s.snr, "Langevin corrector signal-to-noise ratio (pc)")->capture_default_str();
   app->add_option("--corrector-steps", s.corrector_steps, "Corrector steps per predictor step (pc)")
       ->capture_default_str();

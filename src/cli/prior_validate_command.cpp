@@ -7,6 +7,7 @@
 
 #include "priors/diffusion_prior.hpp"
 #include "src/cli/commands.hpp"
+#include "src/cli/gaussian_limit_flags.hpp"
 #include "src/pipelines/prior_validation.hpp"
 
 namespace penumbra::cli {
@@ -15,6 +16,7 @@ namespace {
 struct ValidateOptions {
   std::string prior;
   PriorValidationOptions run;
+  GaussianLimitSettings gaussian;
 };
 }  // namespace
 
@@ -32,6 +34,9 @@ Runner add_prior_validate(CLI::App& root) {
                   "run.json reports the excess power at the tile period (seams)");
   app->add_option("--patch-shifts", r.tiling.shifts, "Shifted tilings averaged per score call (patch priors)")
       ->capture_default_str();
+  app->add_option_function<std::string>(
+      "--patch-shift-set", [o](const std::string& v) { o->run.tiling.shift_set = PatchTilingOptions::parse_shift_set(v); },
+      "Tiling shifts a patch prior draws from: fewest-tiles (default) or all");
   app->add_option("--steps", r.sampling.steps, "Reverse-diffusion steps when drawing")->capture_default_str();
   app->add_option("--sampler", r.sampling.sampler, "em or pc when drawing (as prior-sample)")->capture_default_str();
   app->add_option("--reference", r.reference, "Held-out generator images (a seed stream training never used)")
@@ -39,17 +44,25 @@ Runner add_prior_validate(CLI::App& root) {
   app->add_option("--kind", r.kind, "Held-out images to compare with: galaxies, disks or mix")
       ->capture_default_str()
       ->check(CLI::IsMember({"galaxies", "disks", "mix"}));
+  app->add_option("--noise-levels", r.noise_levels,
+                  "Noise levels of the per-level table (noise_levels.csv/.png: held-out DSM loss, the denoiser's "
+                  "flux bias and the score's departure from a fitted Gaussian per sigma); 0: none")
+      ->capture_default_str();
   app->add_option("--reference-file", r.reference_file,
                   "Held-out images from an HDF5 stack (/images [N,H,W], e.g. from penumbra dataset) instead of "
                   "the generator; the first --reference are used");
+  add_gaussian_limit_flags(app, o->gaussian);
   return [o](Context& ctx) {
     o->run.seed = ctx.seed();
     o->run.validate();
+    o->gaussian.validate();
     std::filesystem::path ck =
         o->prior.empty() ? DiffusionPrior::default_checkpoint_path() : std::filesystem::path(o->prior);
     auto prior = DiffusionPrior::load(ck);
     RunFolder& run = ctx.run("prior-validate");
+    apply_gaussian_limit(*prior, o->gaussian);
     auto res = run_prior_validation(prior, ck, o->run, run);
+    res["gaussian_limit"] = gaussian_limit_json(o->gaussian);
     run.finish(res);
     fmt::print("{}\n", res.dump(2));
   };

@@ -48,6 +48,19 @@ TEST(PatchPriorCommands, TrainSampleValidateAndPosteriorAtOtherSizes) {
   auto ps = nlohmann::json::parse(penumbra::read_text(dir / "ps" / "run.json"))["results"];
   EXPECT_EQ(ps["patch_prior"]["patch_size"], 32);
   EXPECT_GT(ps["patch_prior"]["gflop_per_score_call_per_image"].get<double>(), 0);
+  // 96 px from 32² tiles (stride 28): 21 of the 28 shifts need 4 tiles a side, the rest 5.
+  EXPECT_EQ(ps["patch_prior"]["shift_set"], "fewest-tiles");
+  EXPECT_EQ(ps["patch_prior"]["tiles_per_image"], 16);
+  ASSERT_EQ(run_command(bin + (dir / "ps-all").string() + " prior-sample --prior " + ckpt +
+                            " --size 96 --n 1 --steps 2 --patch-shift-set all",
+                        &out),
+            0)
+      << out;
+  auto all = nlohmann::json::parse(penumbra::read_text(dir / "ps-all" / "run.json"))["results"];
+  EXPECT_EQ(all["patch_prior"]["tiles_per_image"], 25);
+  expect_refused(bin + (dir / "bad-set").string() + " prior-sample --prior " + ckpt +
+                     " --size 96 --n 1 --steps 2 --patch-shift-set fewest",
+                 {"--patch-shift-set", "fewest"});
   expect_refused(bin + (dir / "bad").string() + " prior-sample --prior " + ckpt + " --size 100 --n 1 --steps 2",
                  {"100", "32"});
   // A whole-image prior keeps its size: the shipped 64² prior refuses 128 in one line.

@@ -14,6 +14,7 @@
 
 #include "priors/patch_prior.hpp"
 #include "priors/score_network.hpp"
+#include "src/core/errors.hpp"
 
 using namespace penumbra;
 
@@ -49,6 +50,7 @@ class CountingPatchScore final : public PatchScore {
 TEST(PatchCost, MeanTilesIsTheAverageOverAllShifts) {
   PatchTilingOptions o;
   o.margin = 4;
+  o.shift_set = PatchTilingOptions::ShiftSet::kAll;
   for (int side : {128, 256, 512}) {
     PatchPrior prior(std::make_shared<CountingPatchScore>(64), side, side, o);
     double sum = 0;
@@ -63,6 +65,39 @@ TEST(PatchCost, MeanTilesIsTheAverageOverAllShifts) {
   EXPECT_EQ(p256.max_tiles_per_image(), 36);
   EXPECT_NEAR(p256.mean_tiles_per_image(), 29.276, 1e-3);
   EXPECT_DOUBLE_EQ(p256.flops_per_score_call(3), 3 * p256.mean_tiles_per_image());
+}
+
+// The default draws only the shifts that need the fewest tiles: at 256² from 64² tiles
+// 33 of the 56 shifts per axis give 5 tiles a side, so every call scores 25 tiles.
+// At 512² only one shift gives the fewest (9); fewer than half, so all are drawn.
+TEST(PatchCost, FewestTilesShiftsAreTheCheapestHalfOrMore) {
+  PatchTilingOptions o;
+  o.margin = 4;
+  EXPECT_EQ(o.shift_set, PatchTilingOptions::ShiftSet::kFewestTiles);
+  PatchPrior p256(std::make_shared<CountingPatchScore>(64), 256, 256, o);
+  EXPECT_EQ(p256.row_shifts().size(), 33u);
+  EXPECT_EQ(p256.column_shifts(), p256.row_shifts());
+  for (int dy : p256.row_shifts())
+    for (int dx : p256.column_shifts()) EXPECT_EQ(p256.tiles_per_image(dy, dx), 25);
+  EXPECT_DOUBLE_EQ(p256.mean_tiles_per_image(), 25);
+  EXPECT_EQ(p256.max_tiles_per_image(), 25);
+  PatchPrior p512(std::make_shared<CountingPatchScore>(64), 512, 512, o);
+  EXPECT_EQ(p512.row_shifts().size(), 56u);
+  EXPECT_NEAR(p512.mean_tiles_per_image(), 99.64, 0.01);
+  // Rectangular images choose per axis: 128 px rows (49 of 56 shifts give 3 tiles), 512 px columns (all).
+  PatchPrior wide(std::make_shared<CountingPatchScore>(64), 128, 512, o);
+  EXPECT_EQ(wide.row_shifts().size(), 49u);
+  EXPECT_EQ(wide.column_shifts().size(), 56u);
+  EXPECT_NEAR(wide.mean_tiles_per_image(), 3 * 9.982, 0.01);
+  // Every call draws from the set.
+  torch::manual_seed(3);
+  for (int i = 0; i < 50; ++i) {
+    auto x = torch::randn({1, 256, 256});
+    auto [dy, dx] = p256.shift_for(x, torch::ones({1}), 0);
+    EXPECT_EQ(p256.tiles_per_image(dy, dx), 25);
+  }
+  EXPECT_THROW(PatchTilingOptions::parse_shift_set("fewest"), UsageError);
+  EXPECT_EQ(PatchTilingOptions::parse_shift_set("all"), PatchTilingOptions::ShiftSet::kAll);
 }
 
 TEST(PatchCost, ModelMatchesTheTilesScoreHandsTheNetwork) {
