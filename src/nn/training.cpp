@@ -31,11 +31,13 @@ void add_weight_prior_terms(Classifier& model, const WeightPrior& prior, int mc_
 }
 
 ElboTerms classifier_elbo_terms(Classifier& model, const at::Tensor& x, const at::Tensor& y, const WeightPrior& prior,
-                                int mc_samples) {
+                                int mc_samples, std::int64_t* correct) {
   ElboTerms e;
   e.batch_size = x.size(0);
+  const auto logits = model.forward(x);
   e.nll_sum = torch::nn::functional::cross_entropy(
-      model.forward(x), y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+      logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+  if (correct) *correct += logits.detach().argmax(1).eq(y).sum().item<std::int64_t>();
   e.cross_entropy = torch::zeros({});
   e.entropy = torch::zeros({});
   add_weight_prior_terms(model, prior, mc_samples, e);
@@ -216,9 +218,22 @@ double train_on_images(Classifier& model, const LabelledImages& train, const Mul
   if (train.size() == 0) throw DataError("training split is empty");
   auto prior = make_weight_prior(s.prior);
   SeededMinibatches batches(train, s.batch, s.augment, seed, targets);
+  // The epoch's training accuracy as seen: this process's rows of each
+  // minibatch, at the weights (and draws) of their step.
+  std::int64_t correct = 0, seen = 0;
   const auto terms = [&](const at::Tensor& x, const at::Tensor& y) {
+    seen += x.size(0);
     return targets ? multilabel_elbo_terms(model, x, y, *prior, s.mc_kl)
-                   : classifier_elbo_terms(model, x, y, *prior, s.mc_kl);
+                   : classifier_elbo_terms(model, x, y, *prior, s.mc_kl, &correct);
+  };
+  const EpochCallback with_accuracy = [&](const EpochSummary& epoch) {
+    EpochSummary e = epoch;
+    auto counts = torch::tensor({static_cast<double>(correct), static_cast<double>(seen)}, torch::kFloat64);
+    if (dp.active()) dp.sum({counts});
+    const double n_seen = counts[1].item<double>();
+    if (!targets && n_seen > 0) e.train_accuracy = counts[0].item<double>() / n_seen;
+    correct = seen = 0;
+    if (after_epoch) after_epoch(e);
   };
   return run_training_loop(
       model, static_cast<std::int64_t>(train.size()), batches.steps_per_epoch(), s, seed,
@@ -228,7 +243,7 @@ double train_on_images(Classifier& model, const LabelledImages& train, const Mul
         model.set_batch_shard(b.shard.begin, b.global);
         return as_part_of_global_batch(terms(b.x, b.y), b.shard.size(), b.global);
       },
-      after_epoch, dp);
+      with_accuracy, dp);
 }
 
 }  // namespace

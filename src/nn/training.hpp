@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -36,9 +37,11 @@ class WeightPrior;
 void add_weight_prior_terms(Classifier& model, const WeightPrior& prior, int mc_samples, ElboTerms& terms);
 
 // One minibatch's ElboTerms: the summed cross entropy of the model's logits on
-// x [B, S, S] against the labels y [B] (the NLL), and the weight-prior terms.
+// x [B, S, S] against the labels y [B] (the NLL), and the weight-prior terms;
+// with `correct` set, the number of rows whose largest logit is their label is
+// added to *correct.
 ElboTerms classifier_elbo_terms(Classifier& model, const at::Tensor& x, const at::Tensor& y, const WeightPrior& prior,
-                                int mc_samples = 1);
+                                int mc_samples = 1, std::int64_t* correct = nullptr);
 
 // Multi-label targets (tags): one row of `tags` values in {0, 1} per training
 // image, in the images' order.
@@ -77,6 +80,11 @@ struct EpochSummary {
   double nll = 0;        // NLL per example, mean over the epoch's minibatches
   double penalty = 0;    // the last minibatch's KL[q‖p] (Bayesian) or −log p(μ) (deterministic)
   double seconds = 0;    // training time of the epoch (without the callback)
+  // Fraction of the epoch's training images whose largest logit was their
+  // label in the step that used them: augmented views at that step's weights
+  // (and weight draw, Bayesian), no separate pass. NaN where not counted
+  // (multi-label targets, loops other than train_classifier's).
+  double train_accuracy = std::numeric_limits<double>::quiet_NaN();
 };
 using EpochCallback = std::function<void(const EpochSummary&)>;
 

@@ -194,7 +194,10 @@ TrainedMember train_member(const ClassifierTrainOptions& t, const ClassifierData
   // The penalty column: KL[q‖p] (nats) for Bayesian models; for deterministic
   // (MAP) ones the penalty is −log p(μ) summed over the weights, not a KL.
   const char* penalty = cfg.bayesian ? "kl" : "prior_nll";
-  std::string log = fmt::format("epoch,loss,nll,{},val_accuracy_mean_weights,seconds\n", penalty);
+  // train_accuracy_as_seen: over the epoch's augmented minibatches at their
+  // step's weights (src/nn/training.hpp), so it lags the end-of-epoch weights.
+  std::string log =
+      fmt::format("epoch,loss,nll,{},train_accuracy_as_seen,val_accuracy_mean_weights,seconds\n", penalty);
   // Rank 0 alone validates: with mean weights (no sampling) it draws no random
   // numbers, so the ranks' generators stay in step for the next epoch.
   auto after_epoch = [&](const EpochSummary& e) {
@@ -204,10 +207,11 @@ TrainedMember train_member(const ClassifierTrainOptions& t, const ClassifierData
       auto p = predict_probabilities(model, val, 1, false);
       val_acc = calibration_report(p, 1, static_cast<std::int64_t>(val.size()), cfg.n_classes, val.labels).accuracy;
     }
-    log += fmt::format("{},{:.6f},{:.6f},{:.3f},{:.4f},{:.2f}\n", e.epoch, e.loss, e.nll, e.penalty, val_acc,
-                       e.seconds);
-    penumbra::log().info("epoch {}/{}: loss {:.4f} nll {:.4f} {} {:.1f} val acc (mean weights) {:.3f} ({:.1f} s)",
-                         e.epoch, t.epochs, e.loss, e.nll, penalty, e.penalty, val_acc, e.seconds);
+    log += fmt::format("{},{:.6f},{:.6f},{:.3f},{:.4f},{:.4f},{:.2f}\n", e.epoch, e.loss, e.nll, e.penalty,
+                       e.train_accuracy, val_acc, e.seconds);
+    penumbra::log().info(
+        "epoch {}/{}: loss {:.4f} nll {:.4f} {} {:.1f} train acc {:.3f} val acc (mean weights) {:.3f} ({:.1f} s)",
+        e.epoch, t.epochs, e.loss, e.nll, penalty, e.penalty, e.train_accuracy, val_acc, e.seconds);
     if (!log_csv.empty()) write_text_atomic(log_csv, log);
   };
   res.seconds_per_epoch = train_classifier(model, train, training_settings(t), seed, after_epoch, dp);

@@ -120,7 +120,7 @@ TEST(ClassifyCli, DeterministicLogNamesPriorNll) {
             0)
       << out;
   auto log = read_text(dir / "m" / "train_log.csv");
-  EXPECT_EQ(log.rfind("epoch,loss,nll,prior_nll,val_accuracy_mean_weights,seconds\n", 0), 0u) << log;
+  EXPECT_EQ(log.rfind("epoch,loss,nll,prior_nll,train_accuracy_as_seen,val_accuracy_mean_weights,seconds\n", 0), 0u) << log;
 }
 
 // K-fold cross-validation: every image validated once, pooled metrics over all

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <vector>
 
 #include "priors/weight_priors.hpp"
@@ -119,6 +120,48 @@ TEST(ClassifierTraining, RepeatsFromItsSeedAndReportsEveryEpoch) {
   EXPECT_EQ(a[1].epoch, 2);
   EXPECT_EQ(a[1].loss, b[1].loss);
   EXPECT_GT(a[1].penalty, 0);  // the KL of the Bayesian model
+}
+
+// The count of right answers is the argmax of the very logits of the NLL, and
+// it accumulates over calls.
+TEST(ClassifierTraining, ElboTermsCountTheRowsWhoseLargestLogitIsTheLabel) {
+  Classifier model(tiny_config(false), 6);
+  model.set_train(false);
+  auto prior = make_weight_prior("gaussian");
+  auto [x, y] = as_batch(tiny_images());
+  const auto expected = model.forward(x).argmax(1).eq(y).sum().item<std::int64_t>();
+  std::int64_t correct = 0;
+  classifier_elbo_terms(model, x, y, *prior, 1, &correct);
+  EXPECT_EQ(correct, expected);
+  classifier_elbo_terms(model, x, y, *prior, 1, &correct);
+  EXPECT_EQ(correct, 2 * expected);
+}
+
+// Each epoch reports its training accuracy over the images it trained on
+// (a multiple of 1/8 here); on this separable set training fits them all.
+TEST(ClassifierTraining, EveryEpochReportsItsTrainingAccuracyAsSeen) {
+  const auto data = tiny_images();
+  ClassifierTraining s;
+  s.epochs = 25;
+  s.batch = 4;
+  s.augment = false;
+  s.learning_rate = 1e-2;
+  s.prior = "gaussian:sigma=1";
+  s.temperature = 1e-3;  // the prior term of 8 images would swamp the NLL
+  auto cfg = tiny_config(false);
+  set_input_normalisation(cfg, data);
+  Classifier model(cfg, 8);
+  std::vector<double> acc;
+  train_classifier(model, data, s, 9, [&](const EpochSummary& e) { acc.push_back(e.train_accuracy); });
+  ASSERT_EQ(acc.size(), 25u);
+  for (double a : acc) {
+    ASSERT_GE(a, 0.0);
+    ASSERT_LE(a, 1.0);
+    EXPECT_DOUBLE_EQ(a * 8, std::round(a * 8));
+  }
+  EXPECT_EQ(acc.back(), 1.0) << ::testing::PrintToString(acc);
+  EXPECT_LT(acc.front(), 1.0) << ::testing::PrintToString(acc);
+  EXPECT_TRUE(std::isnan(EpochSummary{}.train_accuracy));  // nothing counted: not a zero
 }
 
 TEST(ClassifierTraining, InputNormalisationIsThePixelMeanAndSpread) {

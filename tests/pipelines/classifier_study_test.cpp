@@ -6,6 +6,8 @@
 
 #include <fstream>
 #include <set>
+#include <sstream>
+#include <vector>
 
 #include "src/core/errors.hpp"
 #include "src/pipelines/classifier_data.hpp"
@@ -179,4 +181,31 @@ TEST(ClassifierStudy, EnsembleMemberWithItsFingerprintIsReusedNotRetrained) {
   t.lr = 2e-3;  // another fingerprint: trained again
   train_model_folder(t, d, tr, va, 1, dir, true);
   EXPECT_TRUE(std::filesystem::exists(dir / "member-0" / "train_log.csv"));
+}
+
+// train_log.csv has one row per epoch with its training accuracy (as seen)
+// next to the validation accuracy, both fractions.
+TEST(ClassifierStudy, TrainLogHasEachEpochsTrainingAccuracy) {
+  auto t = tiny_training();
+  t.epochs = 2;
+  LabelledImages tr, va;
+  load_split(tiny_data(), 1, tr, va);
+  const auto dir = test::scratch_dir("classifier_study_train_log");
+  train_model_folder(t, tiny_data(), tr, va, 1, dir);
+  std::ifstream in(dir / "train_log.csv");
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "epoch,loss,nll,prior_nll,train_accuracy_as_seen,val_accuracy_mean_weights,seconds");
+  int rows = 0;
+  while (std::getline(in, line)) {
+    std::vector<double> v;
+    std::stringstream ss(line);
+    for (std::string cell; std::getline(ss, cell, ',');) v.push_back(std::stod(cell));
+    ASSERT_EQ(v.size(), 7u) << line;
+    EXPECT_EQ(v[0], ++rows);
+    EXPECT_GE(v[4], 0.0) << line;
+    EXPECT_LE(v[4], 1.0) << line;
+    EXPECT_GE(v[5], 0.0) << line;
+  }
+  EXPECT_EQ(rows, 2);
 }
