@@ -76,6 +76,7 @@ void run_eval_or_prune(const ClassifyOptions& s, CLI::App* app, bool prune, Cont
   const auto rankings = prune ? parse_prune_rankings(s.rankings) : std::vector<PruneRanking>{};
   auto model = ClassifierEnsemble::load(s.model, s.expect_backbone);
   const auto& cfg = model.config();
+  check_expected_model(cfg, s, s.model);
   if (is_tag_model(cfg))
     throw UsageError(fmt::format("{} is a tag model: its held-out tag metrics are its tag_metrics.csv, and "
                                  "classify predict gives its per-tag probabilities",
@@ -116,6 +117,7 @@ void run_predict(const ClassifyOptions& s, Context& ctx) {
   validate_samples(s.samples);
   if (predict_tags_if_tag_model(s, ctx)) return;
   auto model = ClassifierEnsemble::load(s.model, s.expect_backbone);
+  check_expected_model(model.config(), s, s.model);
   const auto& names = model.config().class_names;
   const auto images = load_images_for(model.config(), s.images);
   auto& run = ctx.run("classify-predict");

@@ -41,6 +41,7 @@ void add_options(CLI::App* c, LabelVolumeCliOptions& o) {
   c->add_option("--bin", d.bin, "Binning factor after the crop")->capture_default_str();
   c->add_option("--backbone", t.backbone, "Backbone of every cell's model")->capture_default_str();
   c->add_option("--group", t.group, "Group of an equivariant backbone")->capture_default_str();
+  add_resnet_options(c, t);
   c->add_flag("--deterministic", t.deterministic, "Plain (MAP) networks instead of Bayesian ones");
   c->add_option("--prior", t.prior, "Weight prior")->capture_default_str();
   c->add_option("--temperature", t.temperature, "Posterior temperature")->capture_default_str();

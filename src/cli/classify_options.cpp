@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <tuple>
 
 #include "priors/weight_priors.hpp"
 #include "samplers/variational.hpp"
@@ -48,6 +49,7 @@ void add_train_options(CLI::App* c, ClassifierTrainOptions& t) {
   c->add_option("--attention-aggregation", t.attention_aggregation,
                 "Attention backbone: concat (default; one head on the gated descriptors) or mean (a head per "
                 "descriptor, logits averaged)");
+  add_resnet_options(c, t);
   c->add_flag("--deterministic", t.deterministic, "Plain (MAP) network instead of a Bayesian one");
   c->add_option("--prior", t.prior, "Weight prior: " + weight_prior_help())->capture_default_str();
   c->add_option("--temperature", t.temperature, "Posterior temperature T (T < 1: cold)")->capture_default_str();
@@ -70,9 +72,18 @@ void add_train_options(CLI::App* c, ClassifierTrainOptions& t) {
 void add_model_options(CLI::App* c, ClassifyOptions& o, const std::string& model_help) {
   c->add_option("--model", o.model, model_help)->required();
   c->add_option("--backbone", o.expect_backbone, "Refuse a model folder of another backbone");
+  c->add_option("--width", o.expect_width, "Refuse a model folder of another resnet width");
+  c->add_option("--depth", o.expect_depth, "Refuse a model folder of another resnet depth");
+  c->add_option("--stages", o.expect_stages, "Refuse a model folder with another number of resnet stages");
 }
 
 }  // namespace
+
+void add_resnet_options(CLI::App* c, ClassifierTrainOptions& t) {
+  c->add_option("--width", t.width, "resnet: first-stage width (4..64)")->capture_default_str();
+  c->add_option("--depth", t.depth, "resnet: residual blocks per stage (1..4)")->capture_default_str();
+  c->add_option("--stages", t.stages, "resnet: stages (3 or 4)")->capture_default_str();
+}
 
 ClassifySubcommands add_classify_subcommands(CLI::App* cmd, ClassifyOptions& o) {
   ClassifySubcommands s;
@@ -109,7 +120,7 @@ ClassifySubcommands add_classify_subcommands(CLI::App* cmd, ClassifyOptions& o) 
                    "processes, then pool them with --resume");
 
   s.prune = cmd->add_subcommand("prune", "Prune dense weights by SNR and Fisher ranking; accuracy and calibration");
-  s.prune->add_option("--model", o.model, "Model folder (a Bayesian train run)")->required();
+  add_model_options(s.prune, o, "Model folder (a Bayesian train run)");
   add_data_options(s.prune, o.data);
   s.prune->add_option("--split", o.data.split, "val, train or all")->capture_default_str();
   s.prune->add_option("--fractions", o.fractions, "Comma-separated fractions of dense weights to prune")
@@ -117,6 +128,18 @@ ClassifySubcommands add_classify_subcommands(CLI::App* cmd, ClassifyOptions& o) 
   s.prune->add_option("--rankings", o.rankings, "snr, fisher or both")->capture_default_str();
   s.prune->add_option("--samples", o.samples, "Posterior samples K")->capture_default_str();
   return s;
+}
+
+void check_expected_model(const ClassifierConfig& cfg, const ClassifyOptions& o, const std::string& dir) {
+  for (const auto& [name, want, have] : {std::tuple{"width", o.expect_width, cfg.width},
+                                         std::tuple{"depth", o.expect_depth, cfg.depth},
+                                         std::tuple{"stages", o.expect_stages, cfg.stages}})
+    if (want != 0 && (cfg.backbone != "resnet" || want != have))
+      throw DataError(cfg.backbone != "resnet"
+                          ? fmt::format("{}: a {} model has no resnet {}; --{} {} expects a resnet", dir,
+                                        cfg.backbone, name, name, want)
+                          : fmt::format("{}: model folder holds a resnet of {} {}, expected {}", dir, name, have,
+                                        want));
 }
 
 void validate_train_options(const ClassifierTrainOptions& t) {

@@ -19,6 +19,7 @@ struct ClassifyOptions {
   ClassifierTrainOptions train;
   std::string model;
   std::string expect_backbone;
+  int expect_width = 0, expect_depth = 0, expect_stages = 0;  // 0: any
   std::vector<std::string> images;
   int samples = 20;
   std::string temperatures = "1,1e-1,1e-2,1e-3,1e-4";
@@ -34,6 +35,14 @@ struct ClassifySubcommands {
 // Adds train, eval, predict, temperature-sweep, cross-validate and prune to
 // `cmd`, their options bound to `o`.
 ClassifySubcommands add_classify_subcommands(CLI::App* cmd, ClassifyOptions& o);
+
+// --width, --depth and --stages of the resnet backbone (the flags and ranges of
+// `pretrain` and `finetune`).
+void add_resnet_options(CLI::App* c, ClassifierTrainOptions& t);
+
+// DataError naming `dir` when a model folder's resnet width, depth or stages
+// differ from what --width/--depth/--stages of eval, predict or prune expect.
+void check_expected_model(const ClassifierConfig& cfg, const ClassifyOptions& o, const std::string& dir);
 
 // Every training option that can be checked without data, with messages that
 // name the flags; a bad one stops before the run folder exists.

@@ -85,6 +85,7 @@ bool predict_tags_if_tag_model(const ClassifyOptions& s, Context& ctx) {
     return false;
   auto model = Classifier::load(s.model, s.expect_backbone);
   const auto& cfg = model->config();
+  check_expected_model(cfg, s, s.model);
   if (s.train.tta != "none") throw UsageError("--tta: a tag model predicts without test-time augmentation");
   const auto images = load_images_for(cfg, s.images);
   auto& run = ctx.run("classify-predict");

@@ -26,6 +26,7 @@ std::shared_ptr<nn::BackboneImpl> make_group_attention(const BackboneShape& s, c
 std::shared_ptr<nn::BackboneImpl> make_resnet(const BackboneShape& s, const nn::LayerOptions& o) {
   EncoderConfig c;
   c.channels = s.channels, c.image_size = s.image_size, c.width = s.width, c.depth = s.depth;
+  c.stages = s.stages;
   return std::make_shared<nn::ResNetImpl>(c, s.classes, o);
 }
 

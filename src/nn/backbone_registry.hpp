@@ -16,7 +16,7 @@ struct BackboneShape {
   int classes = 2;
   std::string group;   // symmetry group of equivariant backbones ("C4", "D8", ...)
   int channels = 1;    // input channels (resnet: 1 or 3; the others take 1)
-  int width = 16, depth = 1;  // resnet: first-stage width, blocks per stage (src/nn/resnet.hpp)
+  int width = 16, depth = 1, stages = 4;  // resnet: first-stage width, blocks per stage, stages (src/nn/resnet.hpp)
   // attention: gate normalisation and aggregation ("" = sigmoid, concat; src/nn/attention_options.hpp)
   std::string attention_gate, attention_aggregation;
 };

@@ -11,6 +11,7 @@
 #include "src/nn/attention_options.hpp"
 #include "src/nn/backbone_registry.hpp"
 #include "src/nn/backbones.hpp"
+#include "src/nn/module_weights.hpp"
 
 namespace penumbra {
 
@@ -18,8 +19,14 @@ nlohmann::json ClassifierConfig::to_json() const {
   nlohmann::json j = {{"backbone", backbone},   {"bayesian", bayesian},       {"image_size", image_size},
                       {"n_classes", n_classes}, {"class_names", class_names}, {"group", group},
                       {"rho_init", rho_init},   {"input_mean", input_mean},   {"input_std", input_std},
-                      {"extra", extra},         {"channels", channels},       {"width", width},
-                      {"depth", depth}};
+                      {"extra", extra}};
+  // Written only when not the default, so that folders saved before the knobs existed
+  // and the other backbones' config.json stay as they were.
+  const ClassifierConfig d;
+  if (channels != d.channels) j["channels"] = channels;
+  if (width != d.width) j["width"] = width;
+  if (depth != d.depth) j["depth"] = depth;
+  if (stages != d.stages) j["stages"] = stages;
   if (backbone == "attention") {
     j["attention_gate"] = nn::gate_normalisation_name(nn::parse_gate_normalisation(attention_gate));
     j["attention_aggregation"] = nn::gate_aggregation_name(nn::parse_gate_aggregation(attention_aggregation));
@@ -43,6 +50,7 @@ ClassifierConfig ClassifierConfig::from_json(const nlohmann::json& j, const std:
     c.channels = j.value("channels", 1);
     c.width = j.value("width", c.width);
     c.depth = j.value("depth", c.depth);
+    c.stages = j.value("stages", c.stages);
     if (c.backbone == "attention") {  // folders saved before the choices existed: sigmoid, concat
       c.attention_gate = j.value("attention_gate", c.attention_gate);
       c.attention_aggregation = j.value("attention_aggregation", c.attention_aggregation);
@@ -69,7 +77,7 @@ std::shared_ptr<nn::BackboneImpl> make_backbone(const ClassifierConfig& c) {
   nn::check_attention_options(c.backbone, c.attention_gate, c.attention_aggregation);
   if (c.channels != 1 && c.backbone != "resnet")
     throw UsageError(fmt::format("the {} backbone takes 1 channel, got {} (resnet takes 3)", c.backbone, c.channels));
-  BackboneShape shape{c.image_size, c.n_classes, c.group, c.channels, c.width, c.depth};
+  BackboneShape shape{c.image_size, c.n_classes, c.group, c.channels, c.width, c.depth, c.stages};
   shape.attention_gate = c.attention_gate;
   shape.attention_aggregation = c.attention_aggregation;
   return backbone_registry().get(c.backbone).make(shape, nn::LayerOptions{c.bayesian, c.rho_init});
@@ -171,13 +179,10 @@ std::unique_ptr<Classifier> Classifier::load(const std::filesystem::path& dir, c
   if (tag.toStringRef() != config.backbone)
     throw DataError(fmt::format("{}: weights are of a '{}' backbone but config.json says '{}'",
                                 (dir / "weights.pt").string(), tag.toStringRef(), config.backbone));
-  try {
-    model->impl_->net->load(ar);
-  } catch (const c10::Error& e) {
-    std::string what = e.what_without_backtrace();
+  const std::string problem = nn::load_with_shapes_checked(*model->impl_->net, ar);
+  if (!problem.empty())
     throw DataError(fmt::format("{}: weights do not fit the '{}' model of config.json ({})",
-                                (dir / "weights.pt").string(), config.backbone, what.substr(0, what.find('\n'))));
-  }
+                                (dir / "weights.pt").string(), config.backbone, problem));
   return model;
 }
 

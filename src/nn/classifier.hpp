@@ -26,7 +26,9 @@ struct ClassifierConfig {
   std::vector<std::string> class_names = {"FRI", "FRII"};
   std::string group = "D4";        // equivariant only: C<N> or D<N>
   int channels = 1;                // input channels (resnet: 1 or 3)
-  int width = 16, depth = 1;       // resnet only: first-stage width, blocks per stage
+  // resnet only: first-stage width, blocks per stage, stages (src/nn/resnet.hpp);
+  // config.json records them (and channels) only when not the default.
+  int width = 16, depth = 1, stages = 4;
   // attention only: gate normalisation (sigmoid | softmax) and aggregation
   // (concat | mean); "" is sigmoid, concat (src/nn/attention_options.hpp).
   std::string attention_gate, attention_aggregation;
@@ -76,7 +78,8 @@ class Classifier {
   void save(const std::filesystem::path& dir) const;
   // Loads a model folder. `expected_backbone` (if not empty) must match.
   // MissingInputError when the folder or a file is missing; DataError when the
-  // weights do not match the config (e.g. another backbone).
+  // weights do not match the config (another backbone, or tensors of another
+  // shape: a resnet of another width or depth).
   static std::unique_ptr<Classifier> load(const std::filesystem::path& dir, const std::string& expected_backbone = "");
 
  private:

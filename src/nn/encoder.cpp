@@ -7,6 +7,7 @@
 #include "src/core/errors.hpp"
 #include "src/core/rng.hpp"
 #include "src/core/run_folder.hpp"
+#include "src/nn/module_weights.hpp"
 #include "src/nn/resnet.hpp"
 
 namespace penumbra {
@@ -77,24 +78,9 @@ void read_archive(torch::serialize::InputArchive& ar, const std::filesystem::pat
   }
 }
 
-// Module::load resizes a parameter to the stored tensor's shape without a
-// word, so the shapes are compared afterwards.
 void load_module(torch::nn::Module& m, torch::serialize::InputArchive& ar, const std::filesystem::path& file,
                  const std::string& what) {
-  std::vector<std::vector<std::int64_t>> shapes;
-  for (const auto& p : m.parameters()) shapes.push_back(p.sizes().vec());
-  std::string problem;
-  try {
-    m.load(ar);
-  } catch (const c10::Error& e) {
-    problem = e.what_without_backtrace();
-    problem = problem.substr(0, problem.find('\n'));
-  }
-  auto params = m.parameters();
-  for (std::size_t i = 0; problem.empty() && i < params.size(); ++i)
-    if (params[i].sizes().vec() != shapes[i])
-      problem = fmt::format("a tensor of shape {} where {} was expected", fmt::join(params[i].sizes(), "×"),
-                            fmt::join(shapes[i], "×"));
+  const std::string problem = nn::load_with_shapes_checked(m, ar);
   if (!problem.empty()) throw DataError(fmt::format("{}: weights do not fit {} ({})", file.string(), what, problem));
 }
 }  // namespace
@@ -149,6 +135,13 @@ void Encoder::set_input_normalisation(const std::vector<double>& mean, const std
   config_ = c;
   impl_->mean = per_channel(mean);
   impl_->std = per_channel(std);
+}
+
+void Encoder::set_image_size(int size) {
+  EncoderConfig c = config_;
+  c.image_size = size;
+  check_encoder_config(c);
+  config_ = c;
 }
 
 std::unique_ptr<Encoder> Encoder::clone() const {

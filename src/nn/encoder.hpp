@@ -61,6 +61,10 @@ class Encoder {
   void set_requires_grad(bool requires_grad);
   // Per-channel (or one) mean and std subtracted and divided before the network.
   void set_input_normalisation(const std::vector<double>& mean, const std::vector<double>& std);
+  // Runs the network on inputs of side `size` from now on (the weights do not
+  // depend on it: convolutions and a mean over positions). UsageError when
+  // `size` < 2^stages.
+  void set_image_size(int size);
   // An independent copy with the same weights (BYOL's target network).
   std::unique_ptr<Encoder> clone() const;
 

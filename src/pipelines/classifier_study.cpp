@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <memory>
+#include <tuple>
 
 #include "priors/weight_priors.hpp"
 #include "src/core/checks.hpp"
@@ -23,9 +24,27 @@ namespace penumbra {
 
 namespace fs = std::filesystem;
 
+namespace {
+// The resnet knobs: in range for resnet, at their defaults for the other backbones
+// (which have no such knob, so a value there would be silently ignored).
+void check_resnet_knobs(const ClassifierTrainOptions& t) {
+  const ClassifierTrainOptions d;
+  if (t.backbone != "resnet") {
+    for (const auto& [name, v, v0] : {std::tuple{"width", t.width, d.width}, std::tuple{"depth", t.depth, d.depth},
+                                      std::tuple{"stages", t.stages, d.stages}})
+      if (v != v0) throw UsageError(fmt::format("{} {} applies to the resnet backbone only, not {}", name, v, t.backbone));
+    return;
+  }
+  require_in_range("width", t.width, 4, 64);
+  require_in_range("depth", t.depth, 1, 4);
+  require_in_range("stages", t.stages, 3, 4);
+}
+}  // namespace
+
 void validate(const ClassifierTrainOptions& t) {
   check_backbone_options(t.backbone, t.group);
   nn::check_attention_options(t.backbone, t.attention_gate, t.attention_aggregation);
+  check_resnet_knobs(t);
   validate(training_settings(t));
   require_at_least("posterior samples of the validation metrics", t.eval_samples, 1);
   require_at_least("ensemble members", t.ensemble, 1);
@@ -57,6 +76,10 @@ nlohmann::json train_settings(const ClassifierTrainOptions& t, const ClassifierD
     j["attention_gate"] = t.attention_gate;
   if (nn::parse_gate_aggregation(t.attention_aggregation) != nn::GateAggregation::kConcat)
     j["attention_aggregation"] = t.attention_aggregation;
+  const ClassifierTrainOptions defaults;
+  if (t.width != defaults.width) j["width"] = t.width;
+  if (t.depth != defaults.depth) j["depth"] = t.depth;
+  if (t.stages != defaults.stages) j["stages"] = t.stages;
   return j;
 }
 
@@ -147,6 +170,7 @@ ClassifierConfig member_config(const ClassifierTrainOptions& t, const Classifier
   cfg.group = t.group;
   cfg.attention_gate = t.attention_gate;
   cfg.attention_aggregation = t.attention_aggregation;
+  cfg.width = t.width, cfg.depth = t.depth, cfg.stages = t.stages;
   cfg.rho_init = t.rho_init;
   set_input_normalisation(cfg, train);
   cfg.extra = {{"prior", make_weight_prior(t.prior)->name()},

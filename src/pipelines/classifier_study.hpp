@@ -34,6 +34,9 @@ struct ClassifierTrainOptions {
   std::string tta = "none";  // test-time augmentation of the final validation metrics
   // attention backbone: gate normalisation and aggregation ("" = sigmoid, concat)
   std::string attention_gate, attention_aggregation;
+  // resnet backbone: first-stage width (4..64), blocks per stage (1..4), stages (3..4),
+  // as `pretrain` and `finetune` take them (src/nn/resnet.hpp)
+  int width = 16, depth = 1, stages = 4;
 };
 
 // UsageError naming the quantity for every option that can be checked
