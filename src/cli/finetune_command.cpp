@@ -29,7 +29,9 @@ void add_encoder_options(CLI::App* c, FinetuneCli& o) {
   c->add_option("--width", o.run.scratch.width, "scratch: first-stage width (4..64)")->capture_default_str();
   c->add_option("--depth", o.run.scratch.depth, "scratch: residual blocks per stage (1..4)")->capture_default_str();
   c->add_option("--stages", o.run.scratch.stages, "scratch: stages (3 or 4)")->capture_default_str();
-  c->add_option("--size", o.size, "scratch: input side in pixels (a checkpoint uses its own)")->capture_default_str();
+  c->add_option("--size", o.size,
+                "Input side in pixels (scratch; a checkpoint runs at its pretraining side unless --size is given)")
+      ->capture_default_str();
   c->add_option("--channels", o.channels, "scratch: 1 or 3 (default: 3 for a catalogue, 1 for MiraBest)");
 }
 
@@ -50,7 +52,7 @@ void add_task_options(CLI::App* c, FinetuneCli& o) {
   c->add_option("--weight-decay", o.run.weight_decay, "Adam weight decay")->capture_default_str();
 }
 
-void run_finetune(FinetuneCli& o, Context& ctx) {
+void run_finetune(FinetuneCli& o, const CLI::App* cmd, Context& ctx) {
   const bool mirabest = o.data.rfind("mirabest:", 0) == 0;
   if (!mirabest && o.data.rfind("catalogue:", 0) != 0)
     throw UsageError(fmt::format("--data '{}' unknown; expected catalogue:CSV or mirabest:DIR", o.data));
@@ -60,7 +62,9 @@ void run_finetune(FinetuneCli& o, Context& ctx) {
     o.run.scratch.image_size = size, o.run.scratch.channels = channels;
   } else {
     const auto& c = Encoder::load(o.run.encoder)->config();  // refuses another backbone in one line
-    size = c.image_size, channels = c.channels;
+    channels = c.channels;
+    size = c.image_size;
+    if (cmd->count("--size") > 0) o.run.input_size = size = o.size;
   }
   o.run.validate();
   auto data = read_downstream(o.data, o.label_column, size, channels, o.crop);
@@ -87,7 +91,7 @@ Runner add_finetune(CLI::App& root) {
   add_encoder_options(c, *o);
   add_task_options(c, *o);
   return [o, c](Context& ctx) {
-    if (c->parsed()) run_finetune(*o, ctx);
+    if (c->parsed()) run_finetune(*o, c, ctx);
   };
 }
 

@@ -1,4 +1,5 @@
-// penumbra pretrain supervised|byol|hybrid --data FILE.h5|catalogue:CSV [--width --depth --stages]
+// penumbra pretrain supervised|byol|hybrid --data FILE.h5|catalogue:CSV [--vote-columns --assumed-total --tree]
+//   [--width --depth --stages]
 //   [--steps --batch --lr] [--lambda --vote-fraction] [--tau-base --hidden --projection]
 //   [--min-scale --blur --jitter --view-noise] [--resume]
 // Pretrains a ResNet-style encoder on Galaxy Zoo-style votes (Dirichlet vote
@@ -21,16 +22,26 @@ struct PretrainCli {
   std::string data;
   std::int64_t first = 0, count = -1;
   int size = 64, channels = 3;  // catalogue:CSV only
+  CatalogueVoteOptions votes;   // catalogue:CSV only
 };
 
 void add_data_options(CLI::App* c, PretrainCli& o) {
   c->add_option("method", o.run.method, "supervised (vote loss), byol, or hybrid (BYOL + λ · vote loss)")->required();
-  c->add_option("--data", o.data, "HDF5 from `penumbra dataset gz-votes`, or catalogue:CSV (images only: byol)")
+  c->add_option("--data", o.data,
+                "HDF5 from `penumbra dataset gz-votes`, or catalogue:CSV (votes from --vote-columns, else images "
+                "only: byol)")
       ->required();
   c->add_option("--first", o.first, "First image used")->capture_default_str();
   c->add_option("--count", o.count, "Images used (-1: all)")->capture_default_str();
   c->add_option("--size", o.size, "catalogue: image side in pixels")->capture_default_str();
   c->add_option("--channels", o.channels, "catalogue: 1 or 3")->capture_default_str();
+  c->add_option("--vote-columns", o.votes.columns,
+                "catalogue: vote columns, names or patterns (question_answer counts, question_answer_fraction "
+                "fractions), e.g. '*_fraction'")
+      ->delimiter(',');
+  c->add_option("--assumed-total", o.votes.assumed_total,
+                "catalogue: votes per question that fraction columns stand for (e.g. 40 for GZ DECaLS DR5)");
+  c->add_option("--tree", o.votes.tree, "catalogue: decision tree JSON (default: data/gz/decals_tree.json)");
   c->add_option("--vote-fraction", o.run.vote_fraction,
                 "Fraction of the images whose votes are used; the rest count as unlabelled")
       ->capture_default_str();
@@ -64,7 +75,9 @@ void add_optimiser_options(CLI::App* c, PretrainCli& o) {
 void run_pretrain(PretrainCli& o, Context& ctx) {
   o.run.validate();
   if (o.run.resume && ctx.options().out.empty()) throw UsageError("--resume needs --out (the folder to continue)");
-  auto data = read_pretrain_data(o.data, o.first, o.count, o.size, o.channels);
+  if (o.data.rfind("catalogue:", 0) != 0 && (!o.votes.columns.empty() || !o.votes.tree.empty()))
+    throw UsageError("--vote-columns and --tree read a catalogue:CSV; a gz-votes file carries its votes and tree");
+  auto data = read_pretrain_data(o.data, o.first, o.count, o.size, o.channels, o.votes);
   check_pretrain_data(o.run, data);
   auto& run = ctx.run("pretrain");
   fmt::print("pretrain {}: {} images ({} channel(s), {}² px){} from {}\n", o.run.method, data.count, data.channels,

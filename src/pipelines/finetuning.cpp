@@ -75,6 +75,7 @@ void FinetuneOptions::validate() const {
   if (labels.empty()) throw UsageError("labels must list at least one label count");
   for (int n : labels) require_at_least("labels", n, 2);
   if (encoder == "scratch") check_encoder_config(scratch);
+  if (input_size != 0) require_at_least("size", input_size, 8);
 }
 
 std::vector<int> stratified_fold_index(const std::vector<int>& labels, int folds, std::uint64_t seed) {
@@ -137,6 +138,7 @@ Prepared prepare(const FinetuneOptions& o, const DownstreamData& d) {
   if (o.encoder != "scratch") {
     p.base = Encoder::load(o.encoder);
     p.base->set_input_normalisation(p.mean, p.std);
+    if (o.input_size > 0) p.base->set_image_size(o.input_size);
     p.config = p.base->config();
   } else {
     p.config = o.scratch;
@@ -244,7 +246,7 @@ void write_outputs(const FinetuneOptions& o, const FinetuneResult& r, const std:
 
 std::string describe(const FinetuneOptions& o, const Prepared& p) {
   const auto& c = p.config;
-  std::string arch = fmt::format("resnet w{} d{} s{}", c.width, c.depth, c.stages);
+  std::string arch = fmt::format("resnet w{} d{} s{} at {}²", c.width, c.depth, c.stages, c.image_size);
   std::string how = o.encoder == "scratch" ? "scratch" : p.base->trained_by().value("method", std::string("pretrained"));
   return fmt::format("{} {}, {} head, {}", how, arch, o.head, o.freeze ? "frozen" : "fine-tuned");
 }

@@ -43,6 +43,7 @@ DownstreamData read_downstream(const std::string& spec, const std::string& label
 struct FinetuneOptions {
   std::string encoder = "scratch";  // a `pretrain` checkpoint folder, or scratch
   EncoderConfig scratch;            // the architecture trained from scratch
+  int input_size = 0;               // a checkpoint: run it on inputs of this side (0: its pretraining side)
   std::string head = "linear";      // linear | mlp
   int head_hidden = 128;            // mlp head's hidden width
   bool freeze = true;               // train the head only

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <random>
@@ -20,19 +21,101 @@
 
 namespace penumbra {
 
+namespace {
+
+std::string without_suffix(const std::string& name, const std::string& suffix) {
+  const bool has = name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return has ? name.substr(0, name.size() - suffix.size()) : "";
+}
+
+// Tree answer of each catalogue vote column, and whether it holds fractions.
+std::vector<std::pair<int, bool>> vote_answers(const CatalogueImages& cat, const VoteTree& tree,
+                                               const std::string& csv) {
+  std::vector<std::pair<int, bool>> out;
+  std::vector<int> kind(tree.questions().size(), -1);  // per question: 0 counts, 1 fractions
+  for (const auto& col : cat.vote_columns) {
+    const std::string answer = without_suffix(col, "_fraction");
+    const int a = tree.find_answer(answer.empty() ? col : answer);
+    if (a < 0)
+      throw DataError(fmt::format("{}: vote column '{}' is no answer of the tree '{}' (expected question_answer or "
+                                  "question_answer_fraction)", csv, col, tree.name()));
+    const int q = tree.question_of_answer(a), fraction = answer.empty() ? 0 : 1;
+    if (kind[q] >= 0 && kind[q] != fraction)
+      throw DataError(fmt::format("{}: vote column '{}' mixes counts and fractions in question '{}'", csv, col,
+                                  tree.questions()[q].name));
+    kind[q] = fraction;
+    out.push_back({a, fraction == 1});
+  }
+  return out;
+}
+
+// Row r's votes over the tree's answers; questions not fully given count as unknown.
+std::vector<std::int32_t> row_votes(const CatalogueImages& cat, std::int64_t r,
+                                    const std::vector<std::pair<int, bool>>& answers, const VoteTree& tree,
+                                    int assumed_total) {
+  const std::size_t V = answers.size();
+  std::vector<double> value(tree.answer_count(), NAN);
+  std::vector<bool> fraction(tree.answer_count(), false);
+  for (std::size_t j = 0; j < V; ++j) {
+    value[answers[j].first] = cat.votes[r * V + j];
+    fraction[answers[j].first] = answers[j].second;
+  }
+  std::vector<double> fractions(tree.answer_count(), NAN);
+  std::vector<std::int32_t> counts(tree.answer_count(), 0);
+  for (const auto& q : tree.questions()) {
+    const int k = static_cast<int>(q.answers.size()), a0 = q.first_answer;
+    int missing = -1, n_missing = 0;
+    bool fractions_given = false;
+    double sum = 0;
+    for (int i = 0; i < k; ++i) {
+      if (std::isfinite(value[a0 + i])) {
+        sum += value[a0 + i];
+        fractions_given = fraction[a0 + i];
+      } else {
+        missing = a0 + i, ++n_missing;
+      }
+    }
+    if (n_missing == k) continue;
+    if (fractions_given) {
+      if (n_missing > 1) continue;
+      for (int i = 0; i < k; ++i) fractions[a0 + i] = value[a0 + i];
+      if (n_missing == 1) fractions[missing] = std::max(0.0, 1.0 - sum);
+    } else if (n_missing == 0) {
+      for (int i = 0; i < k; ++i) counts[a0 + i] = static_cast<std::int32_t>(value[a0 + i]);
+    }
+  }
+  if (assumed_total > 0) {
+    auto from_fractions = counts_from_fractions(fractions, assumed_total, tree);
+    for (int a = 0; a < tree.answer_count(); ++a) counts[a] += from_fractions[a];
+  }
+  return counts;
+}
+
+}  // namespace
+
 PretrainData read_pretrain_data(const std::string& spec, std::int64_t first, std::int64_t count, int size,
-                                int channels) {
+                                int channels, const CatalogueVoteOptions& votes) {
   PretrainData d;
   d.source = spec;
   if (spec.rfind("catalogue:", 0) == 0) {
     CatalogueOptions opt;
-    opt.size = size, opt.channels = channels;
+    opt.size = size, opt.channels = channels, opt.vote_columns = votes.columns;
     auto cat = load_catalogue(spec.substr(10), opt);
     const std::int64_t end = count < 0 ? cat.count : std::min(cat.count, first + count);
     const std::size_t per = static_cast<std::size_t>(cat.channels) * cat.size * cat.size;
     if (first < 0 || first >= end) throw UsageError(fmt::format("first {} leaves no images of {}", first, cat.count));
     d.images.assign(cat.images.begin() + first * per, cat.images.begin() + end * per);
     d.count = end - first, d.channels = cat.channels, d.size = cat.size;
+    if (votes.columns.empty()) return d;
+    d.tree = votes.tree.empty() ? VoteTree::decals() : VoteTree::load(votes.tree);
+    const auto answers = vote_answers(cat, d.tree, spec.substr(10));
+    const bool fractions = std::any_of(answers.begin(), answers.end(), [](const auto& a) { return a.second; });
+    if (fractions && votes.assumed_total < 1)
+      throw UsageError("assumed total must be given (≥ 1) for vote fractions: the votes per question they stand for");
+    for (std::int64_t r = first; r < end; ++r) {
+      auto row = row_votes(cat, r, answers, d.tree, fractions ? votes.assumed_total : 0);
+      d.votes.insert(d.votes.end(), row.begin(), row.end());
+    }
     return d;
   }
   auto v = read_vote_dataset(spec, first, count);
@@ -59,8 +142,8 @@ void PretrainOptions::validate() const {
 
 void check_pretrain_data(const PretrainOptions& o, const PretrainData& d) {
   if (o.method != "byol" && !d.has_votes())
-    throw DataError(fmt::format("{}: no votes; `pretrain {}` needs a gz-votes file (byol takes images alone)", d.source,
-                                o.method));
+    throw DataError(fmt::format("{}: no votes; `pretrain {}` needs a gz-votes file or a catalogue with "
+                                "--vote-columns (byol takes images alone)", d.source, o.method));
 }
 
 namespace {

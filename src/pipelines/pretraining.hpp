@@ -37,10 +37,23 @@ struct PretrainData {
   std::string source;
   bool has_votes() const { return !votes.empty(); }
 };
+// Volunteer votes of a catalogue:CSV (Zoobot's columns: "question_answer" vote
+// counts, or "question_answer_fraction" fractions, which become `assumed_total`
+// votes per question: counts_from_fractions).
+struct CatalogueVoteOptions {
+  std::vector<std::string> columns;  // names or patterns ("*_fraction"); empty: images only
+  int assumed_total = 0;             // votes per question given as fractions (required for fractions)
+  std::string tree;                  // tree file; empty: the shipped GZ DECaLS-like tree
+};
 // A gz-votes HDF5 file (items [first, first + count), count −1: to the end), or
-// catalogue:CSV at `size` px and `channels` (images only).
+// catalogue:CSV at `size` px and `channels`, with `votes`' columns as votes.
+// A catalogue question counts as asked in a row when every answer has a value,
+// or (fractions) all but one, which is then 1 − the others' sum; otherwise it
+// is unknown (no votes, no loss). DataError in one line naming the column for
+// a vote column that is no answer of the tree, or mixes counts and fractions
+// in one question; UsageError for fractions without an assumed total.
 PretrainData read_pretrain_data(const std::string& spec, std::int64_t first, std::int64_t count, int size,
-                                int channels);
+                                int channels, const CatalogueVoteOptions& votes = {});
 
 struct PretrainOptions {
   std::string method = "byol";  // supervised | byol | hybrid

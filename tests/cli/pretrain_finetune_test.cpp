@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -79,8 +80,23 @@ TEST(PretrainFinetuneCli, HybridPretrainingThenALabelEfficiencyCurve) {
                               &out),
             0)
       << out;
-  EXPECT_NE(read_text(dir / "scratch" / "finetune.json").find("scratch resnet w4 d1 s3, mlp head, fine-tuned"),
+  EXPECT_NE(read_text(dir / "scratch" / "finetune.json").find("scratch resnet w4 d1 s3 at 16², mlp head, fine-tuned"),
             std::string::npos);
+  // The 16² encoder run on 24² inputs (--size with a checkpoint), trained end to end.
+  ASSERT_EQ(test::run_command(cli(dir / "ft24", "finetune --encoder " + (dir / "enc").string() + " --size 24 --data "
+                                                    "catalogue:" + csv.string() +
+                                                    " --labels 6 --folds 2 --steps 2 --batch 4 --no-freeze"),
+                              &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("3 channel(s), 24² px"), std::string::npos) << out;
+  EXPECT_NE(read_text(dir / "ft24" / "finetune.json").find("hybrid resnet w4 d1 s3 at 24², linear head, fine-tuned"),
+            std::string::npos);
+  EXPECT_EQ(test::run_command(cli(dir / "ft4", "finetune --encoder " + (dir / "enc").string() + " --size 4 --data "
+                                                   "catalogue:" + csv.string()),
+                              &out),
+            64);
+  EXPECT_NE(out.find("--size must be >= 8, got 4"), std::string::npos) << out;
 }
 
 TEST(PretrainFinetuneCli, ResumeContinuesExactly) {
@@ -119,6 +135,29 @@ TEST(PretrainFinetuneCli, BadInputIsOneLine) {
   refused("c", "pretrain supervised --data catalogue:" + csv.string() + " --size 16 --stages 3 --steps 1", 65,
           "no votes; `pretrain supervised` needs a gz-votes file");
   refused("d", "pretrain byol --data x.h5 --width 100", 64, "--width must be in [4, 64]");
+  refused("g", "pretrain supervised --data catalogue:" + csv.string() + " --size 16 --stages 3 --vote-columns ring", 65,
+          "vote column 'ring' is no answer of the tree");
+  refused("h", "pretrain supervised --data x.h5 --vote-columns ring", 64, "--vote-columns and --tree read a catalogue");
   refused("e", "finetune --encoder scratch --data catalogue:" + csv.string() + " --head deep", 64, "--head");
   refused("f", "finetune --encoder scratch --data nowhere:x", 64, "--data 'nowhere:x' unknown");
+}
+
+TEST(PretrainFinetuneCli, SupervisedPretrainingOnACataloguesVoteFractions) {
+  auto dir = test::scratch_dir("pretrain_catalogue_votes_cli");
+  std::string out;
+  auto csv = write_catalogue(dir / "cat");
+  // A fraction column beside the label: "no" of the two-answer edge-on question.
+  std::string text = read_text(csv), with_votes;
+  std::istringstream lines(text);
+  int row = 0;
+  for (std::string line; std::getline(lines, line); ++row)
+    with_votes += line + (row == 0 ? ",disk-edge-on_no_fraction" : "," + std::to_string(0.05 * row)) + "\n";
+  write_text_atomic(csv, with_votes);
+  const std::string pre = "pretrain supervised --data catalogue:" + csv.string() +
+                          " --size 16 --vote-columns '*_fraction'" + kTinyEncoder + " --steps 2";
+  EXPECT_EQ(test::run_command(cli(dir / "no-total", pre), &out), 64) << out;
+  EXPECT_NE(out.find("--assumed-total must be given"), std::string::npos) << out;
+  ASSERT_EQ(test::run_command(cli(dir / "enc", pre + " --assumed-total 40"), &out), 0) << out;
+  EXPECT_NE(out.find("16 images (3 channel(s), 16² px), 36 answers"), std::string::npos) << out;
+  EXPECT_EQ(nlohmann::json::parse(read_text(dir / "enc" / "encoder.json"))["trained_by"]["method"], "supervised");
 }
