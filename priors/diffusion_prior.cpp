@@ -3,9 +3,11 @@
 #include <torch/torch.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <vector>
 
 #include "priors/checkpoint.hpp"
+#include "src/core/checks.hpp"
 #include "src/core/errors.hpp"
 #include "src/core/shipped_data.hpp"
 
@@ -54,7 +56,42 @@ at::Tensor DiffusionPrior::score(const at::Tensor& x, const at::Tensor& sigma) c
     throw UsageError("diffusion prior " + path_.string() + ": trained on " + std::to_string(info_.height) + "×" +
                      std::to_string(info_.width) + " images; got " + std::to_string(x.size(1)) + "×" +
                      std::to_string(x.size(2)));
-  return score_at(x, sigma, {});
+  auto s = score_at(x, sigma, {});
+  if (!limit_.model) return s;
+  auto sig = (sigma.to(torch::kFloat64) / scale_).clamp_min(sde_.ve_sigma_min()).reshape({-1});
+  std::vector<double> w(std::size_t(sig.size(0)));
+  bool any = false;
+  for (std::size_t i = 0; i < w.size(); ++i) any |= (w[i] = limit_.weight(sig[std::int64_t(i)].item<double>())) > 0;
+  if (!any) return s;
+  auto wt = torch::tensor(w, torch::kFloat64).reshape({-1, 1, 1});
+  auto sg = limit_.model->score(x.to(torch::kFloat64) / scale_, sig) / scale_;
+  return ((1 - wt) * s.to(torch::kFloat64) + wt * sg).to(s.scalar_type());
+}
+
+void GaussianLimit::validate() const {
+  require_positive("gaussian from", sigma_from);
+  if (!(sigma_to > sigma_from))
+    fail_check("gaussian to", "> gaussian from = " + std::to_string(sigma_from), sigma_to);
+}
+
+double GaussianLimit::weight(double sigma) const {
+  if (!model || sigma <= sigma_from) return 0;
+  if (sigma >= sigma_to) return 1;
+  const double u = std::log(sigma / sigma_from) / std::log(sigma_to / sigma_from);
+  return u * u * (3 - 2 * u);
+}
+
+void DiffusionPrior::set_gaussian_limit(GaussianLimit limit) {
+  if (limit.model) {
+    limit.validate();
+    if (is_patch_prior())
+      throw UsageError("diffusion prior " + path_.string() + ": a patch prior has no whole-image Gaussian limit");
+    if (limit.model->height() != info_.height || limit.model->width() != info_.width)
+      throw UsageError("diffusion prior " + path_.string() + ": Gaussian limit of " +
+                       std::to_string(limit.model->height()) + "×" + std::to_string(limit.model->width()) +
+                       " images for a prior of " + std::to_string(info_.height) + "×" + std::to_string(info_.width));
+  }
+  limit_ = std::move(limit);
 }
 
 at::Tensor DiffusionPrior::score_at(const at::Tensor& x, const at::Tensor& sigma, const at::Tensor& positions) const {

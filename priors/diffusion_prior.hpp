@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "priors/gaussian_image_model.hpp"
 #include "priors/patch_prior.hpp"
 #include "priors/score_network.hpp"
 #include "priors/sde.hpp"
@@ -25,6 +26,22 @@
 #include "src/model/model.hpp"
 
 namespace penumbra {
+
+// The large-noise treatment of a whole-image prior: above sigma_from (network
+// units) score() blends the network's score with the exact score of a Gaussian
+// fitted to training-like images, s = (1 − w) s_net + w s_G, the weight rising as a
+// smoothstep in log σ from 0 at sigma_from to 1 at sigma_to. Where σ² exceeds the
+// data's variance every true score tends to the Gaussian's, but the network
+// predicts −z and its score is F/σ, so the implied denoiser x + σ²s carries its
+// output error times σ: at σ ≳ 3 the shipped disk prior's held-out DSM loss is
+// 3–30× the Gaussian's and its denoiser adds +80 to +275 flux (docs/validation.md,
+// "The brightness excess"). The patch score (score_at) is never blended.
+struct GaussianLimit {
+  std::shared_ptr<const GaussianImageModel> model;  // null: the network alone
+  double sigma_from = 1, sigma_to = 4;
+  void validate() const;  // UsageError naming the quantity
+  double weight(double sigma) const;  // w(σ), σ in network units
+};
 
 // A patch checkpoint (data_info().patch_size > 0) is not a prior on any one
 // image size by itself: make_patch_prior() makes it one on height×width images
@@ -47,6 +64,9 @@ class DiffusionPrior final : public Prior {
   std::string name() const override;
 
   void set_physical_scale(double s);  // UsageError unless s > 0
+  // UsageError for a patch prior or a model of another image size.
+  void set_gaussian_limit(GaussianLimit limit);
+  const GaussianLimit& gaussian_limit() const { return limit_; }
   double physical_scale() const { return scale_; }
   const Sde& sde() const { return sde_; }
   const DataInfo& data_info() const { return info_; }
@@ -68,6 +88,7 @@ class DiffusionPrior final : public Prior {
   std::filesystem::path path_;
   std::int64_t steps_ = 0;
   double scale_ = 1;
+  GaussianLimit limit_;
 };
 
 // A patch checkpoint as a prior on height×width images (UsageError naming both

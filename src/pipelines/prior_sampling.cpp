@@ -12,6 +12,8 @@
 #include "src/core/checks.hpp"
 #include "src/core/errors.hpp"
 #include "src/core/progress.hpp"
+#include "src/core/rng.hpp"
+#include "src/datasets/training_set.hpp"
 
 namespace penumbra {
 
@@ -34,6 +36,31 @@ std::shared_ptr<const Prior> checkpoint_sampling_prior(std::shared_ptr<const Dif
                                  "prior; a patch prior from train-prior --patch-size samples any multiple of its patch)",
                                  prior->name(), prior->width(), prior->height(), size));
   return prior;
+}
+
+void GaussianLimitSettings::validate() const {
+  if (kind == "none") return;
+  parse_training_kind(kind);
+  GaussianLimit{nullptr, sigma_from, sigma_to}.validate();
+  require_at_least<std::int64_t>("gaussian limit images", images, 2);
+}
+
+void apply_gaussian_limit(DiffusionPrior& prior, const GaussianLimitSettings& s) {
+  s.validate();
+  if (s.kind == "none") return prior.set_gaussian_limit({});
+  if (prior.is_patch_prior()) throw UsageError("gaussian limit: " + prior.name() + " is a patch prior");
+  GalaxyOptions go;
+  go.size = prior.height();
+  TrainingSetGenerator gen(parse_training_kind(s.kind), std::size_t(s.images), go, derive_seed(0, 0x6A055717ull));
+  auto images = torch::empty({s.images, prior.height(), prior.width()});
+  gen.write_images(0, std::size_t(s.images), images.data_ptr<float>());
+  auto model = std::make_shared<GaussianImageModel>(GaussianImageModel::fit(images));
+  prior.set_gaussian_limit({model, s.sigma_from, s.sigma_to});
+}
+
+nlohmann::json gaussian_limit_json(const GaussianLimitSettings& s) {
+  if (s.kind == "none") return nullptr;
+  return {{"kind", s.kind}, {"sigma_from", s.sigma_from}, {"sigma_to", s.sigma_to}, {"images", s.images}};
 }
 
 std::unique_ptr<Sampler> make_prior_sampler(std::shared_ptr<const Prior> prior, const PriorSamplingSettings& s) {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "priors/diffusion_prior.hpp"
@@ -37,6 +38,20 @@ std::shared_ptr<const Prior> checkpoint_sampling_prior(std::shared_ptr<const Dif
                                                        const PatchTilingOptions& tiling = {});
 
 std::unique_ptr<Sampler> make_prior_sampler(std::shared_ptr<const Prior> prior, const PriorSamplingSettings& settings);
+
+// The Gaussian-limit treatment of a whole-image prior's large noise levels
+// (priors/diffusion_prior.hpp, GaussianLimit): the Gaussian is fitted to `images`
+// generator images of `kind` (galaxies, disks or mix; "none": the network alone)
+// from a fixed seed stream that no training run, reference set or coverage study
+// uses, so the prior is the same in every run.
+struct GaussianLimitSettings {
+  std::string kind = "none";
+  double sigma_from = 1, sigma_to = 4;  // network units
+  std::int64_t images = 1024;
+  void validate() const;  // UsageError naming the quantity
+};
+void apply_gaussian_limit(DiffusionPrior& prior, const GaussianLimitSettings& settings);
+nlohmann::json gaussian_limit_json(const GaussianLimitSettings& settings);
 
 struct PriorDraws {
   std::int64_t n = 1;      // images

@@ -16,12 +16,15 @@
 #include "src/datasets/training_set.hpp"
 #include "src/io/hdf5_store.hpp"
 #include "src/io/png.hpp"
+#include "src/pipelines/prior_noise_levels.hpp"
 
 namespace penumbra {
 namespace prior_validation_impl {
 
 constexpr std::uint64_t kSamplingStream = 0x5A3F1Eull;    // the same stream as prior-sample
 constexpr std::uint64_t kReferenceStream = 0x4E1D0E7ull;  // no training run uses it (docs/prior.md)
+constexpr std::uint64_t kGaussianFitStream = 0x6A055ull;  // nor this: the noise-level table's Gaussian
+constexpr std::int64_t kNoiseLevelImages = 128;
 constexpr std::int64_t kSamplingBatch = 16;
 
 // Azimuthally averaged power |FFT|²/N² per integer radius, mean over images.
@@ -129,7 +132,7 @@ struct References {
 
 // The generator with a seed stream that training (0xDA7A) never used, or a given
 // stack (real images; or the same images another implementation saw).
-References held_out_references(const PriorValidationOptions& o, int h, int w) {
+References held_out_references(const PriorValidationOptions& o, int h, int w, std::uint64_t stream = kReferenceStream) {
   References r;
   if (!o.reference_file.empty()) {
     auto all = read_stack(o.reference_file, "/images", h, w);
@@ -140,7 +143,7 @@ References held_out_references(const PriorValidationOptions& o, int h, int w) {
   GalaxyOptions go;
   go.size = h;
   TrainingSetGenerator gen(parse_training_kind(o.kind), std::size_t(o.reference), go,
-                           derive_seed(o.seed, kReferenceStream));
+                           derive_seed(o.seed, stream));
   r.images = torch::empty({o.reference, h, w});
   gen.write_images(0, std::size_t(o.reference), r.images.data_ptr<float>());
   r.label = "held-out " + o.kind;
@@ -222,6 +225,22 @@ nlohmann::json seams_json(const TilePeriodPower& t) {
           {"radial_ratio_excess_at_tile_period", t.radial_ratio_excess}};
 }
 
+// The per-level table on the first references against a Gaussian fitted to images
+// of the same kind that are neither references nor training images.
+nlohmann::json noise_level_json(const Prior& prior, const References& ref, const PriorValidationOptions& o,
+                                RunFolder& run) {
+  if (o.noise_levels == 0) return nullptr;
+  const int h = int(ref.images.size(1)), w = int(ref.images.size(2));
+  auto fit_images = o.reference_file.empty() ? held_out_references(o, h, w, kGaussianFitStream).images : ref.images;
+  auto gaussian = GaussianImageModel::fit(fit_images);
+  NoiseLevelOptions nl;
+  nl.levels = o.noise_levels;
+  nl.seed = derive_seed(o.seed, kGaussianFitStream + 1);
+  auto images = ref.images.slice(0, 0, std::min(kNoiseLevelImages, ref.images.size(0)));
+  auto rows = noise_level_table(prior, gaussian, images, prior.sigma_min(), prior.sigma_max(), nl);
+  return write_noise_level_table(rows, run.path("noise_levels.csv"), run.path("noise_levels.png"));
+}
+
 }  // namespace prior_validation_impl
 
 TilePeriodPower tile_period_power(const at::Tensor& samples, const at::Tensor& references, int period_px) {
@@ -250,6 +269,10 @@ void PriorValidationOptions::validate() const {
     sampling.validate();
   }
   require_at_least<std::int64_t>("reference images", reference, 1);
+  require_non_negative("noise levels", noise_levels);
+  if (noise_levels == 1) fail_check("noise levels", "0 or >= 2", noise_levels);
+  if (noise_levels > 0 && reference < 2)
+    fail_check("reference images", ">= 2 for the noise-level table (or noise levels 0)", reference);
   tiling.validate();
   if (reference_file.empty()) parse_training_kind(kind);
 }
@@ -275,6 +298,7 @@ nlohmann::json run_prior_validation(std::shared_ptr<const DiffusionPrior> prior,
   auto dsm_images = ref.images.slice(0, 0, std::min<std::int64_t>(256, ref.images.size(0)));
   double dsm =
       evaluate_dsm_loss(prior->network(), prior->sde(), dsm_images, 6, 32, 0x4E1Dull, prior->data_info().patch_size);
+  auto levels = noise_level_json(*drawn_from, ref, o, run);
   nlohmann::json seams;  // null for a whole-image prior: it has no tiles
   const int tile = prior->data_info().patch_size;
   if (tile > 0 && h / tile >= 2) seams = seams_json(tile_period_power(samples, ref.images, tile));
@@ -286,6 +310,7 @@ nlohmann::json run_prior_validation(std::shared_ptr<const DiffusionPrior> prior,
           {"reference_images", ref.images.size(0)},
           {"reference_kind", o.reference_file.empty() ? o.kind : o.reference_file},
           {"held_out_dsm_loss", dsm},
+          {"noise_levels", levels},
           {"power_spectrum_mean_abs_log10_ratio", lps},
           {"flux_mean", sample_and_reference(mean(s.flux), mean(r.flux))},
           {"flux_std", sample_and_reference(sample_stdev(s.flux), sample_stdev(r.flux))},

@@ -27,6 +27,11 @@ struct PriorValidationOptions {
   std::uint64_t seed = 0;             // the run's seed: sampling and reference streams derive from it
   int size = 0;                       // image side of a patch prior's samples (0: its training images')
   PatchTilingOptions tiling;          // how a patch prior assembles its score
+  // Per-noise-level table (src/pipelines/prior_noise_levels.hpp) on the first
+  // min(128, reference) references, against a Gaussian fitted to `reference` more
+  // images of the same kind (another seed stream; a --reference-file's own images).
+  // 0: none.
+  int noise_levels = 12;
   void validate() const;              // UsageError naming the quantity
 };
 
@@ -41,8 +46,8 @@ struct TilePeriodPower {
 };
 TilePeriodPower tile_period_power(const at::Tensor& samples, const at::Tensor& references, int period_px);
 
-// Writes power_spectrum.png, pixel_histogram.png, flux_cdf.png and size_cdf.png
-// into `run` and returns the numbers of run.json. `checkpoint` names the prior in them.
+// Writes power_spectrum.png, pixel_histogram.png, flux_cdf.png, size_cdf.png and
+// (noise_levels > 0) noise_levels.csv / noise_levels.png into `run` and returns the numbers of run.json. `checkpoint` names the prior in them.
 nlohmann::json run_prior_validation(std::shared_ptr<const DiffusionPrior> prior, const std::filesystem::path& checkpoint,
                                     const PriorValidationOptions& options, RunFolder& run);
 

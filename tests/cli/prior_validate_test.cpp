@@ -34,11 +34,12 @@ TEST(PriorValidateCommand, FineTunesOnDisksAndValidatesAgainstHeldOutImages) {
 
   ASSERT_EQ(run_command(penumbra_bin() + " --threads 1 --seed 3 --out " + (dir / "val").string() +
                             " prior-validate --prior " + (dir / "tuned" / "checkpoint.ckpt").string() +
-                            " --n 4 --steps 5 --reference 8 --kind disks",
+                            " --n 4 --steps 5 --reference 8 --kind disks --noise-levels 3 --gaussian-limit disks",
                         &out),
             0)
       << out;
-  for (auto f : {"power_spectrum.png", "pixel_histogram.png", "flux_cdf.png", "size_cdf.png", "run.json"})
+  for (auto f : {"power_spectrum.png", "pixel_histogram.png", "flux_cdf.png", "size_cdf.png", "noise_levels.csv",
+                 "noise_levels.png", "run.json"})
     EXPECT_TRUE(std::filesystem::exists(dir / "val" / f)) << f;
   auto v = nlohmann::json::parse(penumbra::read_text(dir / "val" / "run.json"))["results"];
   EXPECT_EQ(v["training_steps"], 6);
@@ -47,6 +48,11 @@ TEST(PriorValidateCommand, FineTunesOnDisksAndValidatesAgainstHeldOutImages) {
   EXPECT_TRUE(v["held_out_dsm_loss"].get<double>() > 0) << v.dump();
   EXPECT_GE(v["flux_ks"].get<double>(), 0.0);
   EXPECT_LE(v["flux_ks"].get<double>(), 1.0);
+  ASSERT_EQ(v["noise_levels"].size(), 3u) << v.dump();
+  EXPECT_GT(v["noise_levels"][2]["sigma"].get<double>(), v["noise_levels"][0]["sigma"].get<double>());
+  EXPECT_GT(v["noise_levels"][0]["dsm_loss"].get<double>(), 0);
+  EXPECT_EQ(v["gaussian_limit"]["kind"], "disks");
+  EXPECT_EQ(v["gaussian_limit"]["sigma_to"], 4.0);
 
   // References from a file: the first --reference images of the stack; a stack of
   // another image size is one line and exit 65.
@@ -76,7 +82,14 @@ TEST(PriorValidateCommand, FineTunesOnDisksAndValidatesAgainstHeldOutImages) {
       << out;
   EXPECT_NE(out.find("/images is not [N,16,16]"), std::string::npos) << out;
 
-  // Bad input: an unknown reference kind (64) and a missing checkpoint (66).
+  // Bad input: a Gaussian limit that ends before it starts, an unknown reference kind (64)
+  // and a missing checkpoint (66).
+  EXPECT_EQ(run_command(penumbra_bin() + " --out " + (dir / "badg").string() + " prior-validate --prior " + ckpt +
+                            " --gaussian-limit disks --gaussian-from 4 --gaussian-to 2",
+                        &out),
+            64)
+      << out;
+  EXPECT_NE(out.find("--gaussian-to must be > "), std::string::npos) << out;
   EXPECT_EQ(run_command(penumbra_bin() + " --out " + (dir / "bad").string() + " prior-validate --prior " + ckpt +
                             " --kind spirals",
                         &out),
