@@ -39,8 +39,8 @@ std::shared_ptr<const Prior> checkpoint_sampling_prior(std::shared_ptr<const Dif
 }
 
 void GaussianLimitSettings::validate() const {
+  require_in("gaussian limit", kind, {"none", "galaxies", "disks", "mix"});
   if (kind == "none") return;
-  parse_training_kind(kind);
   GaussianLimit{nullptr, sigma_from, sigma_to}.validate();
   require_at_least<std::int64_t>("gaussian limit images", images, 2);
 }

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "src/core/run_folder.hpp"
 
 #include "tests/support/paths.hpp"
 
@@ -18,6 +21,24 @@ TEST(PriorSampleCommand, DrawsFromTheShippedPriorAndRejectsBadCheckpoints) {
       << out;
   EXPECT_TRUE(std::filesystem::exists(dir / "run" / "samples.h5"));
   EXPECT_TRUE(std::filesystem::exists(dir / "run" / "samples.png"));
+  EXPECT_TRUE(nlohmann::json::parse(penumbra::read_text(dir / "run" / "run.json"))["results"]["gaussian_limit"].is_null());
+
+  // The large-noise Gaussian limit (docs/prior.md): recorded in run.json; an unknown kind is one line, exit 64.
+  ASSERT_EQ(run_command(penumbra_bin() + " --threads 1 --out " + (dir / "gl").string() +
+                            " prior-sample --n 2 --batch 2 --steps 10 --gaussian-limit mix --gaussian-from 0.5",
+                        &out),
+            0)
+      << out;
+  auto gl = nlohmann::json::parse(penumbra::read_text(dir / "gl" / "run.json"))["results"]["gaussian_limit"];
+  EXPECT_EQ(gl["kind"], "mix") << gl.dump();
+  EXPECT_EQ(gl["sigma_from"], 0.5);
+  EXPECT_EQ(run_command(penumbra_bin() + " --out " + (dir / "glbad").string() +
+                            " prior-sample --n 1 --steps 2 --gaussian-limit spirals",
+                        &out),
+            64)
+      << out;
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
+  EXPECT_NE(out.find("--gaussian-limit must be none, galaxies, disks or mix, got 'spirals'"), std::string::npos) << out;
 
   EXPECT_EQ(run_command(penumbra_bin() + " --out " + (dir / "missing").string() + " prior-sample --prior " +
                             (dir / "nope.ckpt").string(),
