@@ -33,12 +33,14 @@ namespace penumbra {
 // smoothstep in log σ from 0 at sigma_from to 1 at sigma_to. Where σ² exceeds the
 // data's variance every true score tends to the Gaussian's, but the network
 // predicts −z and its score is F/σ, so the implied denoiser x + σ²s carries its
-// output error times σ: at σ ≳ 3 the shipped disk prior's held-out DSM loss is
-// 3–30× the Gaussian's and its denoiser adds +80 to +275 flux (docs/validation.md,
-// "The brightness excess"). The patch score (score_at) is never blended.
+// output error times σ: at σ ≳ 5 the shipped disk prior's held-out DSM loss is
+// 2.4–31× the Gaussian's and its denoiser adds +14 to +275 flux (docs/validation.md,
+// "The brightness excess"). The defaults follow the DSM-optimal blend weight measured
+// there (0.15 at σ = 0.64, 0.42 at 1.3, 0.85 at 2.6, 1 from 5). The patch score
+// (score_at) is never blended.
 struct GaussianLimit {
   std::shared_ptr<const GaussianImageModel> model;  // null: the network alone
-  double sigma_from = 1, sigma_to = 4;
+  double sigma_from = 0.5, sigma_to = 5;
   void validate() const;  // UsageError naming the quantity
   double weight(double sigma) const;  // w(σ), σ in network units
 };

@@ -46,7 +46,7 @@ std::unique_ptr<Sampler> make_prior_sampler(std::shared_ptr<const Prior> prior, 
 // uses, so the prior is the same in every run.
 struct GaussianLimitSettings {
   std::string kind = "none";
-  double sigma_from = 1, sigma_to = 4;  // network units
+  double sigma_from = 0.5, sigma_to = 5;  // network units: where the DSM-optimal weight rises (docs/validation.md)
   std::int64_t images = 1024;
   void validate() const;  // UsageError naming the quantity
 };

@@ -25,13 +25,14 @@ TEST(PriorSampleCommand, DrawsFromTheShippedPriorAndRejectsBadCheckpoints) {
 
   // The large-noise Gaussian limit (docs/prior.md): recorded in run.json; an unknown kind is one line, exit 64.
   ASSERT_EQ(run_command(penumbra_bin() + " --threads 1 --out " + (dir / "gl").string() +
-                            " prior-sample --n 2 --batch 2 --steps 10 --gaussian-limit mix --gaussian-from 0.5",
+                            " prior-sample --n 2 --batch 2 --steps 10 --gaussian-limit mix --gaussian-from 0.7",
                         &out),
             0)
       << out;
   auto gl = nlohmann::json::parse(penumbra::read_text(dir / "gl" / "run.json"))["results"]["gaussian_limit"];
   EXPECT_EQ(gl["kind"], "mix") << gl.dump();
-  EXPECT_EQ(gl["sigma_from"], 0.5);
+  EXPECT_EQ(gl["sigma_from"], 0.7);
+  EXPECT_EQ(gl["sigma_to"], 5.0);
   EXPECT_EQ(run_command(penumbra_bin() + " --out " + (dir / "glbad").string() +
                             " prior-sample --n 1 --steps 2 --gaussian-limit spirals",
                         &out),

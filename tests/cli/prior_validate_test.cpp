@@ -54,7 +54,7 @@ TEST(PriorValidateCommand, FineTunesOnDisksAndValidatesAgainstHeldOutImages) {
   EXPECT_EQ(v["gaussian_limit"]["kind"], "disks");
   EXPECT_LT(v["corner_abs_mean"]["reference"].get<double>(), 1e-6);  // generated disks are ~0 outside the inscribed circle
   EXPECT_GT(v["corner_abs_mean"]["samples"].get<double>(), 0.0);
-  EXPECT_EQ(v["gaussian_limit"]["sigma_to"], 4.0);
+  EXPECT_EQ(v["gaussian_limit"]["sigma_to"], 5.0);
 
   // References from a file: the first --reference images of the stack; a stack of
   // another image size is one line and exit 65.
