@@ -17,6 +17,7 @@ struct ValidateOptions {
   std::string prior;
   PriorValidationOptions run;
   GaussianLimitSettings gaussian;
+  std::string weights = "ema";
 };
 }  // namespace
 
@@ -51,6 +52,10 @@ Runner add_prior_validate(CLI::App& root) {
   app->add_option("--reference-file", r.reference_file,
                   "Held-out images from an HDF5 stack (/images [N,H,W], e.g. from penumbra dataset) instead of "
                   "the generator; the first --reference are used");
+  app->add_option("--weights", o->weights,
+                  "The checkpoint's weights to validate: ema (what every command uses) or raw (the optimiser's)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"ema", "raw"}));
   add_gaussian_limit_flags(app, o->gaussian);
   return [o](Context& ctx) {
     o->run.seed = ctx.seed();
@@ -58,11 +63,12 @@ Runner add_prior_validate(CLI::App& root) {
     o->gaussian.validate();
     std::filesystem::path ck =
         o->prior.empty() ? DiffusionPrior::default_checkpoint_path() : std::filesystem::path(o->prior);
-    auto prior = DiffusionPrior::load(ck);
+    auto prior = DiffusionPrior::load(ck, o->weights == "ema");
     RunFolder& run = ctx.run("prior-validate");
     apply_gaussian_limit(*prior, o->gaussian);
     auto res = run_prior_validation(prior, ck, o->run, run);
     res["gaussian_limit"] = gaussian_limit_json(o->gaussian);
+    res["weights"] = o->weights;
     run.finish(res);
     fmt::print("{}\n", res.dump(2));
   };

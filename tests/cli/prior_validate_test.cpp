@@ -55,6 +55,7 @@ TEST(PriorValidateCommand, FineTunesOnDisksAndValidatesAgainstHeldOutImages) {
   EXPECT_LT(v["corner_abs_mean"]["reference"].get<double>(), 1e-6);  // generated disks are ~0 outside the inscribed circle
   EXPECT_GT(v["corner_abs_mean"]["samples"].get<double>(), 0.0);
   EXPECT_EQ(v["gaussian_limit"]["sigma_to"], 5.0);
+  EXPECT_EQ(v["weights"], "ema");
 
   // References from a file: the first --reference images of the stack; a stack of
   // another image size is one line and exit 65.
@@ -65,12 +66,13 @@ TEST(PriorValidateCommand, FineTunesOnDisksAndValidatesAgainstHeldOutImages) {
       << out;
   ASSERT_EQ(run_command(penumbra_bin() + " --threads 1 --seed 3 --out " + (dir / "valf").string() +
                             " prior-validate --prior " + (dir / "tuned" / "checkpoint.ckpt").string() +
-                            " --n 2 --steps 5 --reference 4 --reference-file " + (dir / "ref" / "disks.h5").string(),
+                            " --n 2 --steps 5 --reference 4 --weights raw --reference-file " + (dir / "ref" / "disks.h5").string(),
                         &out),
             0)
       << out;
   auto vf = nlohmann::json::parse(penumbra::read_text(dir / "valf" / "run.json"))["results"];
   EXPECT_EQ(vf["reference_images"], 4);
+  EXPECT_EQ(vf["weights"], "raw");
   EXPECT_NE(vf["reference_kind"].get<std::string>().find("disks.h5"), std::string::npos) << vf.dump();
   EXPECT_GT(vf["held_out_dsm_loss"].get<double>(), 0);
   ASSERT_EQ(run_command(penumbra_bin() + " --threads 1 --seed 4 --out " + (dir / "ref32").string() +
