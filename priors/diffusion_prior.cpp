@@ -1,5 +1,7 @@
 #include "priors/diffusion_prior.hpp"
 
+#include <fmt/format.h>
+
 #include <torch/torch.h>
 #include <unistd.h>
 
@@ -137,7 +139,12 @@ std::shared_ptr<PatchPrior> make_patch_prior(std::shared_ptr<const DiffusionPrio
 }
 
 std::string DiffusionPrior::name() const {
-  return "diffusion(" + sde_.kind_name() + ", " + path_.filename().string() + ", step " + std::to_string(steps_) + ")";
+  // The Gaussian limit changes the score, so it is part of the name (and of a run's resume fingerprint).
+  const std::string limit = limit_.model ? fmt::format(", Gaussian limit ({}) from {:g} to {:g}", limit_.source,
+                                                       limit_.sigma_from, limit_.sigma_to)
+                                         : "";
+  return "diffusion(" + sde_.kind_name() + ", " + path_.filename().string() + ", step " + std::to_string(steps_) +
+         limit + ")";
 }
 
 void DiffusionPrior::set_physical_scale(double s) {

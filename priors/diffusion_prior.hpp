@@ -41,6 +41,7 @@ namespace penumbra {
 struct GaussianLimit {
   std::shared_ptr<const GaussianImageModel> model;  // null: the network alone
   double sigma_from = 0.5, sigma_to = 5;
+  std::string source;  // what the Gaussian was fitted to, for the prior's name
   void validate() const;  // UsageError naming the quantity
   double weight(double sigma) const;  // w(σ), σ in network units
 };

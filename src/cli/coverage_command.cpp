@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "src/cli/commands.hpp"
+#include "src/cli/gaussian_limit_flags.hpp"
 #include "src/cli/sampler_options.hpp"
 #include "src/cli/shared_run_folder.hpp"
 #include "src/core/checks.hpp"
@@ -100,6 +101,7 @@ Runner add_coverage(CLI::App& root) {
                   "disks drawn as the prior's training set, × --flux-scale), prior-sample (draws of the prior itself, × "
                   "--flux-scale: calibration of the sampler alone) or gaussian-prior (analytic prior draws)")
       ->capture_default_str();
+  add_gaussian_limit_flags(app, s.gaussian_limit);
   app->add_option("--flux-scale", s.flux_scale, "prior-disk, prior-sample: Jy/pixel per prior unit (truths and sampler)")
       ->capture_default_str();
   app->add_option("--layout", s.layout, "Array layout (alma-long, a CASA .cfg or OSKAR layout)")->capture_default_str();

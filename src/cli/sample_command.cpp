@@ -22,6 +22,7 @@
 
 #include "priors/diffusion_prior.hpp"
 #include "src/cli/commands.hpp"
+#include "src/cli/gaussian_limit_flags.hpp"
 #include "src/cli/deprecated_flags.hpp"
 #include "src/cli/sampler_options.hpp"
 #include "src/cli/shared_run_folder.hpp"
@@ -47,6 +48,7 @@ struct SampleOptions {
   int size = 0;
   std::int64_t nsamples = 16, batch = 16;
   PosteriorSettings posterior;
+  GaussianLimitSettings gaussian_limit;
   double flux_scale = 0;      // 0: not given (the prior's, or the dirty-image estimate)
   bool flux_scale_given = false;
   bool resume = false;
@@ -106,7 +108,7 @@ PosteriorRunRequest make_request(SampleOptions& o, std::uint64_t seed) {
     require_exists(o.truth, "truth image");
     truth = read_fits_image(o.truth);
   }
-  r.prior = load_pipeline_prior(o.prior, o.size);  // a checkpoint's size ≠ --size → UsageError
+  r.prior = load_pipeline_prior(o.prior, o.size, o.gaussian_limit);  // a checkpoint's size ≠ --size → UsageError
   if (o.flux_scale_given) require_positive("flux scale", o.flux_scale);
   r.flux_scale = o.flux_scale;
   r.validate_units();
@@ -187,6 +189,7 @@ Runner add_sample(CLI::App& root) {
   app->add_option("--prior", o->prior,
                   "Prior: a diffusion-prior checkpoint, or " + prior_syntax_list(PriorRole::kSampling) +
                       " (analytic, Jy/pixel). Default: data/prior/default.ckpt");
+  add_gaussian_limit_flags(app, o->gaussian_limit);
   app->add_option("--size", o->size, "Image size N (pixels per side); default: the prior's");
   app->add_option("--scale", o->scale, "Pixel size (e.g. 0.008asec; a bare number is arcsec)");
   app->add_option("--nsamples", o->nsamples, "Number of posterior samples")->capture_default_str();

@@ -5,6 +5,7 @@
 #include "src/core/run_folder.hpp"
 #include "src/core/units.hpp"
 #include "src/io/png.hpp"
+#include "src/pipelines/prior_sampling.hpp"
 
 namespace penumbra {
 
@@ -69,6 +70,7 @@ nlohmann::json write_coverage_report(const std::filesystem::path& dir, const Cov
       {"likelihood_weight", s.posterior.tempering.likelihood_weight},
       {"temperature", s.posterior.tempering.temperature},
       {"likelihood_anneal", s.posterior.tempering.anneal.describe()},
+      {"gaussian_limit", gaussian_limit_json(s.gaussian_limit)},
       {"final_probes", s.posterior.sampler.final_probes},
       {"prior_steps", s.posterior.sampler.prior_steps},
       {"size", s.size},

@@ -77,6 +77,7 @@ void CoverageStudyOptions::validate() const {
   require_in("sky", sky, {"disk", "prior-disk", "prior-sample", "gaussian-prior"});
   if (sky == "prior-disk" || sky == "prior-sample") require_positive("flux scale", flux_scale);
   if (sky == "gaussian-prior") coverage_impl::gaussian_spec(prior);
+  gaussian_limit.validate();
   require_at_least<std::int64_t>("nsamples", nsamples, 2);
   require_at_least<std::int64_t>("batch", batch, 1);
   require_non_negative("noise rms", noise_rms);
@@ -96,6 +97,8 @@ std::string CoverageStudyOptions::fingerprint() const {
                       {"noise_rms", noise_rms}, {"seed", seed}, {"truth_scale", truth_scale}};
   posterior.add_to_fingerprint(j);
   if (sky == "prior-disk" || sky == "prior-sample") j["flux_scale"] = flux_scale;  // absent before prior-disk existed
+  if (gaussian_limit.kind != "none")  // absent without it, so older studies resume
+    j["gaussian_limit"] = {gaussian_limit.kind, gaussian_limit.sigma_from, gaussian_limit.sigma_to, gaussian_limit.images};
   return j.dump();
 }
 
@@ -338,7 +341,7 @@ CoverageStudyResult run_coverage_study(const CoverageStudyOptions& o, const fs::
   o.validate();
   if (parallel::size() > 1 && o.workers > 0)  // W simulations in flight on each of the node's ranks
     parallel::require_node_capacity(std::max(o.workers, thread_count()), "workers");
-  PipelinePrior prior = load_pipeline_prior(o.prior, o.size);
+  PipelinePrior prior = load_pipeline_prior(o.prior, o.size, o.gaussian_limit);
   if (o.sky == "prior-disk" || o.sky == "prior-sample")
     prior.units.scale = o.flux_scale;  // known, as the truths were made
   StudyUv uv = study_uv_coverage(o);

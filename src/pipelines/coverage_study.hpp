@@ -47,6 +47,7 @@
 #include "src/core/image_grid.hpp"
 #include "src/core/observation.hpp"
 #include "src/pipelines/posterior_settings.hpp"
+#include "src/pipelines/gaussian_limit_settings.hpp"
 #include "src/pipelines/prior_registry.hpp"
 #include "src/diagnostics/tarp.hpp"
 
@@ -60,6 +61,7 @@ struct CoverageStudyOptions {
   double cell = 0;               // radians (required)
   std::string sky = "disk";      // disk | prior-disk | prior-sample | gaussian-prior
   std::string prior;             // pipeline prior spec or checkpoint
+  GaussianLimitSettings gaussian_limit;  // a whole-image checkpoint's large-σ treatment (also of prior-sample truths)
   PosteriorSettings posterior;  // sampler, likelihood, tempering
   std::int64_t nsamples = 64, batch = 64;
   std::string layout = "alma-long";

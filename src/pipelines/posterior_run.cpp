@@ -33,6 +33,7 @@ std::string run_fingerprint(const PosteriorRunRequest& r) {
                       {"scale", r.scale_spec},    {"nsamples", r.nsamples},  {"batch", r.batch},
                       {"flux_scale", r.flux_scale}, {"seed", r.seed}};
   r.settings.add_to_fingerprint(j);
+  if (!r.prior.variant.empty()) j["prior_variant"] = r.prior.variant;  // absent otherwise: older runs resume
   return j.dump();
 }
 

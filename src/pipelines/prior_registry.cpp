@@ -67,11 +67,13 @@ std::vector<double> spec_numbers(const std::string& spec, std::size_t n) {
 }
 
 // A patch checkpoint becomes a prior on size×size images (its training images' size when not given).
-PipelinePrior load_checkpoint_prior(const std::string& path, int size) {
+PipelinePrior load_checkpoint_prior(const std::string& path, int size, const GaussianLimitSettings& limit) {
   require_exists(path, "prior checkpoint");
   auto dp = DiffusionPrior::load(path);
+  apply_gaussian_limit(*dp, limit);
   PixelUnits units{dp->data_info().unit == "Jy/pixel" ? dp->data_info().scale : 0.0, 0.0};
-  return {checkpoint_sampling_prior(dp, size), units, path};
+  const std::string variant = limit.kind == "none" ? "" : gaussian_limit_json(limit).dump();
+  return {checkpoint_sampling_prior(dp, size), units, path, variant};
 }
 
 }  // namespace
@@ -104,19 +106,22 @@ std::string prior_names(PriorRole role) {
   return s;
 }
 
-PipelinePrior load_pipeline_prior(const std::string& spec, int size) {
+PipelinePrior load_pipeline_prior(const std::string& spec, int size, const GaussianLimitSettings& limit) {
+  limit.validate();
   if (spec.empty())
     throw UsageError(fmt::format("prior is empty: give {} or a checkpoint", prior_syntax_list(PriorRole::kSampling)));
   PipelinePrior lp;
   const auto colon = spec.find(':');
   const PriorEntry* e = colon == std::string::npos ? nullptr : prior_registry().find(spec.substr(0, colon));
   if (e && e->role == PriorRole::kSampling) {
+    if (limit.kind != "none")
+      throw UsageError(fmt::format("gaussian limit {}: prior {} is not a diffusion checkpoint", limit.kind, spec));
     lp = e->make(spec_numbers(spec, e->parameters.size()), size);
   } else if (colon != std::string::npos && !std::filesystem::exists(spec)) {
     throw UsageError(fmt::format("prior {}: unknown prior '{}'; known priors are {} or a checkpoint file", spec,
                                  spec.substr(0, colon), prior_syntax_list(PriorRole::kSampling)));
   } else {
-    lp = load_checkpoint_prior(spec, size);
+    lp = load_checkpoint_prior(spec, size, limit);
   }
   lp.spec = spec;
   if (size > 0 && lp.prior->height() > 0 && (lp.prior->height() != size || lp.prior->width() != size))

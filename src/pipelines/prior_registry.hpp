@@ -16,6 +16,7 @@
 #include "src/core/pixel_units.hpp"
 #include "src/model/model.hpp"
 #include "src/core/registry.hpp"
+#include "src/pipelines/gaussian_limit_settings.hpp"
 
 namespace penumbra {
 
@@ -23,6 +24,8 @@ struct PipelinePrior {
   std::shared_ptr<const Prior> prior;
   PixelUnits units;  // Jy/pixel = scale·x + offset; scale 0: set from the data (peak-normalised checkpoints)
   std::string spec;
+  // How the spec was loaded where that changes the score (a Gaussian limit); empty: as is.
+  std::string variant;
 };
 
 enum class PriorRole { kSampling, kRegulariser };
@@ -47,7 +50,8 @@ std::string prior_names(PriorRole role);
 // checkpoint path. UsageError for a malformed spec or an unknown name (listing
 // the known ones), MissingInputError for a missing checkpoint. `size` (0: not
 // given) is needed by some priors and checked against a checkpoint's image size.
-PipelinePrior load_pipeline_prior(const std::string& spec, int size);
+// `limit` applies to a whole-image checkpoint (UsageError for any other prior).
+PipelinePrior load_pipeline_prior(const std::string& spec, int size, const GaussianLimitSettings& limit = {});
 // A MAP regulariser by name with weight λ (in the optimiser's units).
 PipelinePrior make_regulariser(const std::string& name, double lambda);
 

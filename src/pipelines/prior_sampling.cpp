@@ -55,7 +55,7 @@ void apply_gaussian_limit(DiffusionPrior& prior, const GaussianLimitSettings& s)
   auto images = torch::empty({s.images, prior.height(), prior.width()});
   gen.write_images(0, std::size_t(s.images), images.data_ptr<float>());
   auto model = std::make_shared<GaussianImageModel>(GaussianImageModel::fit(images));
-  prior.set_gaussian_limit({model, s.sigma_from, s.sigma_to});
+  prior.set_gaussian_limit({model, s.sigma_from, s.sigma_to, s.kind});
 }
 
 nlohmann::json gaussian_limit_json(const GaussianLimitSettings& s) {

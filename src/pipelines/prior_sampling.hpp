@@ -14,6 +14,7 @@
 #include "priors/patch_prior.hpp"
 #include "samplers/sampler.hpp"
 #include "src/model/model.hpp"
+#include "src/pipelines/gaussian_limit_settings.hpp"
 
 namespace penumbra {
 
@@ -39,17 +40,7 @@ std::shared_ptr<const Prior> checkpoint_sampling_prior(std::shared_ptr<const Dif
 
 std::unique_ptr<Sampler> make_prior_sampler(std::shared_ptr<const Prior> prior, const PriorSamplingSettings& settings);
 
-// The Gaussian-limit treatment of a whole-image prior's large noise levels
-// (priors/diffusion_prior.hpp, GaussianLimit): the Gaussian is fitted to `images`
-// generator images of `kind` (galaxies, disks or mix; "none": the network alone)
-// from a fixed seed stream that no training run, reference set or coverage study
-// uses, so the prior is the same in every run.
-struct GaussianLimitSettings {
-  std::string kind = "none";
-  double sigma_from = 0.5, sigma_to = 5;  // network units: where the DSM-optimal weight rises (docs/validation.md)
-  std::int64_t images = 1024;
-  void validate() const;  // UsageError naming the quantity
-};
+// Fits the settings' Gaussian and sets it on `prior` ("none": clears it).
 void apply_gaussian_limit(DiffusionPrior& prior, const GaussianLimitSettings& settings);
 nlohmann::json gaussian_limit_json(const GaussianLimitSettings& settings);
 
